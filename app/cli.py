@@ -1,0 +1,205 @@
+"""The `techsov` command: serve, db, seed, export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.core.config import Settings, get_settings
+from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, make_engine, upgrade
+from app.seeding.export import ExportFormat, export_dir
+from app.seeding.load import LoadReport
+from app.seeding.run import SeedInvalid, check_dir, load_dir
+from app.seeding.schema import write_schemas
+
+app = typer.Typer(help="techsov: the geopolitics of AI technological autonomy, as an API.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+seed_app = typer.Typer(help="Seed files: validate, load, schemas.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(seed_app, name="seed")
+
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    """A progress bar on a terminal; silent when stderr is not one."""
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        yield progress
+
+
+def _seed_dir_default() -> Path:
+    return get_settings().techsov_seed_dir
+
+
+def _load(settings: Settings, seed_dir: Path, prune: bool) -> LoadReport:
+    engine = make_engine(settings.resolved_database_url)
+    ensure_at_head(engine)
+    with _progress() as progress:
+        task = progress.add_task("loading records", total=None)
+        return load_dir(
+            engine,
+            seed_dir,
+            prune=prune,
+            on_total=lambda total: progress.update(task, total=total),
+            advance=lambda n: progress.advance(task, n),
+        )
+
+
+def _print_seed_errors(errors: SeedInvalid) -> None:
+    for error in errors.errors:
+        typer.echo(str(error), err=True)
+    err.print(f"[bold red]{len(errors.errors)} problem(s)[/]; nothing was written.", highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema."""
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    typer.echo(f"database at migration {current_revision(make_engine(settings.resolved_database_url))}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's migration and whether it is the latest."""
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        ensure_at_head(engine)
+    except DatabaseNotReady as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"database at migration {current_revision(engine)} (latest)")
+
+
+SeedDir = Annotated[
+    Path | None,
+    typer.Argument(help="Seed folder (default: TECHSOV_SEED_DIR, the repository's seed/)."),
+]
+
+
+@seed_app.command("validate")
+def seed_validate(seed_dir: SeedDir = None) -> None:
+    """Check seed files without touching the database; print every problem as file:line: field: message."""
+    folder = seed_dir or _seed_dir_default()
+    checked = check_dir(folder)
+    if checked.errors:
+        _print_seed_errors(SeedInvalid(checked.errors))
+        raise typer.Exit(1)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in checked.validated.records.items())
+    typer.echo(f"{folder}: valid ({counts})")
+
+
+@seed_app.command("load")
+def seed_load(
+    seed_dir: SeedDir = None,
+    prune: Annotated[bool, typer.Option(help="Delete stored records that are no longer in the files.")] = False,
+) -> None:
+    """Validate and load seed files in one transaction (upsert by id)."""
+    settings = get_settings()
+    try:
+        report = _load(settings, seed_dir or _seed_dir_default(), prune)
+    except DatabaseNotReady as exc:
+        raise _fail(str(exc)) from None
+    except SeedInvalid as exc:
+        _print_seed_errors(exc)
+        raise typer.Exit(1) from None
+    typer.echo(report.summary())
+
+
+@seed_app.command("schema")
+def seed_schema(
+    to: Annotated[Path, typer.Option(help="Where to write the JSON Schemas.")] = Path("seed/schema"),
+) -> None:
+    """Regenerate the seed files' JSON Schemas from the input models."""
+    for path in write_schemas(to):
+        typer.echo(str(path))
+
+
+@app.command("export")
+def export(
+    to: Annotated[Path, typer.Option(help="Folder to write the seed files into.")],
+    fmt: Annotated[str, typer.Option("--format", help="yaml (for people) or ndjson (for bulk data).")] = "yaml",
+) -> None:
+    """Write the database back to seed files that load to the same data."""
+    if fmt not in ("yaml", "ndjson"):
+        raise _fail(f"unknown format '{fmt}': use yaml or ndjson")
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        ensure_at_head(engine)
+    except DatabaseNotReady as exc:
+        raise _fail(str(exc)) from None
+    chosen: ExportFormat = "yaml" if fmt == "yaml" else "ndjson"
+    counts = export_dir(engine, to, chosen)
+    typer.echo(", ".join(f"{n} {t}" for t, n in counts.items()) + f" written to {to}")
+
+
+def bootstrap_default_database(settings: Settings) -> None:
+    """First start without DATABASE_URL: create the SQLite file, migrate it and load seed/."""
+    engine = make_engine(settings.resolved_database_url)
+    if current_revision(engine) is not None:
+        return
+    err.print(f"creating {settings.default_sqlite_path} and loading {settings.techsov_seed_dir}", highlight=False)
+    upgrade(settings.resolved_database_url, engine)
+    report = _load(settings, settings.techsov_seed_dir, prune=False)
+    err.print(report.summary(), highlight=False)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request (halves throughput).")] = False,
+) -> None:
+    """Serve the API with uvicorn; with no DATABASE_URL, a seeded SQLite file is made on first start."""
+    import uvicorn
+
+    settings = get_settings()
+    try:
+        if settings.uses_default_database:
+            bootstrap_default_database(settings)
+        ensure_at_head(make_engine(settings.resolved_database_url))
+    except DatabaseNotReady as exc:
+        raise _fail(str(exc)) from None
+    except SeedInvalid as exc:
+        _print_seed_errors(exc)
+        raise typer.Exit(1) from None
+    err.print(f"serving {settings.resolved_database_url} on http://{host}:{port}/v1", highlight=False)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

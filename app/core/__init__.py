@@ -1,0 +1,1 @@
+"""Machinery shared by every record type and feature."""

@@ -1,0 +1,91 @@
+"""One validated settings object, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_data_dir() -> Path:
+    """Where the default SQLite file lives: $XDG_DATA_HOME/techsov (or ~/.local/share/techsov)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "techsov"
+
+
+class Settings(BaseSettings):
+    """Every knob techsov reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database. Unset: a SQLite file in the data directory, "
+            "created, migrated and seeded on first start. PostgreSQL: "
+            "postgresql+psycopg://user@host/dbname."
+        ),
+    )
+    techsov_data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory of the default SQLite database (used when DATABASE_URL is unset).",
+    )
+    techsov_seed_dir: Path = Field(
+        default=PROJECT_ROOT / "seed",
+        description="Seed folder loaded into a new default database on first start.",
+    )
+    techsov_base_url: str = Field(
+        default="",
+        description=(
+            "Public base URL used in links the API emits (Link headers, next pages). "
+            "Empty: links are relative. Never taken from the request's Host header."
+        ),
+    )
+    techsov_cors_origins: str = Field(
+        default="*",
+        description="Comma-separated origins allowed to read the API from a browser; '*' for any.",
+    )
+    techsov_query_timeout_ms: int = Field(
+        default=5000,
+        description="Longest a single database query may run before it is cancelled.",
+    )
+    techsov_dataset_title: str = Field(
+        default="techsov — the geopolitics of AI technological autonomy",
+        description="Title shown on the dataset card (GET /v1).",
+    )
+    techsov_dataset_license: str = Field(
+        default="CC-BY-4.0",
+        description="SPDX identifier of the dataset's licence, shown on the dataset card.",
+    )
+    techsov_dataset_attribution: str = Field(
+        default="techsov contributors; each record cites its own sources",
+        description="Attribution line shown on the dataset card.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in effect: DATABASE_URL, or the default SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.default_sqlite_path}"
+
+    @property
+    def default_sqlite_path(self) -> Path:
+        """Path of the default SQLite database file."""
+        return self.techsov_data_dir / "techsov.sqlite3"
+
+    @property
+    def uses_default_database(self) -> bool:
+        """True when no DATABASE_URL was given."""
+        return not self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,96 @@
+"""Engines, connection settings and the migration check: the one place that opens databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from app.core.config import PROJECT_ROOT
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+class DatabaseNotReady(RuntimeError):
+    """The database is missing, unreachable or not at the latest migration."""
+
+
+def is_sqlite(url: str | sa.URL) -> bool:
+    """True for a SQLite URL."""
+    return sa.make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, query_timeout_ms: int = 5000, **kwargs: Any) -> sa.Engine:
+    """An engine with the settings techsov relies on (WAL and foreign keys on SQLite, timeouts everywhere)."""
+    if is_sqlite(url):
+        database = sa.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # WAL lets readers see the old data while a load commits; busy_timeout
+            # waits for a writer instead of failing with "database is locked".
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    options = f"-c statement_timeout={int(query_timeout_ms)}"
+    return sa.create_engine(url, connect_args={"options": options}, pool_pre_ping=True, **kwargs)
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic's configuration for `url`, without needing an alembic.ini on disk."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration in migrations/versions."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(url: str, engine: sa.Engine | None = None) -> None:
+    """Run the migrations up to head (`techsov db upgrade`)."""
+    config = alembic_config(url)
+    own_engine = engine is None
+    engine = engine or make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        if own_engine:
+            engine.dispose()
+
+
+def ensure_at_head(engine: sa.Engine) -> None:
+    """Refuse a database that is unreachable or not migrated, saying what to run."""
+    try:
+        current = current_revision(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseNotReady(f"cannot reach the database: {type(exc).__name__}") from None
+    head = head_revision()
+    if current != head:
+        state = "is empty" if current is None else f"is at migration {current}"
+        raise DatabaseNotReady(f"the database {state}, but this techsov needs {head}: run `techsov db upgrade`")

@@ -1,0 +1,42 @@
+"""Request-scoped dependencies: the database, read through a worker thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from app.core.errors import ServiceUnavailable
+
+T = TypeVar("T")
+
+
+class Database:
+    """The app's engine; every read runs in a short transaction off the event loop."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def read_sync(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run `work` on a connection; database trouble becomes a clean 503."""
+        try:
+            with self.engine.connect() as connection:
+                return work(connection)
+        except sa.exc.OperationalError:
+            raise ServiceUnavailable("the database is not answering; try again shortly") from None
+
+    async def read(self, work: Callable[[sa.Connection], T]) -> T:
+        """`read_sync` in a worker thread, so a slow query never blocks other requests."""
+        return await run_in_threadpool(self.read_sync, work)
+
+
+def get_database(request: Request) -> Database:
+    """The app's database."""
+    database: Database = request.app.state.database
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -1,0 +1,139 @@
+"""One error hierarchy, rendered by one function as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.records.validation import format_loc
+
+log = logging.getLogger("techsov")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass
+class ApiError(Exception):
+    """Base of every error techsov answers with on purpose."""
+
+    detail: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    status = 500
+    title = "Internal Server Error"
+    slug = "internal-error"
+
+
+class NotFound(ApiError):
+    """No such record or path."""
+
+    status = 404
+    title = "Not Found"
+    slug = "not-found"
+
+
+class BadParameter(ApiError):
+    """A query parameter is unknown or has a bad value."""
+
+    status = 400
+    title = "Bad Request"
+    slug = "bad-parameter"
+
+
+class ServiceUnavailable(ApiError):
+    """The database cannot answer right now."""
+
+    status = 503
+    title = "Service Unavailable"
+    slug = "unavailable"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The one place an error body is built."""
+    body: dict[str, Any] = {
+        "type": f"urn:techsov:problem:{slug}" if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_HTTP_TITLES = {404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error, ours and the framework's, through `problem`."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> Response:
+        return problem(exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        title = _HTTP_TITLES.get(exc.status_code, "Error")
+        detail = str(exc.detail)
+        if exc.status_code == 404:
+            detail = f"no such path: {request.url.path}; GET /v1 lists what is here"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed here"
+        return problem(exc.status_code, title, detail, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": format_loc(tuple(e["loc"][1:]) or tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(400, "Bad Request", detail, slug="bad-parameter", errors=errors)
+
+
+class CatchAllMiddleware:
+    """Anything unexpected becomes a clean 500: logged here, never shown to the client."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = problem(
+                500,
+                "Internal Server Error",
+                "something went wrong on our side; it has been logged",
+                slug="internal-error",
+            )
+            await response(scope, receive, send)

@@ -1,0 +1,1 @@
+"""The dataset as a whole: its card, its version, the health checks."""

@@ -1,0 +1,22 @@
+"""Questions about the dataset as a whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.records.detail import utc
+from app.records.registry import RECORD_TYPE_LIST
+from app.seeding.load import current_version
+
+
+def dataset_card(connection: sa.Connection) -> dict[str, Any]:
+    """Version, last change and counts per type."""
+    version, changed_at = current_version(connection)
+    counts = {}
+    for record_type in RECORD_TYPE_LIST:
+        counts[record_type.plural] = connection.execute(
+            sa.select(sa.func.count()).select_from(record_type.table)
+        ).scalar_one()
+    return {"version": version, "last_change": utc(changed_at) if changed_at else None, "counts": counts}

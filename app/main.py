@@ -1,0 +1,49 @@
+"""create_app(): settings, database, middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.core.config import Settings, get_settings
+from app.core.db import ensure_at_head, make_engine
+from app.core.deps import Database
+from app.core.errors import CatchAllMiddleware, install_error_handlers
+from app.dataset.routes import router as dataset_router
+from app.records.routes import router as records_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI app; refuses (at start-up) a database that is not at the latest migration."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url, query_timeout_ms=settings.techsov_query_timeout_ms)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ensure_at_head(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="techsov",
+        version=__version__,
+        summary="The geopolitics of AI technological autonomy: actors, policies, statements, hardware, dependencies.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = Database(engine)
+    origins = [o.strip() for o in settings.techsov_cors_origins.split(",") if o.strip()]
+    app.add_middleware(
+        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"]
+    )
+    app.add_middleware(CatchAllMiddleware)
+    install_error_handlers(app)
+    app.include_router(dataset_router)
+    app.include_router(records_router)
+    logging.getLogger("techsov").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,1 @@
+"""The six record types: their input models, tables and the generic engine over them."""

@@ -1,0 +1,201 @@
+"""The six record types, declared once: model, plural, main date, validity window, indexes.
+
+Tables are derived from each model's fields (app/records/storage.py). Adding a
+field means adding it to the model; adding an index means adding it here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.records.fields import RECORD_TYPES, RecordTypeName
+from app.records.models import (
+    ActorIn,
+    DependencyIn,
+    HardwareIn,
+    PolicyIn,
+    RecordIn,
+    SourceIn,
+    StatementIn,
+)
+from app.records.storage import (
+    TABLE_OF,
+    ChildTableField,
+    DateField,
+    Reference,
+    StoredField,
+    stored_field_for,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+# Columns every record table has besides its fields; `name` etc. are fields of RecordIn.
+SYSTEM_COLUMNS = ("content_hash", "created_at", "updated_at")
+
+
+@dataclass
+class RecordType:
+    """One record type: what differs between the six is declared here, the rest is generic."""
+
+    name: RecordTypeName
+    plural: str
+    model: type[RecordIn]
+    main_date: str | None
+    valid_from: str | None = None
+    valid_to: str | None = None
+    indexes: tuple[tuple[str, ...], ...] = ()
+    acyclic: tuple[str, ...] = ()
+    """Reference fields whose chains must not loop (an actor's parent)."""
+    fields: list[StoredField] = field(init=False, repr=False)
+    table: sa.Table = field(init=False, repr=False)
+    child_tables: dict[str, sa.Table] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.fields = [stored_field_for(name, info) for name, info in self.model.model_fields.items() if name != "id"]
+        table_name = TABLE_OF[self.name]
+        self.table = sa.Table(
+            table_name,
+            metadata,
+            sa.Column("id", sa.String(80), primary_key=True),
+            *(column for f in self.fields for column in f.columns(table_name)),
+            sa.Column("content_hash", sa.String(64), nullable=False),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+            *(c for f in self.fields for c in f.constraints(table_name)),
+        )
+        self.child_tables = {}
+        for f in self.fields:
+            child = f.child_table(table_name, metadata)
+            if child is not None:
+                self.child_tables[f.name] = child
+        for columns in self.indexes:
+            names = [self.column_name(c) for c in columns] + ["id"]
+            sa.Index(f"ix_{table_name}_{'_'.join(names)}", *(self.table.c[n] for n in names))
+
+    def field(self, name: str) -> StoredField:
+        """The stored field called `name`."""
+        return next(f for f in self.fields if f.name == name)
+
+    def column_name(self, field_name: str) -> str:
+        """The main-table column a field is sorted and filtered on."""
+        stored = self.field(field_name)
+        columns = stored.columns(self.table.name if hasattr(self, "table") else "")
+        return columns[0].name
+
+    @property
+    def column_fields(self) -> list[StoredField]:
+        """Fields stored on the record's own row."""
+        return [f for f in self.fields if not f.has_child_table]
+
+    @property
+    def list_fields(self) -> list[ChildTableField]:
+        """Fields stored in child tables."""
+        return [f for f in self.fields if isinstance(f, ChildTableField)]
+
+    @property
+    def date_fields(self) -> list[DateField]:
+        """The record's date fields."""
+        return [f for f in self.fields if isinstance(f, DateField)]
+
+    def row_values(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Values of the record's own row, from its input-model dump (by alias)."""
+        values: dict[str, Any] = {"id": record["id"]}
+        for f in self.column_fields:
+            values.update(f.to_columns(record.get(f.alias)))
+        return values
+
+    def references(self, record: dict[str, Any]) -> Iterator[Reference]:
+        """Every reference a record makes."""
+        for f in self.fields:
+            yield from f.references(record.get(f.alias))
+
+
+ACTOR = RecordType(
+    "actor",
+    "actors",
+    ActorIn,
+    main_date="founded_on",
+    valid_from="founded_on",
+    valid_to="dissolved_on",
+    indexes=(("kind",), ("founded_on",), ("name",)),
+    acyclic=("parent",),
+)
+POLICY = RecordType(
+    "policy",
+    "policies",
+    PolicyIn,
+    main_date="effective_on",
+    valid_from="effective_on",
+    valid_to="ended_on",
+    indexes=(("kind", "effective_on"), ("status",), ("effective_on",), ("announced_on",)),
+)
+STATEMENT = RecordType(
+    "statement",
+    "statements",
+    StatementIn,
+    main_date="said_on",
+    indexes=(("speaker", "said_on"), ("said_on",), ("kind", "said_on")),
+)
+HARDWARE = RecordType(
+    "hardware",
+    "hardware",
+    HardwareIn,
+    main_date="released_on",
+    indexes=(("kind",), ("released_on",)),
+    acyclic=("successor_of",),
+)
+DEPENDENCY = RecordType(
+    "dependency",
+    "dependencies",
+    DependencyIn,
+    main_date="valid_from",
+    valid_from="valid_from",
+    valid_to="valid_to",
+    indexes=(("status",), ("purpose",), ("valid_from",)),
+)
+SOURCE = RecordType(
+    "source",
+    "sources",
+    SourceIn,
+    main_date="published_on",
+    indexes=(("kind",), ("published_on",)),
+)
+
+RECORD_TYPE_LIST: tuple[RecordType, ...] = (ACTOR, POLICY, STATEMENT, HARDWARE, DEPENDENCY, SOURCE)
+BY_NAME: dict[str, RecordType] = {t.name: t for t in RECORD_TYPE_LIST}
+BY_PLURAL: dict[str, RecordType] = {t.plural: t for t in RECORD_TYPE_LIST}
+assert tuple(BY_NAME) == RECORD_TYPES
+
+dataset_state = sa.Table(
+    "dataset_state",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger(), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
+
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("version", sa.BigInteger(), nullable=False, index=True),
+    sa.Column("record_type", sa.String(20), nullable=False),
+    sa.Column("record_id", sa.String(80), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.CheckConstraint("action IN ('created', 'updated', 'deleted')", name="action_allowed"),
+)
+sa.Index("ix_changes_record", changes.c.record_type, changes.c.record_id)

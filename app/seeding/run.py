@@ -1,0 +1,58 @@
+"""Seed folder in, database out: read, validate against what is stored, write — one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from app.seeding.load import Advance, LoadReport, known_ids, write_seed
+from app.seeding.reader import SeedError, read_seed_dir
+from app.seeding.validate import KnownIds, ValidatedSeed, validate_seed
+
+
+class SeedInvalid(Exception):
+    """The seed files have problems; nothing was written."""
+
+    def __init__(self, errors: list[SeedError]) -> None:
+        super().__init__(f"{len(errors)} problem(s) in the seed files")
+        self.errors = errors
+
+
+@dataclass
+class Checked:
+    """A validated seed folder."""
+
+    validated: ValidatedSeed
+    errors: list[SeedError] = field(default_factory=list)
+
+
+def check_dir(seed_dir: Path, known: KnownIds | None = None) -> Checked:
+    """Read and validate a seed folder, collecting every problem."""
+    errors: list[SeedError] = []
+    raws = read_seed_dir(seed_dir, errors)
+    validated = validate_seed(raws, known)
+    all_errors = sorted(errors + validated.errors, key=lambda e: (e.path, e.line or 0))
+    return Checked(validated, all_errors)
+
+
+def load_dir(
+    engine: sa.Engine,
+    seed_dir: Path,
+    *,
+    prune: bool = False,
+    on_total: Advance = lambda _n: None,
+    advance: Advance = lambda _n: None,
+) -> LoadReport:
+    """Validate and load a seed folder in one transaction; raise SeedInvalid and write nothing on any problem.
+
+    Without `prune`, references may point at records already stored; with it,
+    the files must stand alone, since everything else is deleted.
+    """
+    with engine.begin() as connection:
+        checked = check_dir(seed_dir, None if prune else known_ids(connection))
+        if checked.errors:
+            raise SeedInvalid(checked.errors)
+        on_total(checked.validated.count)
+        return write_seed(connection, checked.validated, prune=prune, advance=advance)

@@ -1,0 +1,61 @@
+"""Migrations build the schema; nothing serves a database that is not at head."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.core.config import Settings
+from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, head_revision, make_engine
+from app.main import create_app
+from app.records.registry import metadata
+
+
+def test_migrations_build_every_table_of_the_models(engine: sa.Engine) -> None:
+    assert current_revision(engine) == head_revision()
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {t.name for t in metadata.sorted_tables} <= tables
+
+
+def test_migrations_match_the_models(engine: sa.Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert diff == [], "the models changed: add a migration (alembic revision --autogenerate)"
+
+
+def test_an_empty_database_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    with pytest.raises(DatabaseNotReady, match="run `techsov db upgrade`"):
+        ensure_at_head(engine)
+
+
+def test_the_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    with pytest.raises(DatabaseNotReady, match="techsov db upgrade"), TestClient(create_app(settings)):
+        pass
+
+
+def test_db_upgrade_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "current"]).exit_code == 1
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert f"database at migration {head_revision()}" in result.stdout
+    assert runner.invoke(app, ["db", "current"]).exit_code == 0
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000

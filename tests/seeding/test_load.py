@@ -1,0 +1,190 @@
+"""Loading: one transaction, upsert by id, no-op reloads, prune, change log, dataset version."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.records.registry import ACTOR, RECORD_TYPE_LIST, STATEMENT, changes
+from app.seeding.load import current_version
+from app.seeding.run import SeedInvalid, load_dir
+from tests.conftest import INVALID, VALID
+
+
+def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to compare database states."""
+    from app.records.registry import metadata
+
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(tuple(map(str, row)) for row in connection.execute(sa.select(table)))
+            for table in metadata.sorted_tables
+        }
+
+
+def copy_fixture(tmp_path: Path) -> Path:
+    """A writable copy of the valid fixture seed."""
+    folder = tmp_path / "seed"
+    shutil.copytree(VALID, folder)
+    return folder
+
+
+def test_load_writes_every_record_and_bumps_the_version(engine: sa.Engine) -> None:
+    report = load_dir(engine, VALID)
+    assert report.created == {"actor": 7, "policy": 3, "statement": 1, "hardware": 4, "dependency": 2, "source": 2}
+    assert report.version == 1
+    with engine.connect() as connection:
+        assert current_version(connection)[0] == 1
+        assert connection.execute(sa.select(sa.func.count()).select_from(changes)).scalar_one() == 19
+        roles = connection.execute(sa.select(ACTOR.child_tables["roles"])).mappings().one()
+        assert (roles["title"], roles["of_id"], str(roles["from"]), roles["from_precision"]) == (
+            "Chair",
+            "state-council",
+            "2013-03-01",
+            "month",
+        )
+
+
+def test_a_second_load_of_the_same_files_changes_nothing(engine: sa.Engine) -> None:
+    load_dir(engine, VALID)
+    before = snapshot(engine)
+    report = load_dir(engine, VALID)
+    assert not report.changed
+    assert sum(report.unchanged.values()) == 19
+    assert report.version == 1
+    assert snapshot(engine) == before
+
+
+def test_a_changed_record_is_updated_alone_and_logged(engine: sa.Engine, tmp_path: Path) -> None:
+    folder = copy_fixture(tmp_path)
+    load_dir(engine, folder)
+    with engine.connect() as connection:
+        stamps = dict(connection.execute(sa.select(ACTOR.table.c.id, ACTOR.table.c.updated_at)).all())
+    text = (folder / "actors.yaml").read_text(encoding="utf-8")
+    (folder / "actors.yaml").write_text(text.replace("name: HiSilicon", "name: HiSilicon Technologies"), "utf-8")
+    report = load_dir(engine, folder)
+    assert report.updated == {t.name: (1 if t.name == "actor" else 0) for t in RECORD_TYPE_LIST}
+    assert report.version == 2
+    with engine.connect() as connection:
+        after = dict(connection.execute(sa.select(ACTOR.table.c.id, ACTOR.table.c.updated_at)).all())
+        log = connection.execute(
+            sa.select(changes.c.record_type, changes.c.record_id, changes.c.action).where(changes.c.version == 2)
+        ).all()
+    assert [k for k in after if after[k] != stamps[k]] == ["hisilicon"]
+    assert log == [("actor", "hisilicon", "updated")]
+
+
+def test_lists_are_replaced_not_appended_on_update(engine: sa.Engine, tmp_path: Path) -> None:
+    folder = copy_fixture(tmp_path)
+    load_dir(engine, folder)
+    text = (folder / "statements.yaml").read_text(encoding="utf-8")
+    new = text.replace(
+        "mentions: [actor:huawei, policy:us-listing-2019, hardware:test-accel]", "mentions: [actor:china]"
+    )
+    (folder / "statements.yaml").write_text(new, "utf-8")
+    load_dir(engine, folder)
+    mentions = STATEMENT.child_tables["mentions"]
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(mentions.c.position, mentions.c.target_actor_id)).all()
+    assert rows == [(0, "china")]
+
+
+def test_prune_deletes_what_left_the_files_and_says_how_many(engine: sa.Engine, tmp_path: Path) -> None:
+    folder = copy_fixture(tmp_path)
+    load_dir(engine, folder)
+    (folder / "dependencies.yaml").write_text("[]\n", encoding="utf-8")
+    kept = load_dir(engine, folder)
+    assert kept.deleted["dependency"] == 0
+    pruned = load_dir(engine, folder, prune=True)
+    assert pruned.deleted == {t.name: (2 if t.name == "dependency" else 0) for t in RECORD_TYPE_LIST}
+    assert pruned.version == 2
+    with engine.connect() as connection:
+        tombstones = (
+            connection.execute(
+                sa.select(changes.c.record_id).where(changes.c.action == "deleted").order_by(changes.c.record_id)
+            )
+            .scalars()
+            .all()
+        )
+    assert tombstones == ["accel-on-node", "huawei-on-gpu"]
+
+
+def test_prune_refuses_to_orphan_references(engine: sa.Engine, tmp_path: Path) -> None:
+    folder = copy_fixture(tmp_path)
+    load_dir(engine, folder)
+    (folder / "hardware.yaml").write_text("[]\n", encoding="utf-8")
+    before = snapshot(engine)
+    with pytest.raises(SeedInvalid) as raised:
+        load_dir(engine, folder, prune=True)
+    assert any("unknown hardware 'test-gpu'" in str(e) for e in raised.value.errors)
+    assert snapshot(engine) == before
+
+
+def test_a_partial_seed_may_refer_to_stored_records(engine: sa.Engine, tmp_path: Path) -> None:
+    load_dir(engine, VALID)
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "statements.yaml").write_text(
+        "- {id: s2, name: S2, speaker: huawei, said_on: 2020, kind: remark, text: t, sources: [src-press]}\n",
+        encoding="utf-8",
+    )
+    report = load_dir(engine, folder)
+    assert report.created["statement"] == 1
+    assert report.unchanged["actor"] == 0
+
+
+def test_an_invalid_seed_writes_nothing(loaded_engine: sa.Engine) -> None:
+    before = snapshot(loaded_engine)
+    with pytest.raises(SeedInvalid) as raised:
+        load_dir(loaded_engine, INVALID)
+    assert len(raised.value.errors) == 3
+    assert snapshot(loaded_engine) == before
+
+
+def test_a_database_failure_mid_load_writes_nothing(loaded_engine: sa.Engine, tmp_path: Path) -> None:
+    folder = copy_fixture(tmp_path)
+    text = (folder / "actors.yaml").read_text(encoding="utf-8")
+    (folder / "actors.yaml").write_text(text.replace("name: China", "name: People's Republic of China"), "utf-8")
+    (folder / "statements.yaml").write_text(
+        (folder / "statements.yaml").read_text("utf-8")
+        + "- {id: s2, name: S2, speaker: huawei, said_on: 2020, kind: remark, text: t, sources: [src-press]}\n",
+        "utf-8",
+    )
+    before = snapshot(loaded_engine)
+
+    def fail_on_statements(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO statements "):
+            raise RuntimeError("disk on fire")
+
+    sa.event.listen(loaded_engine, "before_cursor_execute", fail_on_statements)
+    try:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            load_dir(loaded_engine, folder)
+    finally:
+        sa.event.remove(loaded_engine, "before_cursor_execute", fail_on_statements)
+    assert snapshot(loaded_engine) == before
+    report = load_dir(loaded_engine, folder)
+    assert (report.updated["actor"], report.created["statement"], report.version) == (1, 1, 2)
+
+
+def test_load_cli_prints_a_summary_and_no_progress_bar_off_a_terminal(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["seed", "load", str(VALID)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "19 created, 0 updated, 0 unchanged, 0 deleted; dataset version 1"
+    assert result.stderr == ""
+
+
+def test_load_cli_with_errors_exits_non_zero(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["seed", "load", str(INVALID)])
+    assert result.exit_code == 1
+    assert "3 problem(s); nothing was written." in result.stderr
