@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.core.config import Settings, get_settings
 from app.core.db import ensure_at_head, make_engine
 from app.core.deps import Database
 from app.core.errors import CatchAllMiddleware, install_error_handlers
+from app.core.middleware import RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
 from app.records.routes import router as records_router
 
@@ -38,10 +40,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = Database(engine)
     origins = [o.strip() for o in settings.techsov_cors_origins.split(",") if o.strip()]
-    app.add_middleware(
-        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "HEAD", "OPTIONS"], allow_headers=["*"]
-    )
+    # Outermost last: every response, even a crash turned into a 500, gets CORS, gzip and a request id.
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "Link", "X-Request-ID"],
+    )
+    app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(dataset_router)
     app.include_router(records_router)

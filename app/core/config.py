@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         default="*",
         description="Comma-separated origins allowed to read the API from a browser; '*' for any.",
     )
+    techsov_cursor_secret: str = Field(
+        default="techsov-cursor-integrity",
+        description=(
+            "Key that signs pagination cursors so a changed cursor is refused; the same in every "
+            "worker. Cursors hold only sort values, so this guards integrity, not secrets."
+        ),
+    )
     techsov_query_timeout_ms: int = Field(
         default=5000,
         description="Longest a single database query may run before it is cancelled.",

@@ -37,12 +37,19 @@ def make_engine(url: str, *, query_timeout_ms: int = 5000, **kwargs: Any) -> sa.
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             # WAL lets readers see the old data while a load commits; busy_timeout
             # waits for a writer instead of failing with "database is locked".
+            # The driver's own transaction handling is off: SQLAlchemy emits BEGIN
+            # (below), so a request's reads share one snapshot.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
 
         return engine
     options = f"-c statement_timeout={int(query_timeout_ms)}"

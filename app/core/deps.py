@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, TypeVar
 
 import sqlalchemy as sa
@@ -27,6 +27,11 @@ class Database:
                 return work(connection)
         except sa.exc.OperationalError:
             raise ServiceUnavailable("the database is not answering; try again shortly") from None
+
+    def stream(self, work: Callable[[sa.Connection], Iterator[T]]) -> Iterator[T]:
+        """Items from `work` on a connection held until the last one is taken (or the client leaves)."""
+        with self.engine.connect() as connection:
+            yield from work(connection)
 
     async def read(self, work: Callable[[sa.Connection], T]) -> T:
         """`read_sync` in a worker thread, so a slow query never blocks other requests."""

@@ -58,6 +58,12 @@ class RecordType:
     indexes: tuple[tuple[str, ...], ...] = ()
     acyclic: tuple[str, ...] = ()
     """Reference fields whose chains must not loop (an actor's parent)."""
+    default_sort: str = "id"
+    """The list order when no `sort` is given."""
+    text_filters: tuple[str, ...] = ()
+    """Plain text fields a list can be filtered on by exact value (`language=en`)."""
+    search_fields: tuple[str, ...] = ("name", "summary")
+    """Text fields `q=` looks in, besides aliases."""
     fields: list[StoredField] = field(init=False, repr=False)
     table: sa.Table = field(init=False, repr=False)
     child_tables: dict[str, sa.Table] = field(init=False, repr=False)
@@ -131,6 +137,7 @@ ACTOR = RecordType(
     valid_to="dissolved_on",
     indexes=(("kind",), ("founded_on",), ("name",)),
     acyclic=("parent",),
+    default_sort="name",
 )
 POLICY = RecordType(
     "policy",
@@ -140,6 +147,8 @@ POLICY = RecordType(
     valid_from="effective_on",
     valid_to="ended_on",
     indexes=(("kind", "effective_on"), ("status",), ("effective_on",), ("announced_on",)),
+    default_sort="-effective_on",
+    search_fields=("name", "summary", "goals"),
 )
 STATEMENT = RecordType(
     "statement",
@@ -147,14 +156,19 @@ STATEMENT = RecordType(
     StatementIn,
     main_date="said_on",
     indexes=(("speaker", "said_on"), ("said_on",), ("kind", "said_on")),
+    default_sort="-said_on",
+    text_filters=("original_language",),
+    search_fields=("name", "summary", "text", "original_text", "occasion"),
 )
 HARDWARE = RecordType(
     "hardware",
     "hardware",
     HardwareIn,
     main_date="released_on",
-    indexes=(("kind",), ("released_on",)),
+    indexes=(("kind",), ("released_on",), ("name",)),
     acyclic=("successor_of",),
+    default_sort="name",
+    text_filters=("process_node",),
 )
 DEPENDENCY = RecordType(
     "dependency",
@@ -164,6 +178,9 @@ DEPENDENCY = RecordType(
     valid_from="valid_from",
     valid_to="valid_to",
     indexes=(("status",), ("purpose",), ("valid_from",)),
+    default_sort="-valid_from",
+    text_filters=("system",),
+    search_fields=("name", "summary", "system", "notes"),
 )
 SOURCE = RecordType(
     "source",
@@ -171,6 +188,9 @@ SOURCE = RecordType(
     SourceIn,
     main_date="published_on",
     indexes=(("kind",), ("published_on",)),
+    default_sort="-published_on",
+    text_filters=("language",),
+    search_fields=("name", "summary", "title"),
 )
 
 RECORD_TYPE_LIST: tuple[RecordType, ...] = (ACTOR, POLICY, STATEMENT, HARDWARE, DEPENDENCY, SOURCE)

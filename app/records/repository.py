@@ -26,21 +26,30 @@ def _rebuild(record_type: RecordType, row: sa.RowMapping, children: dict[str, li
     return record
 
 
-def fetch_records(
-    connection: sa.Connection, record_type: RecordType, ids: Sequence[str]
-) -> list[tuple[dict[str, Any], sa.RowMapping]]:
+Pair = tuple[dict[str, Any], sa.RowMapping]
+
+
+def records_from_rows(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[Pair]:
+    """Records (input shape) for rows of the type's table: one query per child table, whatever the count."""
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    children: dict[str, dict[str, list[sa.RowMapping]]] = defaultdict(lambda: defaultdict(list))
+    for field in record_type.list_fields:
+        child = field.table
+        query = sa.select(child).where(child.c.record_id.in_(ids)).order_by(child.c.record_id, child.c.position)
+        for child_row in connection.execute(query).mappings():
+            children[child_row["record_id"]][field.name].append(child_row)
+    return [(_rebuild(record_type, row, children[row["id"]]), row) for row in rows]
+
+
+def fetch_records(connection: sa.Connection, record_type: RecordType, ids: Sequence[str]) -> list[Pair]:
     """The records with these ids (in the given order) and their raw rows; missing ids are skipped."""
     if not ids:
         return []
     table = record_type.table
     rows = {r["id"]: r for r in connection.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()}
-    children: dict[str, dict[str, list[sa.RowMapping]]] = defaultdict(lambda: defaultdict(list))
-    for field in record_type.list_fields:
-        child = field.table
-        query = sa.select(child).where(child.c.record_id.in_(list(rows))).order_by(child.c.record_id, child.c.position)
-        for child_row in connection.execute(query).mappings():
-            children[child_row["record_id"]][field.name].append(child_row)
-    return [(_rebuild(record_type, rows[i], children[i]), rows[i]) for i in ids if i in rows]
+    return records_from_rows(connection, record_type, [rows[i] for i in ids if i in rows])
 
 
 def iter_records(connection: sa.Connection, record_type: RecordType) -> Iterator[dict[str, Any]]:

@@ -1,52 +1,215 @@
-"""GET /v1/{plural}/{id}: one record, references expanded, sources embedded."""
+"""GET /v1/{plural} and GET /v1/{plural}/{id} for every record type, generated from the declarations.
+
+Routers stay thin: parse, call, render. Each type gets its own documented
+routes (its filters, sorts and response models appear in the OpenAPI
+document); two catch-alls answer unknown types with a suggestion.
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Path
-from starlette.responses import Response
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response, StreamingResponse
 
-from app.core.deps import DatabaseDep
+from app.core.caching import CACHE_CONTROL, etag_for, not_modified
+from app.core.deps import Database, get_database
 from app.core.errors import NotFound
+from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
 from app.core.suggest import did_you_mean
 from app.records.detail import record_detail
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
-from app.records.registry import BY_PLURAL
+from app.records.listing import EXAMPLE_IDS as _EXAMPLE_IDS
+from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
+from app.records.registry import BY_PLURAL, DEPENDENCY, RECORD_TYPE_LIST, RecordType
+from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
+from app.records.service import all_items, common_parameters, list_page, next_link, parse_list
+from app.records.storage import TypedRefField, TypedRefListField
+from app.seeding.load import current_version
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
-PluralPath = Annotated[
-    str,
-    Path(
-        description="The record type, plural: " + ", ".join(BY_PLURAL),
-        examples=["actors"],
-    ),
-]
-IdPath = Annotated[
-    str,
-    Path(description="The record's id (a slug).", examples=["huawei"], max_length=SLUG_MAX_LENGTH * 4),
-]
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "A parameter is unknown or has a bad value (problem+json)"},
+    404: {"model": Problem, "description": "No such record (problem+json)"},
+}
 
 
-def _problem_responses() -> dict[int | str, dict[str, Any]]:
-    return {404: {"description": "No such type or record (problem+json)"}}
+def csv_columns(record_type: RecordType) -> tuple[list[str], set[str]]:
+    """The stable CSV columns of a type and which of them hold typed references (`actor:x`)."""
+    columns = ["type", "id", *(f.alias for f in record_type.fields)]
+    if record_type is DEPENDENCY:
+        columns += ["disputed", "disputed_by"]
+    typed = {f.alias for f in record_type.fields if isinstance(f, TypedRefField | TypedRefListField)}
+    return [*columns, "created_at", "updated_at"], typed
 
 
-@router.get(
-    "/{plural}/{record_id}",
-    summary="One record",
-    responses=_problem_responses(),
-)
-async def get_record(plural: PluralPath, record_id: IdPath, database: DatabaseDep) -> Response:
-    """One record with its references expanded one level (id, type, name) and its sources embedded."""
-    record_type = BY_PLURAL.get(plural)
-    if record_type is None:
-        raise NotFound(f"no record type '{plural}'{did_you_mean(plural, BY_PLURAL)}; types: {', '.join(BY_PLURAL)}")
+def _headers(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
+
+
+def _not_modified(etag: str) -> Response:
+    return Response(status_code=304, headers=_headers(etag))
+
+
+async def list_records(record_type: RecordType, request: Request, database: Database) -> Response:
+    """One page as JSON, or every matching record streamed as CSV or NDJSON."""
+    settings = request.app.state.settings
+    spec = parse_list(record_type, request.query_params, settings.techsov_cursor_secret)
+    fmt: Format = negotiate(request.query_params.get("format"), request.headers.get("accept"))
+    version = await database.read(lambda c: current_version(c)[0])
+    etag = etag_for(version, request, fmt)
+    if not_modified(request, etag):
+        return _not_modified(etag)
+    headers = _headers(etag)
+    if fmt == "json":
+        page = await database.read(lambda c: list_page(c, record_type, spec, settings.techsov_cursor_secret))
+        if page["next_cursor"]:
+            link = next_link(settings.techsov_base_url, request.url.path, request.query_params, page["next_cursor"])
+            headers["Link"] = f'<{link}>; rel="next"'
+        return Response(json_bytes(page), media_type=MEDIA_TYPES["json"], headers=headers)
+    await database.read(lambda c: check_references(c, record_type, spec))  # a 400 now, not a cut stream later
+    headers["Content-Disposition"] = f'attachment; filename="techsov-{record_type.plural}.{fmt}"'
+    batches = database.stream(lambda c: all_items(c, record_type, spec))
+    if fmt == "csv":
+        columns, typed = csv_columns(record_type)
+        body: Iterator[bytes] = csv_lines(columns, typed, batches)
+    else:
+        body = ndjson_lines(batches)
+    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:
+    """One record with references expanded, sources embedded and what refers to it."""
     if not is_slug(record_id):
         raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
-    record = await database.read(lambda c: record_detail(c, record_type, record_id))
+
+    def work(connection: sa.Connection) -> tuple[str, dict[str, Any] | None]:
+        etag = etag_for(current_version(connection)[0], request, "json")
+        if not_modified(request, etag):
+            return etag, None
+        return etag, record_detail(connection, record_type, record_id) or {}
+
+    etag, record = await database.read(work)
     if record is None:
+        return _not_modified(etag)
+    if not record:
         raise NotFound(f"no {record_type.name} with id '{record_id}'")
-    return Response(orjson.dumps(record), media_type="application/json")
+    return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=_headers(etag))
+
+
+def _query_parameter(name: str, annotation: Any, description: str, example: Any) -> inspect.Parameter:
+    python_name = f"p_{name}"
+    return inspect.Parameter(
+        python_name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[annotation, Query(alias=name, description=description, examples=[example])],
+    )
+
+
+def _common_parameter_docs(record_type: RecordType) -> dict[str, tuple[Any, str, Any]]:
+    sorts = ", ".join(sort_keys_for(record_type))
+    main = record_type.main_date
+    docs: dict[str, tuple[Any, str, Any]] = {
+        "q": (str | None, "Text to look for in names, aliases, other-language names and text.", "export"),
+        "from": (str | None, f"Keep records whose {main} is on or after this date (2018, 2018-07 or 2018-07-20).",
+                 "2018"),
+        "to": (str | None, f"Keep records whose {main} is on or before this date; 2018 means up to 2018-12-31.",
+               "2019-06"),
+        "as_of": (str | None, f"Keep records valid on this date: {record_type.valid_from} on or before it (or "
+                  f"unknown) and {record_type.valid_to} after it (or unknown).", "2023-10-17"),
+        "sort": (str | None, f"Comma list of fields, `-` for descending; ties by id. Sortable: {sorts}. "
+                 f"Default: {record_type.default_sort}.", record_type.default_sort),
+        "limit": (int | None, "Records per page, 1 to 500 (default 50). CSV and NDJSON ignore it.", 50),
+        "cursor": (str | None, "The `next_cursor` of the previous page.", "eyJ..."),
+        "count": (bool | None, "Add `total`, the number of matching records.", True),
+        "facets": (str | None, f"Comma list of fields to count by: {', '.join(facet_names(record_type))}.", "kind"),
+        "format": (str | None, "json (default), csv or ndjson; or use the Accept header.", "csv"),
+    }  # fmt: skip
+    return {name: docs[name] for name in common_parameters(record_type)}
+
+
+def _list_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
+    async def endpoint(request: Request, **_documented: Any) -> Response:
+        return await list_records(record_type, request, get_database(request))
+
+    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+    for name, flt in filters_for(record_type).items():
+        choices = f" One of: {', '.join(flt.choices)}." if flt.choices else ""
+        parameters.append(_query_parameter(name, list[str] | None, flt.description + "." + choices, flt.example))
+    for name, (annotation, description, example) in _common_parameter_docs(record_type).items():
+        parameters.append(_query_parameter(name, annotation, description, example))
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__doc__ = (
+        f"List {record_type.plural}: filter (a repeated parameter means OR), search, sort, page by cursor, "
+        "count and facet; or export every match as CSV or NDJSON."
+    )
+    return endpoint
+
+
+def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
+    async def endpoint(request: Request, record_id: str) -> Response:
+        return await get_record(record_type, record_id, request, get_database(request))
+
+    record_id = inspect.Parameter(
+        "record_id",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        annotation=Annotated[
+            str,
+            Path(
+                description=f"The {record_type.name}'s id.",
+                examples=[_EXAMPLE_IDS[record_type.name]],
+                max_length=SLUG_MAX_LENGTH * 4,
+            ),
+        ],
+    )
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+    endpoint.__signature__ = inspect.Signature([request, record_id])  # type: ignore[attr-defined]
+    endpoint.__doc__ = (
+        f"One {record_type.name}: references expanded one level (id, type, name), sources embedded, and "
+        "`referenced_by`: the records that point at it."
+    )
+    return endpoint
+
+
+for _type in RECORD_TYPE_LIST:
+    router.add_api_route(
+        f"/{_type.plural}",
+        _list_endpoint(_type),
+        methods=["GET"],
+        response_model=PAGE_MODELS[_type.name],
+        responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+        summary=f"List {_type.plural}",
+        operation_id=f"list_{_type.plural}",
+        tags=[_type.plural],
+    )
+    router.add_api_route(
+        f"/{_type.plural}/{{record_id}}",
+        _detail_endpoint(_type),
+        methods=["GET"],
+        response_model=DETAIL_MODELS[_type.name],
+        responses=PROBLEM_RESPONSES,
+        summary=f"One {_type.name}",
+        operation_id=f"get_{_type.name}",
+        tags=[_type.plural],
+    )
+
+
+def _unknown_type(plural: str) -> NotFound:
+    return NotFound(f"no record type '{plural[:60]}'{did_you_mean(plural, BY_PLURAL)}; types: {', '.join(BY_PLURAL)}")
+
+
+@router.get("/{plural}", include_in_schema=False)
+async def unknown_list(plural: str) -> Response:
+    """An unknown record type: a 404 that names the real ones."""
+    raise _unknown_type(plural)
+
+
+@router.get("/{plural}/{record_id}", include_in_schema=False)
+async def unknown_record(plural: str, record_id: str) -> Response:
+    """An unknown record type: a 404 that names the real ones."""
+    raise _unknown_type(plural)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 18:23:06.896518
+Create Date: 2026-11-28 18:39:20.862122
 """
 
 from __future__ import annotations
@@ -186,6 +186,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_hardware_fab_id"), ["fab_id"], unique=False)
         batch_op.create_index("ix_hardware_kind_id", ["kind", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_hardware_maker_id"), ["maker_id"], unique=False)
+        batch_op.create_index("ix_hardware_name_id", ["name", "id"], unique=False)
         batch_op.create_index("ix_hardware_released_on_id", ["released_on", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_hardware_successor_of_id"), ["successor_of_id"], unique=False)
 
@@ -1024,6 +1025,7 @@ def downgrade() -> None:
     with op.batch_alter_table("hardware", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hardware_successor_of_id"))
         batch_op.drop_index("ix_hardware_released_on_id")
+        batch_op.drop_index("ix_hardware_name_id")
         batch_op.drop_index(batch_op.f("ix_hardware_maker_id"))
         batch_op.drop_index("ix_hardware_kind_id")
         batch_op.drop_index(batch_op.f("ix_hardware_fab_id"))

@@ -41,7 +41,7 @@ def test_a_record_has_every_field_references_expanded_and_sources_embedded(clien
     assert list(body) == [
         "type", "id", "name", "names", "aliases", "summary", "tags", "sources", "speaker", "said_on",
         "occasion", "kind", "text", "original_text", "original_language", "translated_by", "reported_by",
-        "mentions", "about_policies", "created_at", "updated_at",
+        "mentions", "about_policies", "created_at", "updated_at", "referenced_by",
     ]  # fmt: skip
     assert body["speaker"] == {"id": "test-person", "type": "actor", "name": "Test Person"}
     assert body["mentions"] == [

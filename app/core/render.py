@@ -1,0 +1,104 @@
+"""JSON, CSV and NDJSON bodies; format negotiation; spreadsheet-safe CSV cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
+
+import orjson
+
+from app.core.params import bad, parse_choice
+
+Format = Literal["json", "csv", "ndjson"]
+FORMATS: tuple[Format, ...] = ("json", "csv", "ndjson")
+MEDIA_TYPES: dict[Format, str] = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "ndjson": "application/x-ndjson",
+}
+_ACCEPTED = {
+    "application/json": "json",
+    "text/csv": "csv",
+    "application/x-ndjson": "ndjson",
+    "application/ndjson": "ndjson",
+    "application/jsonl": "ndjson",
+}
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def negotiate(format_param: str | None, accept: str | None) -> Format:
+    """`format=` wins; otherwise the first Accept type we serve; otherwise JSON."""
+    if format_param is not None:
+        chosen = parse_choice("format", format_param, FORMATS)
+        return "csv" if chosen == "csv" else "ndjson" if chosen == "ndjson" else "json"
+    for part in (accept or "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in _ACCEPTED:
+            found = _ACCEPTED[media]
+            return "csv" if found == "csv" else "ndjson" if found == "ndjson" else "json"
+    return "json"
+
+
+def json_bytes(body: Any) -> bytes:
+    """Compact UTF-8 JSON."""
+    return orjson.dumps(body)
+
+
+def safe_cell(text: str) -> str:
+    """Neutralise text a spreadsheet would run as a formula (a newsroom opens these files)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _ref_text(value: dict[str, Any], typed: bool) -> str:
+    if value.get("id") is None:
+        return str(value.get("name") or "")
+    return f"{value['type']}:{value['id']}" if typed else str(value["id"])
+
+
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, dict) and "id" in value and "type" in value
+
+
+def cell(value: Any, typed: bool = False) -> str:
+    """One CSV cell: references as ids, lists joined with `;`, maps as JSON, text made formula-safe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if _is_ref(value):
+        return safe_cell(_ref_text(value, typed))
+    if isinstance(value, list):
+        if all(_is_ref(v) for v in value):
+            return safe_cell(";".join(_ref_text(v, typed) for v in value))
+        if all(isinstance(v, str | int | float) for v in value):
+            return safe_cell(";".join(str(v) for v in value))
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return safe_cell(str(value))
+
+
+def csv_lines(columns: Sequence[str], typed: set[str], items: Iterable[Iterable[dict[str, Any]]]) -> Iterator[bytes]:
+    """RFC 4180 CSV (CRLF, quoting, header row), batch by batch."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    yield buffer.getvalue().encode()
+    for batch in items:
+        buffer.seek(0)
+        buffer.truncate()
+        for item in batch:
+            writer.writerow([cell(item.get(c), c in typed) for c in columns])
+        yield buffer.getvalue().encode()
+
+
+def ndjson_lines(items: Iterable[Iterable[dict[str, Any]]]) -> Iterator[bytes]:
+    """One JSON object per line, batch by batch."""
+    for batch in items:
+        yield b"".join(orjson.dumps(item) + b"\n" for item in batch)
+
+
+__all__ = ["bad"]

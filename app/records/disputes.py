@@ -1,0 +1,64 @@
+"""Conflicting dependency claims: kept side by side, flagged `disputed`, each naming the others.
+
+Two dependency records conflict when they speak of the same dependent, for the
+same purpose and the same system (or, without a system, the same hardware),
+with different statuses: a rumour that DeepSeek-R2 was trained on Ascend and
+a report that it was trained on NVIDIA dispute each other. Two reports of the
+same status naming different chips do not: a model may use both.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.records.registry import DEPENDENCY
+
+_table = DEPENDENCY.table
+
+
+def _dependent(row: Any) -> str:
+    if row.dependent_actor_id is not None:
+        return f"actor:{row.dependent_actor_id}"
+    return f"hardware:{row.dependent_hardware_id}"
+
+
+def _group(row: Any) -> tuple[str, str, str]:
+    about = f"system:{row.system}" if row.system else f"hardware:{row.depends_on_id}"
+    return (_dependent(row), row.purpose, about)
+
+
+def disputes(connection: sa.Connection, dependency_ids: Iterable[str]) -> dict[str, list[str]]:
+    """For each given dependency, the ids of the records that dispute it (empty when none)."""
+    ids = list(dependency_ids)
+    if not ids:
+        return {}
+    columns = (
+        _table.c.id,
+        _table.c.dependent_actor_id,
+        _table.c.dependent_hardware_id,
+        _table.c.purpose,
+        _table.c.system,
+        _table.c.depends_on_id,
+        _table.c.status,
+    )
+    own = connection.execute(sa.select(*columns).where(_table.c.id.in_(ids))).all()
+    actors = {r.dependent_actor_id for r in own if r.dependent_actor_id}
+    hardware = {r.dependent_hardware_id for r in own if r.dependent_hardware_id}
+    related = connection.execute(
+        sa.select(*columns).where(
+            sa.or_(_table.c.dependent_actor_id.in_(actors), _table.c.dependent_hardware_id.in_(hardware))
+        )
+    ).all()
+    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for row in related:
+        groups[_group(row)].append(row)
+    result: dict[str, list[str]] = {}
+    for row in own:
+        members = groups[_group(row)]
+        claims = {m.status for m in members}
+        result[row.id] = sorted(m.id for m in members if m.id != row.id) if len(claims) > 1 else []
+    return result
