@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -25,13 +26,18 @@ def is_sqlite(url: str | sa.URL) -> bool:
     return sa.make_url(url).get_backend_name() == "sqlite"
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns keep 华为 as 华为, not \\u534e\\u4e3a, so text search finds it."""
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, *, query_timeout_ms: int = 5000, **kwargs: Any) -> sa.Engine:
     """An engine with the settings techsov relies on (WAL and foreign keys on SQLite, timeouts everywhere)."""
     if is_sqlite(url):
         database = sa.make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=_json_text, **kwargs)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,7 +59,9 @@ def make_engine(url: str, *, query_timeout_ms: int = 5000, **kwargs: Any) -> sa.
 
         return engine
     options = f"-c statement_timeout={int(query_timeout_ms)}"
-    return sa.create_engine(url, connect_args={"options": options}, pool_pre_ping=True, **kwargs)
+    return sa.create_engine(
+        url, connect_args={"options": options}, pool_pre_ping=True, json_serializer=_json_text, **kwargs
+    )
 
 
 def alembic_config(url: str) -> Config:

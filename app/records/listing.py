@@ -8,7 +8,7 @@ All SQL for lists lives here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -334,49 +334,40 @@ def check_references(connection: sa.Connection, record_type: RecordType, spec: L
     filters = filters_for(record_type)
     for name, values in spec.filters.items():
         flt = filters[name]
-        if flt.choices:
-            for value in values:
-                if value not in flt.choices:
-                    raise bad(name, f"'{value[:100]}' is not one of {', '.join(flt.choices)}"
-                                    f"{did_you_mean(value, flt.choices)}")  # fmt: skip
-            continue
-        if not flt.targets:
-            continue
-        wanted: dict[str, set[str]] = {}
         for value in values:
+            if flt.choices:
+                if value not in flt.choices:
+                    options = ", ".join(flt.choices)
+                    raise bad(name, f"'{value[:100]}' is not one of {options}{did_you_mean(value, flt.choices)}")
+                continue
+            if not flt.targets or isinstance(flt.stored, SlugOrTextField):
+                continue  # free text, or a publisher that may be named as text
             target_type, _, target_id = value.partition(":")
             if target_id and len(flt.targets) > 1:
                 if target_type not in flt.targets:
                     raise bad(name, f"'{value[:100]}': the type must be one of {', '.join(flt.targets)}")
-                wanted.setdefault(target_type, set()).add(target_id)
-            elif isinstance(flt.stored, SlugOrTextField):
-                continue  # may be a publisher's name as text
+                candidates, what = [(target_type, target_id)], target_type
             else:
-                for t in flt.targets:
-                    wanted.setdefault(t, set()).add(value)
-        _report_missing(connection, name, flt.targets, wanted, bare=len(flt.targets) > 1)
+                target_id = value
+                candidates = [(t, value) for t in flt.targets]
+                what = flt.targets[0] if len(flt.targets) == 1 else "record"
+            if not any(_exists(connection, t, i) for t, i in candidates):
+                raise bad(name, f"no {what} with id '{target_id[:100]}'{_suggest(connection, candidates)}")
 
 
-def _report_missing(
-    connection: sa.Connection, name: str, targets: Sequence[str], wanted: dict[str, set[str]], *, bare: bool
-) -> None:
-    found: set[tuple[str, str]] = set()
-    for target_type, ids in wanted.items():
-        table = BY_NAME[target_type].table
-        rows = connection.execute(sa.select(table.c.id).where(table.c.id.in_(sorted(ids)))).scalars()
-        found.update((target_type, i) for i in rows)
-    for target_type, ids in wanted.items():
-        for record_id in sorted(ids):
-            if bare and any((t, record_id) in found for t in targets):
-                continue
-            if (target_type, record_id) in found:
-                continue
-            table = BY_NAME[target_type].table
-            hint = ""
-            if connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() <= SUGGESTION_LIMIT:
-                hint = did_you_mean(record_id, connection.execute(sa.select(table.c.id)).scalars().all())
-            what = "record" if bare else target_type
-            raise bad(name, f"no {what} with id '{record_id[:100]}'{hint}")
+def _exists(connection: sa.Connection, record_type: str, record_id: str) -> bool:
+    table = BY_NAME[record_type].table
+    return connection.execute(sa.select(table.c.id).where(table.c.id == record_id)).first() is not None
+
+
+def _suggest(connection: sa.Connection, candidates: list[tuple[str, str]]) -> str:
+    """The closest id among the candidate types, when they are small enough to scan."""
+    ids: list[str] = []
+    for record_type, _record_id in candidates:
+        table = BY_NAME[record_type].table
+        if connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() <= SUGGESTION_LIMIT:
+            ids.extend(connection.execute(sa.select(table.c.id)).scalars())
+    return did_you_mean(candidates[0][1], ids)
 
 
 Batches = Iterator[list[sa.RowMapping]]

@@ -1,25 +1,32 @@
 """Write validated records in one transaction: upsert by id, skip unchanged, prune on request.
 
 Set-based: for each type one query reads the stored hashes, then inserts,
-updates and deletes go out as batched executemany calls, never a round trip
-per record. Foreign keys are deferred to the commit, so the order of writes
-does not matter and a failure anywhere rolls everything back.
+updates and deletes go out in batches, never a round trip per record. Rows
+are built as plain tuples and written through `app.core.dialect.BulkInsert`,
+which skips SQLAlchemy's per-row parameter processing. Foreign keys are
+deferred to the commit, so the order of writes does not matter and a failure
+anywhere rolls everything back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
+from app.core.dialect import BulkInsert, bulk_load
 from app.records.registry import RECORD_TYPE_LIST, RecordType, changes, dataset_state
+from app.records.storage import ChildTableField
 from app.seeding.validate import KnownIds, ValidatedSeed, ValidRecord
 
 CHUNK = 2000
 Advance = Callable[[int], None]
+LogEntry = tuple[str, str, str]
+"""(record type, record id, action) of one line of the change log."""
 
 
 @dataclass
@@ -73,10 +80,34 @@ def current_version(connection: sa.Connection) -> tuple[int, dt.datetime | None]
     return (row.version, row.changed_at) if row else (0, None)
 
 
-def _insert(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], advance: Advance) -> None:
-    for chunk in _chunks(rows):
-        connection.execute(table.insert(), list(chunk))
-        advance(len(chunk))
+class _TypeRows:
+    """The rows of one record type's tables, as tuples in a fixed column order."""
+
+    def __init__(self, record_type: RecordType) -> None:
+        self.record_type = record_type
+        self.main_columns = [c.name for c in record_type.table.columns]
+        self._main_values = itemgetter(*[c for c in self.main_columns if c not in ("created_at", "updated_at")])
+        self.list_fields: list[ChildTableField] = record_type.list_fields
+        self.child_columns = {f.name: [c.name for c in f.table.columns] for f in self.list_fields}
+
+    def main_rows(self, records: Iterable[ValidRecord], now: dt.datetime) -> Iterator[tuple[Any, ...]]:
+        """Rows of the record table for newly created records."""
+        row_values, main_values = self.record_type.row_values, self._main_values
+        for record in records:
+            row = row_values(record.data)
+            row["content_hash"] = record.content_hash
+            yield (*main_values(row), now, now)
+
+    def child_rows(self, list_field: ChildTableField, records: Iterable[ValidRecord]) -> Iterator[tuple[Any, ...]]:
+        """Rows of one list field's child table."""
+        values = itemgetter(*self.child_columns[list_field.name])
+        to_child_rows, alias = list_field.to_child_rows, list_field.alias
+        for record in records:
+            data = record.data
+            value = data.get(alias)
+            if value:
+                for row in to_child_rows(data["id"], value):
+                    yield values(row)
 
 
 def _write_type(
@@ -86,39 +117,46 @@ def _write_type(
     prune: bool,
     now: dt.datetime,
     report: LoadReport,
-    log: list[dict[str, Any]],
+    log: list[LogEntry],
     advance: Advance,
 ) -> None:
     table = record_type.table
-    stored = dict(connection.execute(sa.select(table.c.id, table.c.content_hash)).all())
-    new = [r for r in records if r.data["id"] not in stored]
-    changed = [r for r in records if r.data["id"] in stored and stored[r.data["id"]] != r.content_hash]
-    in_files = {r.data["id"] for r in records}
-    gone = sorted(set(stored) - in_files) if prune else []
+    stored: dict[str, str] = dict(connection.execute(sa.select(table.c.id, table.c.content_hash)).tuples().all())
+    new: list[ValidRecord] = []
+    changed: list[ValidRecord] = []
+    for record in records:
+        stored_hash = stored.get(record.data["id"])
+        if stored_hash is None:
+            new.append(record)
+        elif stored_hash != record.content_hash:
+            changed.append(record)
+    if prune:
+        in_files = {r.data["id"] for r in records}
+        gone = sorted(set(stored) - in_files)
+    else:
+        gone = []
+    del stored
     name = record_type.name
     report.created[name], report.updated[name], report.deleted[name] = len(new), len(changed), len(gone)
     report.unchanged[name] = len(records) - len(new) - len(changed)
     advance(report.unchanged[name])
 
-    def main_row(record: ValidRecord, created: bool) -> dict[str, Any]:
-        row = record_type.row_values(record.data)
-        row["content_hash"] = record.content_hash
-        row["updated_at"] = now
-        if created:
-            row["created_at"] = now
-        return row
-
-    _insert(connection, table, [main_row(r, True) for r in new], advance)
+    rows = _TypeRows(record_type)
+    BulkInsert(connection, table, rows.main_columns).write(rows.main_rows(new, now), advance)
     if changed:
-        columns = [c for c in main_row(changed[0], False) if c != "id"]
+        columns = [c for c in record_type.row_values(changed[0].data) if c != "id"] + ["content_hash", "updated_at"]
         update = (
             table.update()
             .where(table.c.id == sa.bindparam("b_id"))
             .values({c: sa.bindparam(f"b_{c}") for c in columns})
         )
         for chunk in _chunks(changed):
-            rows = [{f"b_{k}": v for k, v in main_row(r, False).items()} for r in chunk]
-            connection.execute(update, rows)
+            params = []
+            for record in chunk:
+                row = record_type.row_values(record.data)
+                row["content_hash"], row["updated_at"] = record.content_hash, now
+                params.append({f"b_{k}": v for k, v in row.items()})
+            connection.execute(update, params)
             advance(len(chunk))
         changed_ids = [r.data["id"] for r in changed]
         for child in record_type.child_tables.values():
@@ -128,21 +166,14 @@ def _write_type(
         connection.execute(table.delete().where(table.c.id.in_(id_chunk)))
         advance(len(id_chunk))
 
-    for list_field in record_type.list_fields:
-        child_rows = [
-            row
-            for record in (*new, *changed)
-            for row in list_field.to_child_rows(record.data["id"], record.data.get(list_field.alias))
-        ]
-        for chunk in _chunks(child_rows):
-            connection.execute(list_field.table.insert(), list(chunk))
+    for list_field in rows.list_fields:
+        insert = BulkInsert(connection, list_field.table, rows.child_columns[list_field.name])
+        insert.write(rows.child_rows(list_field, new))
+        insert.write(rows.child_rows(list_field, changed))
 
-    for action, ids in (
-        ("created", [r.data["id"] for r in new]),
-        ("updated", [r.data["id"] for r in changed]),
-        ("deleted", gone),
-    ):
-        log.extend({"record_type": name, "record_id": i, "action": action, "changed_at": now} for i in ids)
+    log.extend((name, r.data["id"], "created") for r in new)
+    log.extend((name, r.data["id"], "updated") for r in changed)
+    log.extend((name, record_id, "deleted") for record_id in gone)
 
 
 def write_seed(
@@ -156,19 +187,22 @@ def write_seed(
     """Upsert validated records on a connection inside the caller's transaction."""
     now = now or dt.datetime.now(dt.UTC)
     report = LoadReport()
-    log: list[dict[str, Any]] = []
-    for record_type in RECORD_TYPE_LIST:
-        records = validated.records.get(record_type.name, [])
-        _write_type(connection, record_type, records, prune, now, report, log, advance)
-    version, _changed_at = current_version(connection)
-    if log:
-        version += 1
-        if version == 1:
-            connection.execute(dataset_state.insert().values(id=1, version=version, changed_at=now))
-        else:
-            connection.execute(dataset_state.update().values(version=version, changed_at=now))
-        for chunk in _chunks(log):
-            connection.execute(changes.insert(), [{**entry, "version": version} for entry in chunk])
+    log: list[LogEntry] = []
+    with bulk_load(connection):
+        for record_type in RECORD_TYPE_LIST:
+            records = validated.records.get(record_type.name, [])
+            _write_type(connection, record_type, records, prune, now, report, log, advance)
+        version, _changed_at = current_version(connection)
+        if log:
+            version += 1
+            if version == 1:
+                connection.execute(dataset_state.insert().values(id=1, version=version, changed_at=now))
+            else:
+                connection.execute(dataset_state.update().values(version=version, changed_at=now))
+            columns = ["version", "record_type", "record_id", "action", "changed_at"]
+            BulkInsert(connection, changes, columns).write(
+                (version, record_type, record_id, action, now) for record_type, record_id, action in log
+            )
     report.version = version
     return report
 
