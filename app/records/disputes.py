@@ -4,7 +4,8 @@ Two dependency records conflict when they speak of the same dependent, for the
 same purpose and the same system (or, without a system, the same hardware),
 with different statuses: a rumour that DeepSeek-R2 was trained on Ascend and
 a report that it was trained on NVIDIA dispute each other. Two reports of the
-same status naming different chips do not: a model may use both.
+same status naming different chips do not: a model may use both. Each record
+lists the ids of the records whose status differs from its own.
 """
 
 from __future__ import annotations
@@ -58,7 +59,5 @@ def disputes(connection: sa.Connection, dependency_ids: Iterable[str]) -> dict[s
         groups[_group(row)].append(row)
     result: dict[str, list[str]] = {}
     for row in own:
-        members = groups[_group(row)]
-        claims = {m.status for m in members}
-        result[row.id] = sorted(m.id for m in members if m.id != row.id) if len(claims) > 1 else []
+        result[row.id] = sorted(m.id for m in groups[_group(row)] if m.status != row.status)
     return result

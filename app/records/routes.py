@@ -32,9 +32,10 @@ from app.seeding.load import current_version
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "A parameter is unknown or has a bad value (problem+json)"},
-    404: {"model": Problem, "description": "No such record (problem+json)"},
+    400: {"model": Problem, "content": _PROBLEM_CONTENT, "description": "A parameter is unknown or has a bad value"},
+    404: {"model": Problem, "content": _PROBLEM_CONTENT, "description": "No such record"},
 }
 
 

@@ -121,7 +121,7 @@ def _write_type(
     advance: Advance,
 ) -> None:
     table = record_type.table
-    stored: dict[str, str] = dict(connection.execute(sa.select(table.c.id, table.c.content_hash)).tuples().all())
+    stored: dict[str, str] = dict(connection.execute(sa.select(table.c.id, table.c.content_hash)).all())
     new: list[ValidRecord] = []
     changed: list[ValidRecord] = []
     for record in records:
