@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 
 from starlette.requests import Request
+from starlette.responses import Response
+
+from app.core.deps import Database
+from app.seeding.load import current_version
 
 CACHE_CONTROL = "public, max-age=60"
 
@@ -22,3 +26,17 @@ def not_modified(request: Request, etag: str) -> bool:
         return False
     wanted = etag.removeprefix("W/")
     return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+def cache_headers(etag: str) -> dict[str, str]:
+    """Headers every cacheable GET carries."""
+    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
+
+
+async def freshness(request: Request, database: Database, variant: str = "json") -> tuple[str, Response | None]:
+    """This request's ETag, and a ready 304 when the client already has it (else None)."""
+    version = await database.read(lambda c: current_version(c)[0])
+    etag = etag_for(version, request, variant)
+    if not_modified(request, etag):
+        return etag, Response(status_code=304, headers=cache_headers(etag))
+    return etag, None

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app import __version__
+from app.core.caching import cache_headers, freshness
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head
 from app.core.deps import DatabaseDep
 from app.core.errors import problem
@@ -75,6 +76,9 @@ async def readyz(database: DatabaseDep) -> Response:
 async def card(request: Request, database: DatabaseDep) -> Response:
     """Title, licence, attribution, version, last change and counts per type."""
     settings = request.app.state.settings
+    etag, unchanged = await freshness(request, database)
+    if unchanged is not None:
+        return unchanged
     facts = await database.read(dataset_card)
     base = settings.techsov_base_url.rstrip("/")
     body = {
@@ -90,4 +94,4 @@ async def card(request: Request, database: DatabaseDep) -> Response:
         "links": {t.plural: f"{base}/v1/{t.plural}" for t in RECORD_TYPE_LIST}
         | {"openapi": f"{base}/openapi.json", "docs": f"{base}/docs"},
     }
-    return _json(body)
+    return Response(orjson.dumps(body), media_type="application/json", headers=cache_headers(etag))

@@ -11,11 +11,10 @@ import inspect
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response, StreamingResponse
 
-from app.core.caching import CACHE_CONTROL, etag_for, not_modified
+from app.core.caching import cache_headers, freshness
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
 from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
@@ -28,7 +27,6 @@ from app.records.registry import BY_PLURAL, DEPENDENCY, RECORD_TYPE_LIST, Record
 from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
 from app.records.service import all_items, common_parameters, list_page, next_link, parse_list
 from app.records.storage import TypedRefField, TypedRefListField
-from app.seeding.load import current_version
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -48,24 +46,15 @@ def csv_columns(record_type: RecordType) -> tuple[list[str], set[str]]:
     return [*columns, "created_at", "updated_at"], typed
 
 
-def _headers(etag: str) -> dict[str, str]:
-    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
-
-
-def _not_modified(etag: str) -> Response:
-    return Response(status_code=304, headers=_headers(etag))
-
-
 async def list_records(record_type: RecordType, request: Request, database: Database) -> Response:
     """One page as JSON, or every matching record streamed as CSV or NDJSON."""
     settings = request.app.state.settings
     spec = parse_list(record_type, request.query_params, settings.techsov_cursor_secret)
     fmt: Format = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    version = await database.read(lambda c: current_version(c)[0])
-    etag = etag_for(version, request, fmt)
-    if not_modified(request, etag):
-        return _not_modified(etag)
-    headers = _headers(etag)
+    etag, unchanged = await freshness(request, database, fmt)
+    if unchanged is not None:
+        return unchanged
+    headers = cache_headers(etag)
     if fmt == "json":
         page = await database.read(lambda c: list_page(c, record_type, spec, settings.techsov_cursor_secret))
         if page["next_cursor"]:
@@ -88,18 +77,13 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if not is_slug(record_id):
         raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
 
-    def work(connection: sa.Connection) -> tuple[str, dict[str, Any] | None]:
-        etag = etag_for(current_version(connection)[0], request, "json")
-        if not_modified(request, etag):
-            return etag, None
-        return etag, record_detail(connection, record_type, record_id) or {}
-
-    etag, record = await database.read(work)
+    etag, unchanged = await freshness(request, database)
+    if unchanged is not None:
+        return unchanged
+    record = await database.read(lambda c: record_detail(c, record_type, record_id))
     if record is None:
-        return _not_modified(etag)
-    if not record:
         raise NotFound(f"no {record_type.name} with id '{record_id}'")
-    return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=_headers(etag))
+    return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 
 def _query_parameter(name: str, annotation: Any, description: str, example: Any) -> inspect.Parameter:
