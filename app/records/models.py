@@ -159,7 +159,9 @@ class PolicyIn(CitedRecordIn):
     announced_on: PartialDate | None = None
     effective_on: PartialDate | None = None
     ended_on: PartialDate | None = None
-    status: PolicyStatus
+    status: PolicyStatus | None = Field(
+        default=None, description="Left out when no source says whether the policy is in force."
+    )
     document_ids: Annotated[list[ShortText], ChildRows()] = Field(default_factory=list, examples=[["国发〔2017〕35号"]])
     url: Url | None = None
     targets: list[ActorRef] = Field(default_factory=list)

@@ -205,7 +205,7 @@ def upgrade() -> None:
         sa.Column("effective_on_precision", sa.String(length=5), nullable=True),
         sa.Column("ended_on", sa.Date(), nullable=True),
         sa.Column("ended_on_precision", sa.String(length=5), nullable=True),
-        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("goals", sa.Text(), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
