@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str, *, query_timeout_ms: int = 5000, **kwargs: Any) -> sa.Engine:
-    """An engine with the settings techsov relies on (WAL and foreign keys on SQLite, timeouts everywhere)."""
+def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any) -> sa.Engine:
+    """An engine with the settings techsov relies on: WAL and foreign keys on SQLite, and, for the API,
+    a time limit on every query (`query_timeout_ms`; loads and migrations run without one)."""
     if is_sqlite(url):
         database = sa.make_url(url).database
         if database and database != ":memory:":
@@ -57,11 +59,29 @@ def make_engine(url: str, *, query_timeout_ms: int = 5000, **kwargs: Any) -> sa.
         def _sqlite_begin(connection: sa.Connection) -> None:
             connection.exec_driver_sql("BEGIN")
 
+        if query_timeout_ms:
+            _limit_sqlite_queries(engine, query_timeout_ms / 1000)
         return engine
-    options = f"-c statement_timeout={int(query_timeout_ms)}"
-    return sa.create_engine(
-        url, connect_args={"options": options}, pool_pre_ping=True, json_serializer=_json_text, **kwargs
-    )
+    connect_args = {"options": f"-c statement_timeout={int(query_timeout_ms)}"} if query_timeout_ms else {}
+    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, json_serializer=_json_text, **kwargs)
+
+
+def _limit_sqlite_queries(engine: sa.Engine, seconds: float) -> None:
+    """SQLite has no statement timeout: a progress handler interrupts a query past its deadline."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _install(dbapi_connection: Any, record: Any) -> None:
+        info = record.info
+
+        def over_time() -> int:
+            deadline = info.get("deadline")
+            return 1 if deadline is not None and time.monotonic() > deadline else 0
+
+        dbapi_connection.set_progress_handler(over_time, 10_000)
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _start_clock(connection: sa.Connection, *_args: Any) -> None:
+        connection.info["deadline"] = time.monotonic() + seconds
 
 
 def alembic_config(url: str) -> Config:

@@ -25,7 +25,11 @@ class Database:
         try:
             with self.engine.connect() as connection:
                 return work(connection)
-        except sa.exc.OperationalError:
+        except sa.exc.OperationalError as exc:
+            if type(exc.orig).__name__ == "QueryCanceled" or "interrupted" in str(exc.orig):
+                raise ServiceUnavailable(
+                    "this question took longer than the time limit; narrow it (filters, a smaller limit)"
+                ) from None
             raise ServiceUnavailable("the database is not answering; try again shortly") from None
 
     def stream(self, work: Callable[[sa.Connection], Iterator[T]]) -> Iterator[T]:

@@ -59,3 +59,17 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_every_api_query_has_a_time_limit(database_url: str) -> None:
+    from app.core.deps import Database
+    from app.core.errors import ServiceUnavailable
+
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+    engine = make_engine(database_url, query_timeout_ms=300)
+    try:
+        with pytest.raises(ServiceUnavailable, match="took longer than the time limit"):
+            Database(engine).read_sync(lambda c: c.exec_driver_sql(endless).scalar())
+        assert Database(engine).read_sync(lambda c: c.exec_driver_sql("SELECT 1").scalar()) == 1
+    finally:
+        engine.dispose()
