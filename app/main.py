@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="The geopolitics of AI technological autonomy: actors, policies, statements, hardware, dependencies.",
         lifespan=lifespan,
+        # Starlette's slash redirect builds its Location from the Host header: never emit that.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.database = Database(engine)

@@ -101,3 +101,9 @@ def test_wrong_method_is_a_problem_that_keeps_allow(client: TestClient) -> None:
     response = client.delete("/v1/actors/huawei")
     assert_problem(response, 405)
     assert response.headers["allow"] == "GET"
+
+
+def test_no_redirect_is_built_from_the_host_header(client: TestClient) -> None:
+    response = client.get("/v1/actors/", headers={"host": "evil.example"}, follow_redirects=False)
+    assert "location" not in response.headers
+    assert_problem(response, 404)
