@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from app.core.dialect import BulkInsert, bulk_load
 from app.records.registry import RECORD_TYPE_LIST, RecordType, changes, dataset_state
 from app.records.storage import ChildTableField
+from app.search.index import refresh_search_index, split_change_log
 from app.seeding.validate import KnownIds, ValidatedSeed, ValidRecord
 
 CHUNK = 2000
@@ -192,6 +193,7 @@ def write_seed(
         for record_type in RECORD_TYPE_LIST:
             records = validated.records.get(record_type.name, [])
             _write_type(connection, record_type, records, prune, now, report, log, advance)
+        refresh_search_index(connection, *split_change_log(log))
         version, _changed_at = current_version(connection)
         if log:
             version += 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from app.core.db import head_revision
+
 
 def assert_problem(response: object, status: int) -> dict[str, object]:
     """The response is an RFC 9457 problem with this status."""
@@ -17,7 +19,7 @@ def assert_problem(response: object, status: int) -> dict[str, object]:
 
 def test_healthz_and_readyz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready", "migration": "0001"}
+    assert client.get("/readyz").json() == {"status": "ready", "migration": head_revision()}
 
 
 def test_the_dataset_card(client: TestClient) -> None:

@@ -1,0 +1,1 @@
+"""Full-text search across every record type: GET /v1/search."""

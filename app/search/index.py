@@ -1,0 +1,155 @@
+"""The search index follows the records: built from their rows, refreshed after every load.
+
+`refresh_search_index` is called by the seed loader inside its transaction
+with the ids it created, updated and deleted; the index changes with the
+records or not at all. Work is set-based: record rows are read, and index
+rows written, a few thousand per statement.
+
+After each refresh the index is compared with the record tables (rows per
+type). When they disagree — the first load after the migration that added
+search, or records written without going through a load — the whole index is
+rebuilt in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from app.records.registry import BY_NAME, RECORD_TYPE_LIST, RecordType
+from app.search.backends import BATCH, SearchDocument, backend_for
+from app.search.text import name_keys, name_terms, terms, unique
+
+ChangedIds = dict[str, list[str]]
+"""Record ids per record type."""
+
+search_metadata = sa.MetaData()
+search_documents = sa.Table(
+    "search_documents",
+    search_metadata,
+    sa.Column("doc_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("record_type", sa.String(20), nullable=False),
+    sa.Column("record_id", sa.String(80), nullable=False),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("fields", sa.Text(), nullable=False),
+)
+"""The columns both engines share (created by migration 0002, outside the records' metadata)."""
+
+SEARCH_TABLES = ("search_documents", "search_fts")
+"""Tables (and the prefix of FTS5's shadow tables) that belong to search, not to the record models."""
+
+
+def body_fields(record_type: RecordType) -> list[str]:
+    """The text fields of a type searched besides its names, in declared order."""
+    return [f for f in record_type.search_fields if f != "name"]
+
+
+def document_for(record_type: RecordType, row: sa.RowMapping) -> SearchDocument:
+    """A record row as an index document."""
+    names: dict[str, str] = row["names"] or {}
+    aliases: list[str] = row["aliases"] or []
+    body = {f: row[f] for f in body_fields(record_type) if row[f]}
+    exact = [*name_keys(row["name"]), *(k for tag, v in names.items() for k in name_keys(v, tag))]
+    exact += [k for alias in aliases for k in name_keys(alias)]
+    columns = {
+        "exact": list(unique(exact)),
+        "names": [*name_terms(row["name"]), *(t for tag, v in names.items() for t in name_terms(v, tag))],
+        "aliases": [t for alias in aliases for t in name_terms(alias)],
+        "body": [t for text in body.values() for t in terms(text)],
+    }
+    fields: dict[str, Any] = {"name": row["name"]}
+    if names:
+        fields["names"] = names
+    if aliases:
+        fields["aliases"] = aliases
+    fields.update(body)
+    return SearchDocument(record_type.name, row["id"], row["name"], orjson.dumps(fields).decode(), columns)
+
+
+def _columns(record_type: RecordType) -> list[sa.Column[Any]]:
+    table = record_type.table
+    return [table.c.id, table.c.name, table.c.names, table.c.aliases, *(table.c[f] for f in body_fields(record_type))]
+
+
+def _documents_by_id(
+    connection: sa.Connection, record_type: RecordType, ids: Sequence[str]
+) -> Iterator[SearchDocument]:
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        query = sa.select(*_columns(record_type)).where(record_type.table.c.id.in_(chunk))
+        for row in connection.execute(query).mappings():
+            yield document_for(record_type, row)
+
+
+def _all_documents(connection: sa.Connection, record_type: RecordType) -> Iterator[list[SearchDocument]]:
+    """Every record of a type, a batch at a time along the id (no cursor held open while writing)."""
+    table, after = record_type.table, None
+    while True:
+        query = sa.select(*_columns(record_type)).order_by(table.c.id).limit(BATCH)
+        if after is not None:
+            query = query.where(table.c.id > after)
+        rows = list(connection.execute(query).mappings())
+        if not rows:
+            return
+        yield [document_for(record_type, row) for row in rows]
+        after = rows[-1]["id"]
+
+
+def _batched(documents: Iterable[SearchDocument]) -> Iterator[list[SearchDocument]]:
+    batch: list[SearchDocument] = []
+    for document in documents:
+        batch.append(document)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def split_change_log(log: Iterable[tuple[str, str, str]]) -> tuple[ChangedIds, ChangedIds]:
+    """The loader's change log (type, id, action) as (created or updated ids, deleted ids) per type."""
+    changed: ChangedIds = {}
+    deleted: ChangedIds = {}
+    for record_type, record_id, action in log:
+        (deleted if action == "deleted" else changed).setdefault(record_type, []).append(record_id)
+    return changed, deleted
+
+
+def refresh_search_index(connection: sa.Connection, changed: ChangedIds, deleted: ChangedIds) -> None:
+    """Re-index changed records and drop deleted ones, in the caller's transaction; rebuild if out of step."""
+    backend = backend_for(connection)
+    empty = connection.execute(sa.select(search_documents.c.doc_id).limit(1)).first() is None
+    if not empty:
+        for record_type, ids in [*deleted.items(), *changed.items()]:
+            backend.delete(connection, record_type, ids)
+    for record_type, ids in changed.items():
+        for batch in _batched(_documents_by_id(connection, BY_NAME[record_type], ids)):
+            backend.insert(connection, batch)
+    if not index_in_step(connection):
+        rebuild_search_index(connection)
+
+
+def rebuild_search_index(connection: sa.Connection) -> None:
+    """Index every record anew, in the caller's transaction."""
+    backend = backend_for(connection)
+    backend.clear(connection)
+    for record_type in RECORD_TYPE_LIST:
+        for batch in _all_documents(connection, record_type):
+            backend.insert(connection, batch)
+
+
+def index_in_step(connection: sa.Connection) -> bool:
+    """True when the index holds as many rows of each type as the record tables."""
+    indexed: dict[str, int] = dict(
+        connection.execute(
+            sa.select(search_documents.c.record_type, sa.func.count()).group_by(search_documents.c.record_type)
+        ).all()
+    )
+    for record_type in RECORD_TYPE_LIST:
+        stored = connection.execute(sa.select(sa.func.count()).select_from(record_type.table)).scalar_one()
+        if indexed.pop(record_type.name, 0) != stored:
+            return False
+    return not indexed

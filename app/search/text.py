@@ -1,0 +1,175 @@
+"""The one normalisation of searchable text, applied alike to documents and queries.
+
+Both databases index the tokens made here, never their own stemming, so a
+query finds the same records on SQLite and PostgreSQL:
+
+- text is case-folded, decomposed (NFKD), stripped of accents and marks, and
+  a few letters without a decomposition are spelled out (`ø` -> `o`);
+- a word is a run of letters and digits; Chinese, Japanese and Korean runs
+  become their character bigrams plus their single characters, so two-
+  character names (华为) and one-character queries both match;
+- Chinese names also get their toneless pinyin (pypinyin): each syllable,
+  each pair of neighbouring syllables and the whole name joined, so `xi
+  jinping`, `xijinping` and `Xí Jìnpíng` all meet 习近平;
+- a name's compact key (its words joined) lets an exact full-name query rank
+  first whatever its spacing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+MAX_WORD = 64
+"""Longer words are cut (alike in documents and queries): nobody searches for them whole."""
+MAX_KEY = 128
+"""Longest compact key."""
+MAX_NAME_SYLLABLES = 3
+"""Single pinyin syllables are indexed only for names this short (a person: `xi`); in longer names a lone
+syllable (`xi` of 信息) is noise, and their neighbouring pairs and whole spelling are enough."""
+MIN_PREFIX = 2
+"""A query word this long or longer also matches the words it begins (`ascen` -> Ascend)."""
+
+# Scripts written without spaces between words: indexed as character bigrams.
+_CJK = (
+    "\u1100-\u11ff\u3040-\u30ff\u3131-\u318e\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f"
+    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_WORDS = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")
+_SPELLED_OUT = str.maketrans(
+    {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "ħ": "h", "ı": "i", "ŀ": "l", "þ": "th", "æ": "ae", "œ": "oe"}
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, compatibility forms unified (`Ｘí` -> `xi`)."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
+    return unicodedata.normalize("NFC", bare).translate(_SPELLED_OUT)
+
+
+def is_cjk(word: str) -> bool:
+    """True for a word of a script written without spaces (its first character decides)."""
+    return _CJK_CHAR.match(word) is not None
+
+
+def words(text: str) -> list[str]:
+    """The words of folded text: letter-and-digit runs, with CJK runs apart from the rest (those kept whole)."""
+    return [w if is_cjk(w) else w[:MAX_WORD] for w in _WORDS.findall(text)]
+
+
+def word_spans(folded: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, word) of each word of already folded text, uncut."""
+    for match in _WORDS.finditer(folded):
+        yield match.start(), match.end(), match.group()
+
+
+def cjk_terms(run: str) -> list[str]:
+    """A CJK run as its single characters and its bigrams."""
+    return [*run, *(run[i : i + 2] for i in range(len(run) - 1))]
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of a text, in order (repeats kept: they count for relevance)."""
+    found: list[str] = []
+    for word in words(fold(text)):
+        if is_cjk(word):
+            found.extend(cjk_terms(word))
+        else:
+            found.append(word)
+    return found
+
+
+def compact_key(text: str) -> str:
+    """A name's words joined: `Xí Jìnpíng` -> `xijinping`, `华为` -> `华为`."""
+    return "".join(words(fold(text)))[:MAX_KEY]
+
+
+@lru_cache(maxsize=65536)
+def _syllables(run: str) -> tuple[str, ...]:
+    return tuple(fold(s) for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=True) if s)
+
+
+def pinyin_terms(text: str) -> list[str]:
+    """Toneless pinyin of the Chinese characters in a name: syllables (short names), neighbouring pairs, all joined."""
+    found: list[str] = []
+    for run in re.findall(f"(?:{_HAN.pattern})+", text):
+        syllables = _syllables(run)
+        if len(syllables) <= MAX_NAME_SYLLABLES:
+            found.extend(syllables)
+        found.extend(a + b for a, b in itertools.pairwise(syllables))
+        if len(syllables) > 2:
+            found.append("".join(syllables)[:MAX_WORD])
+    return found
+
+
+def pinyin_key(text: str) -> str:
+    """The pinyin of a Chinese name joined (`习近平` -> `xijinping`); empty without Chinese characters."""
+    return "".join(s for run in re.findall(f"(?:{_HAN.pattern})+", text) for s in _syllables(run))[:MAX_KEY]
+
+
+def is_chinese_tag(tag: str) -> bool:
+    """A BCP 47 tag of Chinese in Chinese characters (`zh`, `zh-Hans`, `zh-Hant-TW`, not `zh-Latn-pinyin`)."""
+    parts = tag.lower().split("-")
+    return parts[0] == "zh" and "latn" not in parts
+
+
+def name_terms(value: str, tag: str | None = None) -> list[str]:
+    """Terms of one name: its words, and its pinyin when it is written in Chinese."""
+    found = terms(value)
+    if tag is None or is_chinese_tag(tag):
+        found.extend(pinyin_terms(value))
+    return found
+
+
+def name_keys(value: str, tag: str | None = None) -> list[str]:
+    """Compact keys of one name (its own, and its pinyin's when it is Chinese)."""
+    keys = [compact_key(value)]
+    if tag is None or is_chinese_tag(tag):
+        keys.append(pinyin_key(value))
+    return [k for k in keys if k]
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """A query, normalised: every term must match; `prefixes` may also match longer words."""
+
+    terms: tuple[str, ...]
+    prefixes: frozenset[str]
+    compact: str
+
+    def matches(self, term: str, candidates: Iterable[str]) -> bool:
+        """True when `term` of this query is among (or, as a prefix, begins one of) `candidates`."""
+        if term in self.prefixes:
+            return any(c.startswith(term) for c in candidates)
+        return term in candidates
+
+
+def query_terms(text: str) -> QueryTerms:
+    """A query string as terms: its words (CJK as bigrams, or the character when alone)."""
+    found: list[str] = []
+    prefixes: set[str] = set()
+    for word in words(fold(text)):
+        if is_cjk(word):
+            found.extend(word if len(word) == 1 else [word[i : i + 2] for i in range(len(word) - 1)])
+        else:
+            found.append(word)
+            if len(word) >= MIN_PREFIX:
+                prefixes.add(word)
+    unique = tuple(dict.fromkeys(found))
+    return QueryTerms(unique, frozenset(prefixes), compact_key(text))
+
+
+def unique(items: Iterable[str]) -> Iterator[str]:
+    """Items without repeats, in first-seen order."""
+    yield from dict.fromkeys(items)
