@@ -1,0 +1,155 @@
+"""Why a record matched and the highlighted snippet, worked out in Python from its original text.
+
+The same normalisation as the index (app/search/text.py) is applied to each
+field of a hit, so `matched` and the highlights agree with what the database
+found, on either engine. Snippets are HTML-safe: the original text escaped,
+each match wrapped in `<mark>…</mark>`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from app.search.text import (
+    MAX_WORD,
+    QueryTerms,
+    fold,
+    is_chinese_tag,
+    is_cjk,
+    name_keys,
+    name_terms,
+    pinyin_terms,
+    terms,
+    word_spans,
+)
+
+SNIPPET_LENGTH = 200
+"""Longest snippet, in characters of the original text."""
+CONTEXT_BEFORE = 60
+"""Characters kept before the first match when a long text is cut."""
+OPEN, CLOSE = "<mark>", "</mark>"
+NAME_FIELDS = ("name", "names", "alias")
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One searchable value of a record: the field it belongs to, its text and its language tag."""
+
+    field: str
+    text: str
+    tag: str | None = None
+
+    @property
+    def is_name(self) -> bool:
+        """Names, other-language names and aliases (indexed with pinyin and compact keys)."""
+        return self.field in NAME_FIELDS
+
+
+def field_values(fields: dict[str, Any]) -> list[FieldValue]:
+    """The values of a document's stored fields, names first, then its text fields in declared order."""
+    values = [FieldValue("name", fields["name"])]
+    values += [FieldValue("names", text, tag) for tag, text in fields.get("names", {}).items()]
+    values += [FieldValue("alias", text) for text in fields.get("aliases", [])]
+    values += [FieldValue(f, text) for f, text in fields.items() if f not in ("name", "names", "aliases")]
+    return values
+
+
+def _found(query: QueryTerms, value: FieldValue) -> tuple[set[str], bool]:
+    """The query terms found in a value, and whether it is the query's exact full name."""
+    if value.is_name:
+        candidates = set(name_terms(value.text, value.tag))
+        exact = query.compact in name_keys(value.text, value.tag)
+    else:
+        candidates, exact = set(terms(value.text)), False
+    found = {t for t in query.terms if query.matches(t, candidates)}
+    return (set(query.terms) if exact else found), exact
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Which fields matched, and the snippet shown."""
+
+    matched: list[str]
+    snippet: str
+
+
+def explain(query: QueryTerms, fields: dict[str, Any]) -> Explanation:
+    """The fields holding every query term (else those holding some), and the best value highlighted."""
+    wanted = set(query.terms)
+    scored = [(value, *_found(query, value)) for value in field_values(fields)]
+    by_field: dict[str, set[str]] = {}
+    for value, found, _exact in scored:
+        by_field.setdefault(value.field, set()).update(found)
+    matched = [f for f, found in by_field.items() if found == wanted] or [f for f, found in by_field.items() if found]
+    candidates = [(value, found, exact) for value, found, exact in scored if value.field in matched and found]
+    if not candidates:
+        return Explanation(matched, html.escape(fields["name"], quote=False))
+    value, _found_terms, exact = max(candidates, key=lambda c: (c[2], len(c[1])))  # first of the best
+    return Explanation(matched, highlight(query, value, whole=exact))
+
+
+def _folded_with_origin(text: str) -> tuple[str, list[int]]:
+    """The folded text, and for each of its characters the index of the original character it came from."""
+    parts: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        folded = fold(char)
+        parts.append(folded)
+        origin.extend([index] * len(folded))
+    return "".join(parts), origin
+
+
+def match_spans(query: QueryTerms, value: FieldValue) -> list[tuple[int, int]]:
+    """(start, end) character ranges of the original text that match the query, merged and in order."""
+    folded, origin = _folded_with_origin(value.text)
+    pinyin_ok = value.is_name and (value.tag is None or is_chinese_tag(value.tag))
+    spans: list[tuple[int, int]] = []
+    for start, stop, text in word_spans(folded):
+        if is_cjk(text):
+            if pinyin_ok and any(query.matches(t, pinyin_terms(text)) for t in query.terms):
+                spans.append((start, stop))
+                continue
+            for i, char in enumerate(text):
+                if char in query.terms:
+                    spans.append((start + i, start + i + 1))
+                if text[i : i + 2] in query.terms and i + 1 < len(text):
+                    spans.append((start + i, start + i + 2))
+        elif any(query.matches(t, (text[:MAX_WORD],)) for t in query.terms):
+            spans.append((start, stop))
+    original = sorted((origin[s], origin[e - 1] + 1) for s, e in spans)
+    merged: list[tuple[int, int]] = []
+    for start, end in original:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(query: QueryTerms, value: FieldValue, *, whole: bool = False) -> str:
+    """The value as HTML-safe text with its matches marked, cut around the first one when long."""
+    text = value.text
+    spans = [(0, len(text))] if whole else match_spans(query, value)
+    start, end = 0, len(text)
+    if len(text) > SNIPPET_LENGTH:
+        first = spans[0][0] if spans else 0
+        start = max(0, first - CONTEXT_BEFORE)
+        space = text.find(" ", start, first)
+        if start > 0 and space != -1:
+            start = space + 1
+        end = min(len(text), start + SNIPPET_LENGTH)
+    pieces = ["…"] if start > 0 else []
+    cursor = start
+    for span_start, span_end in spans:
+        span_start, span_end = max(span_start, start), min(span_end, end)
+        if span_start >= span_end:
+            continue
+        pieces += [html.escape(text[cursor:span_start], quote=False), OPEN]
+        pieces += [html.escape(text[span_start:span_end], quote=False), CLOSE]
+        cursor = span_end
+    pieces.append(html.escape(text[cursor:end], quote=False))
+    if end < len(text):
+        pieces.append("…")
+    return "".join(pieces)
