@@ -15,10 +15,11 @@ from typing import Any
 import orjson
 from ruamel.yaml import YAML
 
-WORDS = (
-    "export controls chips accelerator lithography self-reliance policy entity list tariff memory bandwidth "
-    "model training inference supply chain semiconductor foundry node license ban review"
-).split()
+WORDS = [
+    *("export", "controls", "chips", "accelerator", "lithography", "self-reliance", "policy", "entity"),
+    *("list", "tariff", "memory", "bandwidth", "model", "training", "inference", "supply", "chain"),
+    *("semiconductor", "foundry", "node", "license", "ban", "review"),
+]
 
 
 def sentence(rng: random.Random, n: int) -> str:
