@@ -17,6 +17,7 @@ from app.core.deps import Database
 from app.core.errors import CatchAllMiddleware, install_error_handlers
 from app.core.middleware import RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
+from app.exposure.routes import router as exposure_router
 from app.records.routes import router as records_router
 from app.search.routes import router as search_router
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(dataset_router)
+    app.include_router(exposure_router)
     app.include_router(search_router)
     app.include_router(records_router)
     logging.getLogger("techsov").setLevel(logging.INFO)

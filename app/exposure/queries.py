@@ -1,0 +1,230 @@
+"""SQL of the exposure analysis: set-based reads the traversal in service.py assembles.
+
+Every function takes whole sets of ids (a breadth-first level at a time), so
+an analysis costs a number of queries bounded by its depth caps, never one per
+record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.core.dates import format_partial
+from app.records.detail import SOURCE_FIELDS
+from app.records.registry import ACTOR, DEPENDENCY, POLICY, SOURCE
+from app.records.repository import fetch_records
+
+IN_CHUNK = 900
+"""Ids per IN list: well under every engine's limit on bound parameters."""
+
+
+def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield ordered[start : start + IN_CHUNK]
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _partial(row: sa.RowMapping, column: str) -> str | None:
+    day = _day(row[column])
+    return None if day is None else format_partial(day, row[f"{column}_precision"])
+
+
+@dataclass(frozen=True)
+class ActorRow:
+    """What the analysis needs of an actor."""
+
+    id: str
+    name: str
+    parent: str | None
+    country: str | None
+
+
+def actor_rows(connection: sa.Connection, ids: Iterable[str]) -> dict[str, ActorRow]:
+    """Name, parent and country of each actor."""
+    table = ACTOR.table
+    found: dict[str, ActorRow] = {}
+    for chunk in _chunks(ids):
+        query = sa.select(table.c.id, table.c.name, table.c.parent_id, table.c.country_id).where(table.c.id.in_(chunk))
+        for row in connection.execute(query):
+            found[row.id] = ActorRow(row.id, row.name, row.parent_id, row.country_id)
+    return found
+
+
+def children_of(connection: sa.Connection, ids: Iterable[str]) -> dict[str, list[str]]:
+    """The actors whose parent is each given actor."""
+    table = ACTOR.table
+    found: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        query = sa.select(table.c.id, table.c.parent_id).where(table.c.parent_id.in_(chunk)).order_by(table.c.id)
+        for row in connection.execute(query):
+            found[row.parent_id].append(row.id)
+    return found
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One dependency record, as a step of a chain."""
+
+    id: str
+    name: str
+    dependent_type: str
+    dependent_id: str
+    depends_on: str
+    status: str
+    purpose: str
+    system: str | None
+    valid_from: str | None
+    valid_to: str | None
+
+    @property
+    def dependent(self) -> str:
+        """The dependent's typed id."""
+        return f"{self.dependent_type}:{self.dependent_id}"
+
+
+def dependency_valid_on(day: dt.date) -> list[ColumnElement[bool]]:
+    """Dependencies that hold on `day`: begun on or before it or undated, not yet ended, and not denied."""
+    table = DEPENDENCY.table
+    return [
+        sa.or_(table.c.valid_from.is_(None), table.c.valid_from <= day),
+        sa.or_(table.c.valid_to.is_(None), table.c.valid_to > day),
+        table.c.status != "denied",
+    ]
+
+
+def _hop(row: sa.RowMapping) -> Hop:
+    if row["dependent_actor_id"] is not None:
+        dependent_type, dependent_id = "actor", row["dependent_actor_id"]
+    else:
+        dependent_type, dependent_id = "hardware", row["dependent_hardware_id"]
+    return Hop(
+        id=row["id"],
+        name=row["name"],
+        dependent_type=dependent_type,
+        dependent_id=dependent_id,
+        depends_on=row["depends_on_id"],
+        status=row["status"],
+        purpose=row["purpose"],
+        system=row["system"],
+        valid_from=_partial(row, "valid_from"),
+        valid_to=_partial(row, "valid_to"),
+    )
+
+
+def hops(connection: sa.Connection, day: dt.date, column: str, ids: Iterable[str]) -> list[Hop]:
+    """Dependencies valid on `day` whose `column` (dependent_actor_id, dependent_hardware_id, depends_on_id)
+    is one of `ids`, in id order."""
+    table = DEPENDENCY.table
+    found: list[Hop] = []
+    for chunk in _chunks(ids):
+        query = sa.select(table).where(table.c[column].in_(chunk), *dependency_valid_on(day)).order_by(table.c.id)
+        found.extend(_hop(row) for row in connection.execute(query).mappings())
+    return found
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """What the analysis needs of a policy."""
+
+    id: str
+    name: str
+    kind: str
+    status: str | None
+    effective_on: dt.date | None
+    effective_text: str | None
+    ended_on: dt.date | None
+    ended_text: str | None
+    jurisdiction: str | None
+    targets: tuple[str, ...]
+    restricts: tuple[str, ...]
+
+
+def _policy_rows(connection: sa.Connection, ids: list[str]) -> list[PolicyRow]:
+    table = POLICY.table
+    targets_table, restricts_table = POLICY.child_tables["targets"], POLICY.child_tables["restricts"]
+    rows: list[sa.RowMapping] = []
+    targets: dict[str, list[str]] = defaultdict(list)
+    restricts: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        rows.extend(connection.execute(sa.select(table).where(table.c.id.in_(chunk))).mappings())
+        for child, into in ((targets_table, targets), (restricts_table, restricts)):
+            query = sa.select(child.c.record_id, child.c.target_id).where(child.c.record_id.in_(chunk))
+            for record_id, target_id in connection.execute(query.order_by(child.c.record_id, child.c.position)):
+                into[record_id].append(target_id)
+    return [
+        PolicyRow(
+            id=row["id"],
+            name=row["name"],
+            kind=row["kind"],
+            status=row["status"],
+            effective_on=_day(row["effective_on"]),
+            effective_text=_partial(row, "effective_on"),
+            ended_on=_day(row["ended_on"]),
+            ended_text=_partial(row, "ended_on"),
+            jurisdiction=row["jurisdiction_id"],
+            targets=tuple(targets[row["id"]]),
+            restricts=tuple(restricts[row["id"]]),
+        )
+        for row in rows
+    ]
+
+
+def policies_targeting(connection: sa.Connection, actor_ids: Iterable[str]) -> list[PolicyRow]:
+    """Every policy that targets any of these actors, in force or not (the caller says which are)."""
+    child = POLICY.child_tables["targets"]
+    policy_ids: set[str] = set()
+    for chunk in _chunks(actor_ids):
+        policy_ids.update(
+            connection.execute(sa.select(child.c.record_id).where(child.c.target_id.in_(chunk))).scalars()
+        )
+    return _policy_rows(connection, sorted(policy_ids))
+
+
+def policy_row(connection: sa.Connection, policy_id: str) -> PolicyRow | None:
+    """One policy with its targets and restricted hardware, or None."""
+    found = _policy_rows(connection, [policy_id])
+    return found[0] if found else None
+
+
+def alternatives(connection: sa.Connection, day: dt.date, replaced: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(replaced part, part standing in for it, dependency saying so) from dependencies valid on `day`."""
+    table, child = DEPENDENCY.table, DEPENDENCY.child_tables["alternative_to"]
+    found: list[tuple[str, str, str]] = []
+    for chunk in _chunks(replaced):
+        query = (
+            sa.select(child.c.target_id, table.c.depends_on_id, table.c.id)
+            .join(table, table.c.id == child.c.record_id)
+            .where(child.c.target_id.in_(chunk), *dependency_valid_on(day))
+            .order_by(table.c.depends_on_id, table.c.id)
+        )
+        found.extend((r[0], r[1], r[2]) for r in connection.execute(query))
+    return found
+
+
+def sources_of(connection: sa.Connection, dependency_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The sources each dependency cites, embedded as the record views embed them."""
+    child = DEPENDENCY.child_tables["sources"]
+    cited: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(dependency_ids):
+        query = sa.select(child.c.record_id, child.c.target_id).where(child.c.record_id.in_(chunk))
+        for record_id, source_id in connection.execute(query.order_by(child.c.record_id, child.c.position)):
+            cited[record_id].append(source_id)
+    wanted = sorted({s for ids in cited.values() for s in ids})
+    shown = {
+        s["id"]: {"id": s["id"], "type": "source", "name": s["name"], **{f: s.get(f) for f in SOURCE_FIELDS}}
+        for s, _row in fetch_records(connection, SOURCE, wanted)
+    }
+    return {record_id: [shown[s] for s in ids if s in shown] for record_id, ids in cited.items()}

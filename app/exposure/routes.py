@@ -1,0 +1,123 @@
+"""GET /v1/actors/{id}/exposure and GET /v1/policies/{id}/exposure: thin — parse, call, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from app.core.caching import cache_headers, freshness
+from app.core.deps import DatabaseDep
+from app.core.errors import NotFound
+from app.core.params import parse_date_bound, reject_unknown
+from app.core.render import MEDIA_TYPES, json_bytes
+from app.exposure.schemas import ActorExposure, PolicyExposure
+from app.exposure.service import actor_exposure, policy_exposure
+from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
+from app.records.routes import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/v1", tags=["exposure"])
+
+SEMANTICS = """
+**Semantics.** For an actor A and a day D (`as_of`, default today, UTC):
+
+1. **A's hardware chain**: what A and its subsidiaries (actors whose `parent` chain leads to A) depend on, through
+   dependencies *valid on D* — `valid_from` on or before D, `valid_to` after D; an undated side counts as always
+   (many dependencies are undated: they are taken to hold on any day) — whose status is not `denied`; followed
+   transitively through hardware-on-hardware dependencies (a model → Ascend 910B → a SMIC process node).
+   Each part keeps its shortest chains, hop by hop, surest first.
+2. **Policies in force on D**: `effective_on` on or before D — a policy with no `effective_on` is *not* in force,
+   since nothing says it took effect —, `ended_on` after D or not set, and status neither `rescinded` nor
+   `proposed`. Partial dates count from their first day (`effective_on: 2023-11` holds from 1 November 2023).
+3. **Exposure**: a policy in force that restricts a part in A's chain *and* targets A, an ancestor of A (through
+   `parent`) or A's country (or the nearest ancestor's) — `match: restricts_chain`; and a policy in force that
+   targets A or an ancestor directly, whatever it restricts (an entity listing) — `match: targets_directly`.
+
+Each exposure gives the policy, the part, every chain to it with the status and sources of each hop and the
+chain's `weakest_status` (statuses from surest to least sure: confirmed, reported, planned, rumoured, ended), the
+targeting path (A → parent → country), and `alternatives`: parts that dependencies say stand in for the
+restricted one (`alternative_to`) and that no policy in force targeting A, its ancestors or its country restricts.
+`not_in_force` lists the policies that would expose A but do not hold on D, with the reason. Traversals are
+bounded (10 levels of parents or subsidiaries, 8 dependency hops, a visited set), so cycles end.
+"""
+
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="The day to answer for: 2023-11-17 (a partial date means its first day). Default: today (UTC).",
+        examples=["2023-11-17"],
+    ),
+]
+
+
+def _as_of(request: Request) -> dt.date:
+    reject_unknown(request.query_params, ["as_of"])
+    if "as_of" in request.query_params:
+        return parse_date_bound("as_of", request.query_params["as_of"])
+    return dt.datetime.now(dt.UTC).date()
+
+
+async def _answer(
+    request: Request,
+    database: DatabaseDep,
+    what: str,
+    record_id: str,
+    work: Callable[[sa.Connection, str, dt.date], dict[str, Any] | None],
+) -> Response:
+    day = _as_of(request)
+    if not is_slug(record_id):
+        raise NotFound(f"no {what} '{record_id[:100]}': ids match {SLUG_PATTERN}")
+    etag, unchanged = await freshness(request, database, f"json|{day.isoformat()}")
+    if unchanged is not None:
+        return unchanged
+    body = await database.read(lambda c: work(c, record_id, day))
+    if body is None:
+        raise NotFound(f"no {what} with id '{record_id}'")
+    return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+
+
+def _id(what: str, example: str) -> Any:
+    return Path(description=f"The {what}'s id.", examples=[example], max_length=SLUG_MAX_LENGTH * 4)
+
+
+@router.get(
+    "/actors/{actor_id}/exposure",
+    response_model=ActorExposure,
+    responses=PROBLEM_RESPONSES,
+    summary="The policies in force on a day that reach an actor, and through what",
+    operation_id="get_actor_exposure",
+    description="Which policies in force on `as_of` restrict hardware the actor depends on (directly, through "
+    "its subsidiaries, or further down the supply chain) and target it, its parents or its country — plus those "
+    "that target it or its parents directly.\n" + SEMANTICS,
+)
+async def get_actor_exposure(
+    request: Request,
+    database: DatabaseDep,
+    actor_id: Annotated[str, _id("actor", "deepseek")],
+    as_of: AsOf = None,
+) -> Response:
+    """The exposure of one actor."""
+    return await _answer(request, database, "actor", actor_id, actor_exposure)
+
+
+@router.get(
+    "/policies/{policy_id}/exposure",
+    response_model=PolicyExposure,
+    responses=PROBLEM_RESPONSES,
+    summary="The actors a policy exposes on a day, and through what",
+    operation_id="get_policy_exposure",
+    description="The reverse of the actor view: every actor the policy exposes on `as_of` under the same rules, "
+    "each with the same paths. A policy not in force that day exposes no one; `reason` says why.\n" + SEMANTICS,
+)
+async def get_policy_exposure(
+    request: Request,
+    database: DatabaseDep,
+    policy_id: Annotated[str, _id("policy", "us-bis-rules-2023-10")],
+    as_of: AsOf = None,
+) -> Response:
+    """The actors one policy exposes."""
+    return await _answer(request, database, "policy", policy_id, policy_exposure)
