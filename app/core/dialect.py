@@ -31,12 +31,23 @@ SQLITE_LOAD_CACHE_KIB = 64 * 1024
 
 def _processors(dialect: sa.Dialect, columns: Sequence[sa.Column[Any]]) -> list[tuple[int, Processor]]:
     """(position, bind processor) for the columns whose type converts values before they reach the driver."""
-    found = []
+    found: list[tuple[int, Processor]] = []
     for position, column in enumerate(columns):
         processor = column.type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             found.append((position, processor))
     return found
+
+
+def _array_item_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:
+    """The PostgreSQL type a column's values are sent as, like SQLAlchemy's own bind casts.
+
+    Text goes as TEXT, never VARCHAR(n): a cast to VARCHAR(n) would silently
+    cut a value too long for the column, where an insert refuses it.
+    """
+    if isinstance(column.type, sa.String):
+        return "TEXT"
+    return column.type.compile(dialect)
 
 
 class BulkInsert:
@@ -54,7 +65,7 @@ class BulkInsert:
         else:
             quote = dialect.identifier_preparer.quote
             names = ", ".join(quote(c.name) for c in self.columns)
-            arrays = ", ".join(f"%s::{c.type.compile(dialect)}[]" for c in self.columns)
+            arrays = ", ".join(f"%b::{_array_item_type(c, dialect)}[]" for c in self.columns)
             self.sql = f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays})"
 
     def convert(self, row: Sequence[Any]) -> Row:
