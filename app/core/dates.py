@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Literal
 
@@ -31,6 +32,9 @@ def normalise_partial_date(value: object) -> str:
     return text
 
 
+# Cached: a seed load asks for the same few thousand dates hundreds of
+# thousands of times (when validating, comparing and storing each one).
+@functools.lru_cache(maxsize=16384)
 def first_day(text: str) -> dt.date:
     """The first day a partial date covers: `2017-07` -> 2017-07-01."""
     parts = [int(p) for p in text.split("-")]

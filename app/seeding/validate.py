@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.suggest import did_you_mean
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST, RecordType
+from app.records.storage import Reference, StoredField
 from app.records.validation import explain, format_loc
 from app.seeding.reader import RawRecord, SeedError
 
@@ -19,7 +20,7 @@ from app.seeding.reader import RawRecord, SeedError
 KnownIds = Mapping[str, Mapping[str, str | None]]
 
 
-@dataclass
+@dataclass(slots=True)
 class ValidRecord:
     """A record that passed its model: its canonical data and the hash of that data."""
 
@@ -66,8 +67,10 @@ def _check_models(
                 SeedError(raw.path, raw.line, "(record)", f"expected a {record_type.name} record (a mapping of fields)")
             )
             continue
-        data = dict(raw.data)
-        declared = data.pop("type", record_type.name)
+        data = raw.data
+        declared = data.get("type", record_type.name)
+        if "type" in data:
+            data = {k: v for k, v in data.items() if k != "type"}
         if declared != record_type.name:
             result.errors.append(
                 SeedError(
@@ -105,6 +108,11 @@ def _check_models(
     return by_id
 
 
+def _reference_fields(record_type: RecordType) -> list[StoredField]:
+    """The fields of a type that can refer to other records (the others are skipped per type, not per record)."""
+    return [f for f in record_type.fields if type(f).references is not StoredField.references]
+
+
 def _check_references(
     raws_by_key: dict[tuple[str, str], RawRecord],
     by_id: dict[str, dict[str, ValidRecord]],
@@ -114,36 +122,52 @@ def _check_references(
 ) -> None:
     kinds: dict[str, dict[str, str | None]] = {t.name: dict(known.get(t.name, {})) for t in RECORD_TYPE_LIST}
     for type_name, records in by_id.items():
+        type_kinds = kinds[type_name]
         for record_id, valid in records.items():
-            kinds[type_name][record_id] = valid.data.get("kind")
+            type_kinds[record_id] = valid.data.get("kind")
     for type_name, records in by_id.items():
+        fields = _reference_fields(BY_NAME[type_name])
         for record_id, valid in records.items():
-            raw = raws_by_key[(type_name, record_id)]
-            for ref in valid.record_type.references(valid.data):
-                targets = kinds[ref.target_type]
-                where = raw.line_of(ref.loc)
-                if ref.target_id in invalid_ids[ref.target_type] and ref.target_id not in targets:
-                    continue  # its own errors are reported; do not cascade
-                if ref.target_id not in targets:
-                    hint = did_you_mean(ref.target_id, targets)
-                    result.errors.append(
-                        SeedError(
-                            raw.path,
-                            where,
-                            format_loc(ref.loc),
-                            f"unknown {ref.target_type} '{ref.target_id}'{hint}",
-                        )
-                    )
-                elif ref.kinds and targets[ref.target_id] is not None and targets[ref.target_id] not in ref.kinds:
-                    allowed = " or ".join(ref.kinds)
-                    result.errors.append(
-                        SeedError(
-                            raw.path,
-                            where,
-                            format_loc(ref.loc),
-                            f"'{ref.target_id}' is a {targets[ref.target_id]}; this field takes a {allowed}",
-                        )
-                    )
+            data = valid.data
+            for stored in fields:
+                value = data.get(stored.alias)
+                if value is None:
+                    continue
+                for ref in stored.references(value):
+                    targets = kinds[ref.target_type]
+                    if ref.target_id in targets:
+                        kind = targets[ref.target_id]
+                        if not ref.kinds or kind is None or kind in ref.kinds:
+                            continue
+                    _report_reference(raws_by_key[(type_name, record_id)], ref, targets, invalid_ids, result)
+
+
+def _report_reference(
+    raw: RawRecord,
+    ref: Reference,
+    targets: Mapping[str, str | None],
+    invalid_ids: dict[str, set[str]],
+    result: ValidatedSeed,
+) -> None:
+    """Report a reference to a missing record, or to an actor of a kind the field does not take."""
+    where = raw.line_of(ref.loc)
+    if ref.target_id not in targets:
+        if ref.target_id in invalid_ids[ref.target_type]:
+            return  # its own errors are reported; do not cascade
+        hint = did_you_mean(ref.target_id, targets)
+        result.errors.append(
+            SeedError(raw.path, where, format_loc(ref.loc), f"unknown {ref.target_type} '{ref.target_id}'{hint}")
+        )
+        return
+    allowed = " or ".join(ref.kinds)
+    result.errors.append(
+        SeedError(
+            raw.path,
+            where,
+            format_loc(ref.loc),
+            f"'{ref.target_id}' is a {targets[ref.target_id]}; this field takes a {allowed}",
+        )
+    )
 
 
 def _check_cycles(
