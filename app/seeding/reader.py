@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,9 +13,26 @@ import orjson
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from app.records.registry import RECORD_TYPE_LIST, RecordType
+
+try:
+    from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # libyaml's parser, from ruamel.yaml.clib
+except ImportError:  # pragma: no cover - the pure parser reads everything, only slower
+    CParser = None
 
 
 class LineDict(dict[Any, Any]):
@@ -115,6 +134,201 @@ _LineConstructor.add_constructor("tag:yaml.org,2002:map", _LineConstructor.const
 _LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.construct_line_seq)
 
 
+class _Unusual(Exception):
+    """The file uses YAML the event reader leaves to ruamel's composer (tags, merge keys, several documents…)."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_CONSTRUCTED_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
+_MAX_DEPTH = 64
+"""Deeper files go through ruamel's composer, so they fail (or not) exactly as before."""
+
+
+class _PlainScalars:
+    """Plain scalars resolved and built as ruamel's YAML 1.2 safe loader builds them, with its own tables."""
+
+    def __init__(self) -> None:
+        yaml = YAML(typ="safe")
+        table: dict[str | None, list[tuple[str, Any]]] = yaml.resolver.versioned_resolver
+        # ruamel compiles its patterns lazily behind a proxy; the same patterns, compiled once, match faster.
+        compiled = {
+            first: tuple((tag, re.compile(regexp.pattern, regexp.flags)) for tag, regexp in resolvers)
+            for first, resolvers in table.items()
+        }
+        any_first: tuple[tuple[str, re.Pattern[str]], ...] = compiled.get(None, ())
+        self.by_first: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+            first: (*resolvers, *any_first) for first, resolvers in compiled.items() if first is not None
+        }
+        self.any_first = any_first
+        self.constructor = _LineConstructor(loader=yaml)
+        self.constructors: dict[str, Callable[[_LineConstructor, ScalarNode], Any]] = {
+            tag: _LineConstructor.yaml_constructors[tag] for tag in _CONSTRUCTED_TAGS
+        }
+
+    def tag(self, value: str) -> str:
+        """The tag ruamel's resolver gives a plain scalar (its `resolve`, without the per-call setup)."""
+        for tag, regexp in self.by_first.get(value[:1], self.any_first):
+            if regexp.match(value):
+                return tag
+        return _STR_TAG
+
+    def value(self, value: str) -> Any:
+        """The Python value of a plain scalar."""
+        tag = self.tag(value)
+        if tag == _STR_TAG:
+            return value
+        construct = self.constructors.get(tag)
+        if construct is None:
+            raise _Unusual(f"plain scalar with tag {tag}")  # merge keys `<<`, `=`
+        return construct(self.constructor, ScalarNode(tag, value))
+
+
+def _load_events(text: str, duplicate_keys: list[tuple[int, str]]) -> Any:
+    """Build LineDict/LineList straight from libyaml's events, as `_LineConstructor` builds them from nodes.
+
+    Skips ruamel's node tree (most of the time and memory of a large file).
+    Raises `_Unusual` for what it leaves to ruamel, YAMLError for what
+    libyaml cannot parse.
+    """
+    parser = CParser(text)
+    try:
+        return _EventReader(parser.get_event, _plain_scalars(), duplicate_keys).document()
+    finally:
+        parser.dispose()
+
+
+class _EventReader:
+    """One pass over the events of one file."""
+
+    def __init__(
+        self, get_event: Callable[[], Any], scalars: _PlainScalars, duplicate_keys: list[tuple[int, str]]
+    ) -> None:
+        self.get_event = get_event
+        self.scalars = scalars
+        self.duplicate_keys = duplicate_keys
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.depth = 0
+
+    def document(self) -> Any:
+        """The single document of the stream (None when there is none)."""
+        get_event = self.get_event
+        if type(get_event()) is not StreamStartEvent:
+            raise _Unusual("no stream start")
+        event = get_event()
+        if type(event) is StreamEndEvent:
+            return None
+        if type(event) is not DocumentStartEvent or event.version is not None or event.tags:
+            raise _Unusual("document directives")
+        root, _line = self.node(get_event(), discard=False)
+        if type(get_event()) is not DocumentEndEvent or type(get_event()) is not StreamEndEvent:
+            raise _Unusual("more than one document")
+        return root
+
+    def node(self, event: Any, discard: bool) -> tuple[Any, int]:
+        """The value an event starts and the line ruamel gives it.
+
+        `discard`: inside the value of a duplicate key, which ruamel never
+        builds, so nothing in it may be reported or referred to.
+        """
+        kind = type(event)
+        if kind is AliasEvent:
+            if event.anchor not in self.anchors:
+                raise _Unusual("alias to an unknown or unfinished anchor")
+            return self.anchors[event.anchor]
+        if event.ctag is not None:
+            raise _Unusual("explicit tag")
+        anchor = event.anchor
+        if anchor is not None and (discard or anchor in self.anchors):
+            raise _Unusual("anchor in a dropped value, or defined twice")
+        if kind is ScalarEvent:
+            value = event.value
+            if event.implicit[0]:
+                value = self.scalars.value(value)
+            found = (value, event.start_mark.line + 1)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if self.depth >= _MAX_DEPTH:
+                raise _Unusual("deep nesting")
+            self.depth += 1
+            found = self.mapping(event, discard) if kind is MappingStartEvent else self.sequence(event, discard)
+            self.depth -= 1
+        else:
+            raise _Unusual(f"unexpected {kind.__name__}")
+        if anchor is not None:
+            if anchor in self.anchors:
+                raise _Unusual("anchor defined twice")
+            self.anchors[anchor] = found
+        return found
+
+    def mapping(self, start: Any, discard: bool) -> tuple[LineDict, int]:
+        """A mapping, its keys' lines, and its duplicate keys reported."""
+        data = LineDict()
+        data.line = line = start.start_mark.line + 1
+        key_lines: dict[Any, int] = {}
+        data.key_lines = key_lines
+        get_event, node = self.get_event, self.node
+        by_first, any_first, plain_value = self.scalars.by_first, self.scalars.any_first, self.scalars.value
+        while True:
+            event = get_event()
+            kind = type(event)
+            if kind is ScalarEvent and event.anchor is None and event.ctag is None:
+                key = event.value
+                if event.implicit[0] and by_first.get(key[:1], any_first):
+                    key = plain_value(key)
+                key_line = event.start_mark.line + 1
+            elif kind is MappingEndEvent:
+                return data, line
+            elif kind is ScalarEvent or kind is AliasEvent:
+                key, key_line = node(event, discard)
+                if isinstance(key, (LineDict, LineList)):
+                    raise _Unusual("complex mapping key")
+            else:
+                raise _Unusual("complex mapping key")
+            duplicate = key in data
+            if duplicate and not discard:
+                self.duplicate_keys.append(
+                    (key_line, f"duplicate key '{key}' (first on line {key_lines[key]}); keep one")
+                )
+            event = get_event()
+            if type(event) is ScalarEvent and event.anchor is None and event.ctag is None:
+                value = event.value
+                if event.implicit[0] and by_first.get(value[:1], any_first):
+                    value = plain_value(value)  # a number, a boolean, null…; most text starts otherwise
+            else:
+                value, _value_line = node(event, discard or duplicate)
+            if not duplicate:
+                data[key] = value
+                key_lines[key] = key_line
+
+    def sequence(self, start: Any, discard: bool) -> tuple[LineList, int]:
+        """A sequence and its items' lines."""
+        data = LineList()
+        data.line = line = start.start_mark.line + 1
+        item_lines: list[int] = []
+        data.item_lines = item_lines
+        get_event, node = self.get_event, self.node
+        by_first, any_first, plain_value = self.scalars.by_first, self.scalars.any_first, self.scalars.value
+        while True:
+            event = get_event()
+            kind = type(event)
+            if kind is ScalarEvent and event.anchor is None and event.ctag is None:
+                value = event.value
+                if event.implicit[0] and by_first.get(value[:1], any_first):
+                    value = plain_value(value)
+                data.append(value)
+                item_lines.append(event.start_mark.line + 1)
+            elif kind is SequenceEndEvent:
+                return data, line
+            else:
+                value, item_line = node(event, discard)
+                data.append(value)
+                item_lines.append(item_line)
+
+
+@functools.cache
+def _plain_scalars() -> _PlainScalars:
+    return _PlainScalars()
+
+
 def _yaml(pure: bool) -> YAML:
     yaml = YAML(typ="safe", pure=pure)
     yaml.Constructor = _LineConstructor
@@ -128,12 +342,31 @@ def _read_yaml(path: Path, shown: str, errors: list[SeedError]) -> Any:
         errors.append(SeedError(shown, None, "(file)", f"not UTF-8 text ({exc.reason})"))
         return None
     try:
+        return _parse_yaml_events(text, shown, errors)
+    except _Unusual:
+        pass  # ruamel's composer reads it below, exactly as it always has
+    except YAMLError:
+        return _parse_yaml_pure(text, shown, errors)
+    try:
         return _parse_yaml(text, shown, errors, pure=False)
     except YAMLError:
         # libyaml (the fast C parser) is YAML 1.1 and rejects some valid YAML 1.2,
         # such as `[actor:huawei]`; the pure parser is slower but exact, and its
         # error messages are the ones we report.
-        pass
+        return _parse_yaml_pure(text, shown, errors)
+
+
+def _parse_yaml_events(text: str, shown: str, errors: list[SeedError]) -> Any:
+    if CParser is None:  # pragma: no cover
+        raise _Unusual("no libyaml")
+    duplicate_keys: list[tuple[int, str]] = []
+    data = _load_events(text, duplicate_keys)
+    for line, message in duplicate_keys:
+        errors.append(SeedError(shown, line, "(yaml)", message))
+    return data
+
+
+def _parse_yaml_pure(text: str, shown: str, errors: list[SeedError]) -> Any:
     try:
         return _parse_yaml(text, shown, errors, pure=True)
     except MarkedYAMLError as exc:
@@ -169,10 +402,8 @@ def _read_ndjson(path: Path, shown: str, errors: list[SeedError]) -> Any:
             except orjson.JSONDecodeError as exc:
                 errors.append(SeedError(shown, number, "(json)", str(exc)))
                 continue
-            if isinstance(value, dict):
-                record = LineDict(value)
-                record.line, record.key_lines = number, dict.fromkeys(value, number)
-                value = record
+            # A record stays a plain dict: all its fields are on its own line,
+            # which is the line `RawRecord.line_of` falls back to.
             records.append(value)
             records.item_lines.append(number)
     return records
