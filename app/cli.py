@@ -17,6 +17,7 @@ from app.seeding.export import ExportFormat, export_dir
 from app.seeding.load import LoadReport
 from app.seeding.run import SeedInvalid, check_dir, load_dir
 from app.seeding.schema import write_schemas
+from app.seeding.synth import DEFAULT_SEED, write_synthetic_seed
 
 app = typer.Typer(help="techsov: the geopolitics of AI technological autonomy, as an API.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -124,6 +125,20 @@ def seed_load(
         _print_seed_errors(exc)
         raise typer.Exit(1) from None
     typer.echo(report.summary())
+
+
+@seed_app.command("synth")
+def seed_synth(
+    statements: Annotated[int, typer.Option(min=1, help="How many statements; every other type scales with it.")],
+    to: Annotated[Path, typer.Option(help="Folder to write the seed files into.")],
+    fmt: Annotated[str, typer.Option("--format", help="yaml (for people) or ndjson (fast, for benchmarks).")] = "yaml",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = DEFAULT_SEED,
+) -> None:
+    """Write a deterministic synthetic seed folder (benchmarks): skewed speakers, 2010-2026, supply chains."""
+    if fmt not in ("yaml", "ndjson"):
+        raise _fail(f"unknown format '{fmt}': use yaml or ndjson")
+    counts = write_synthetic_seed(to, statements, "yaml" if fmt == "yaml" else "ndjson", seed)
+    typer.echo(", ".join(f"{n} {t}" for t, n in counts.items()) + f" written to {to}")
 
 
 @seed_app.command("schema")
