@@ -20,6 +20,7 @@ from app.dataset.routes import router as dataset_router
 from app.exposure.routes import router as exposure_router
 from app.records.routes import router as records_router
 from app.search.routes import router as search_router
+from app.timeline.routes import router as timeline_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(dataset_router)
+    app.include_router(timeline_router)
     app.include_router(exposure_router)
     app.include_router(search_router)
     app.include_router(records_router)

@@ -1,0 +1,1 @@
+"""GET /v1/timeline: dated events merged across record types."""

@@ -1,0 +1,251 @@
+"""SQL of the timeline: a UNION ALL of one SELECT per event kind, ordered by date and paged by keyset.
+
+Each branch reads one date column of one table (`policies.effective_on` for
+`policy.effective`), so date bounds and the actor and tag filters are pushed
+into the branches, where the date indexes answer them; ordering and the
+cursor apply to the union.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.core.dates import format_partial
+from app.records.listing import filters_for
+from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
+from app.records.repository import names_of
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of event: the record type and the date field that dates it."""
+
+    name: str
+    record_type: RecordType
+    date_field: str
+    description: str
+
+
+EVENT_KINDS: tuple[EventKind, ...] = (
+    EventKind("actor.founded", ACTOR, "founded_on", "an actor was founded (founded_on)"),
+    EventKind("actor.dissolved", ACTOR, "dissolved_on", "an actor was dissolved (dissolved_on)"),
+    EventKind("policy.announced", POLICY, "announced_on", "a policy was announced (announced_on)"),
+    EventKind("policy.effective", POLICY, "effective_on", "a policy took effect (effective_on)"),
+    EventKind("policy.ended", POLICY, "ended_on", "a policy ended (ended_on)"),
+    EventKind("statement.said", STATEMENT, "said_on", "a statement was made (said_on)"),
+    EventKind("hardware.released", HARDWARE, "released_on", "hardware was released (released_on)"),
+    EventKind("dependency.began", DEPENDENCY, "valid_from", "a dependency began (valid_from)"),
+    EventKind("dependency.ended", DEPENDENCY, "valid_to", "a dependency ended (valid_to)"),
+)
+BY_KIND = {k.name: k for k in EVENT_KINDS}
+EVENT_TYPES = tuple(dict.fromkeys(k.record_type.name for k in EVENT_KINDS))
+
+ACTOR_ROLES: dict[str, tuple[str, ...]] = {
+    "actor": (),
+    "policy": ("issuer", "target", "jurisdiction"),
+    "statement": ("speaker",),
+    "hardware": ("maker", "fab"),
+    "dependency": ("dependent",),
+}
+"""The list filters through which an actor takes part in each type's events (an actor's own events: its id)."""
+
+
+@dataclass
+class TimelineSpec:
+    """A parsed timeline request."""
+
+    kinds: list[str] = field(default_factory=lambda: [k.name for k in EVENT_KINDS])
+    actors: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    descending: bool = False
+    limit: int = 50
+    after: tuple[dt.date, str, str, str] | None = None
+    count: bool = False
+
+    @property
+    def sort(self) -> str:
+        """The sort as written; cursors belong to one."""
+        return "-date" if self.descending else "date"
+
+
+def _actor_condition(record_type: RecordType, actors: list[str]) -> ColumnElement[bool]:
+    if record_type is ACTOR:
+        return ACTOR.table.c.id.in_(actors)
+    filters = filters_for(record_type)
+    terms = []
+    for role in ACTOR_ROLES[record_type.name]:
+        values = [f"actor:{a}" for a in actors] if role == "dependent" else actors
+        terms.append(filters[role].condition(record_type, values))
+    return sa.or_(*terms)
+
+
+def _branch(kind: EventKind, spec: TimelineSpec) -> sa.Select[Any]:
+    table = kind.record_type.table
+    day = table.c[kind.date_field]
+    query = sa.select(
+        day.label("day"),
+        table.c[f"{kind.date_field}_precision"].label("precision"),
+        sa.literal(kind.name, sa.String()).label("kind"),
+        sa.literal(kind.record_type.name, sa.String()).label("type"),
+        table.c.id.label("id"),
+        table.c.name.label("name"),
+    ).where(day.is_not(None))
+    if spec.date_from is not None:
+        query = query.where(day >= spec.date_from)
+    if spec.date_to is not None:
+        query = query.where(day <= spec.date_to)
+    if spec.actors:
+        query = query.where(_actor_condition(kind.record_type, spec.actors))
+    if spec.tags:
+        query = query.where(filters_for(kind.record_type)["tag"].condition(kind.record_type, spec.tags))
+    return query
+
+
+def _events(spec: TimelineSpec) -> sa.Subquery:
+    branches = [_branch(BY_KIND[name], spec) for name in spec.kinds]
+    return sa.union_all(*branches).subquery("events")
+
+
+def page_query(spec: TimelineSpec, limit: int) -> sa.Select[Any]:
+    """One page of events (one extra row tells whether another follows)."""
+    events = _events(spec)
+    keys = (events.c.day, events.c.kind, events.c.type, events.c.id)
+    query = sa.select(events)
+    if spec.after is not None:
+        left = sa.tuple_(*keys)
+        right = sa.tuple_(sa.literal(spec.after[0], sa.Date()), *(sa.literal(v, sa.String()) for v in spec.after[1:]))
+        query = query.where(left < right if spec.descending else left > right)
+    order = [k.desc() if spec.descending else k.asc() for k in keys]
+    return query.order_by(*order).limit(limit + 1)
+
+
+def count_query(spec: TimelineSpec) -> sa.Select[Any]:
+    """How many events match, across all pages."""
+    return sa.select(sa.func.count()).select_from(_events(spec))
+
+
+def _as_date(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def cursor_key(row: sa.RowMapping) -> list[str]:
+    """The sort values of an event, as a cursor keeps them."""
+    return [_as_date(row["day"]).isoformat(), row["kind"], row["type"], row["id"]]
+
+
+CONTEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "actor": ("kind", "country_id"),
+    "policy": ("kind", "status", "jurisdiction_id"),
+    "statement": ("kind", "speaker_id"),
+    "hardware": ("kind", "maker_id"),
+    "dependency": ("status", "purpose", "system", "dependent_actor_id", "dependent_hardware_id", "depends_on_id"),
+}
+
+
+def _contexts(connection: sa.Connection, rows: list[sa.RowMapping]) -> dict[tuple[str, str], dict[str, Any]]:
+    """What each record on the page needs besides its name: one query per type, one per referenced type."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        ids[row["type"]].add(row["id"])
+    raw: dict[tuple[str, str], sa.RowMapping] = {}
+    actors: set[str] = set()
+    hardware: set[str] = set()
+    for type_name, wanted in ids.items():
+        table = BY_NAME[type_name].table
+        columns = [table.c.id, *(table.c[c] for c in CONTEXT_COLUMNS[type_name])]
+        for found in connection.execute(sa.select(*columns).where(table.c.id.in_(wanted))).mappings():
+            raw[(type_name, found["id"])] = found
+            for column in ("country_id", "jurisdiction_id", "speaker_id", "maker_id", "dependent_actor_id"):
+                if found.get(column):
+                    actors.add(found[column])
+            for column in ("dependent_hardware_id", "depends_on_id"):
+                if found.get(column):
+                    hardware.add(found[column])
+    actor_names = names_of(connection, ACTOR, actors)
+    hardware_names = names_of(connection, HARDWARE, hardware)
+
+    def actor(record_id: str | None) -> dict[str, Any] | None:
+        return None if record_id is None else {"id": record_id, "type": "actor", "name": actor_names.get(record_id)}
+
+    def part(record_id: str | None) -> dict[str, Any] | None:
+        if record_id is None:
+            return None
+        return {"id": record_id, "type": "hardware", "name": hardware_names.get(record_id)}
+
+    contexts: dict[tuple[str, str], dict[str, Any]] = {}
+    for (type_name, record_id), found in raw.items():
+        if type_name == "actor":
+            context = {"kind": found["kind"], "country": actor(found["country_id"])}
+        elif type_name == "policy":
+            context = {
+                "kind": found["kind"],
+                "status": found["status"],
+                "jurisdiction": actor(found["jurisdiction_id"]),
+            }
+        elif type_name == "statement":
+            context = {"kind": found["kind"], "speaker": actor(found["speaker_id"])}
+        elif type_name == "hardware":
+            context = {"kind": found["kind"], "maker": actor(found["maker_id"])}
+        else:
+            dependent = actor(found["dependent_actor_id"]) or part(found["dependent_hardware_id"])
+            context = {
+                "status": found["status"],
+                "purpose": found["purpose"],
+                "system": found["system"],
+                "dependent": dependent,
+                "depends_on": part(found["depends_on_id"]),
+            }
+        contexts[(type_name, record_id)] = context
+    return contexts
+
+
+def events(connection: sa.Connection, rows: list[sa.RowMapping]) -> list[dict[str, Any]]:
+    """The API shape of a page of event rows."""
+    contexts = _contexts(connection, rows)
+    return [
+        {
+            "date": format_partial(_as_date(row["day"]), row["precision"]),
+            "kind": row["kind"],
+            "record": {"id": row["id"], "type": row["type"], "name": row["name"]},
+            "context": contexts.get((row["type"], row["id"]), {}),
+        }
+        for row in rows
+    ]
+
+
+def timeline_page(
+    connection: sa.Connection, spec: TimelineSpec
+) -> tuple[list[dict[str, Any]], list[str] | None, int | None]:
+    """One page of events, the cursor key of its last event when another page follows, and the total if asked."""
+    rows = list(connection.execute(page_query(spec, spec.limit)).mappings())
+    next_key = None
+    if len(rows) > spec.limit:
+        rows = rows[: spec.limit]
+        next_key = cursor_key(rows[-1])
+    total = connection.execute(count_query(spec)).scalar_one() if spec.count else None
+    return events(connection, rows), next_key, total
+
+
+BATCH = 1000
+
+
+def all_events(connection: sa.Connection, spec: TimelineSpec) -> Iterator[list[dict[str, Any]]]:
+    """Every matching event, batch by batch along the keyset (CSV and NDJSON ignore `limit`)."""
+    paged = TimelineSpec(**{**spec.__dict__})
+    while True:
+        rows = list(connection.execute(page_query(paged, BATCH)).mappings())
+        if rows[:BATCH]:
+            yield events(connection, rows[:BATCH])
+        if len(rows) <= BATCH:
+            return
+        day, kind, type_name, record_id = cursor_key(rows[BATCH - 1])
+        paged.after = (dt.date.fromisoformat(day), kind, type_name, record_id)
