@@ -18,6 +18,7 @@ from app.core.errors import CatchAllMiddleware, install_error_handlers
 from app.core.middleware import RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
 from app.exposure.routes import router as exposure_router
+from app.graph.routes import router as graph_router
 from app.records.routes import router as records_router
 from app.search.routes import router as search_router
 from app.timeline.routes import router as timeline_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(dataset_router)
     app.include_router(timeline_router)
+    app.include_router(graph_router)
     app.include_router(exposure_router)
     app.include_router(search_router)
     app.include_router(records_router)

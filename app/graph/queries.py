@@ -1,0 +1,283 @@
+"""SQL of the graph: for each edge kind, one query that finds every edge touching a set of nodes.
+
+Nodes are actors, policies, statements and hardware, named by typed id
+(`actor:deepseek`). Edges come from references between them; a dependency is
+an edge (`depends_on`, from its dependent to the hardware), and so is each
+part it stands in for (`alternative_to`, from the hardware it depends on to
+the part it replaces). Each query takes the whole frontier of a breadth-first
+level, never one node at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.core.dates import format_partial
+from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
+
+NODE_TYPES = ("actor", "policy", "statement", "hardware")
+Frontier = dict[str, set[str]]
+"""Node ids by type."""
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One edge: typed ids at both ends and what the API shows about it."""
+
+    id: str
+    source: str
+    target: str
+    kind: str
+    attributes: tuple[tuple[str, Any], ...] = ()
+
+
+def _valid_on(record_type: RecordType, day: dt.date | None) -> list[ColumnElement[bool]]:
+    """Rows valid on `day` under the list `as_of` rule: started on or before it (or unknown), not yet ended."""
+    if day is None or record_type.valid_from is None:
+        return []
+    table = record_type.table
+    start, end = table.c[record_type.valid_from], table.c[record_type.valid_to or ""]
+    return [sa.or_(start.is_(None), start <= day), sa.or_(end.is_(None), end > day)]
+
+
+def _ids(frontier: Frontier, type_name: str) -> list[str]:
+    return sorted(frontier.get(type_name, ()))
+
+
+def _reference_edges(
+    kind: str, owner: RecordType, column: str, target_type: str, *, reverse: bool = False, carries_status: bool = False
+) -> Callable[[sa.Connection, Frontier, dt.date | None], list[Edge]]:
+    """Edges from a single reference column (`actors.parent_id`); `reverse` points them at the owner."""
+
+    def find(connection: sa.Connection, frontier: Frontier, _day: dt.date | None) -> list[Edge]:
+        table = owner.table
+        owners, targets = _ids(frontier, owner.name), _ids(frontier, target_type)
+        if not owners and not targets:
+            return []
+        extra = [table.c.status] if carries_status else []
+        query = sa.select(table.c.id, table.c[column], *extra).where(
+            table.c[column].is_not(None), sa.or_(table.c.id.in_(owners), table.c[column].in_(targets))
+        )
+        return [
+            _edge(kind, f"{owner.name}:{row[0]}", f"{target_type}:{row[1]}", reverse, row[2] if extra else None)
+            for row in connection.execute(query)
+        ]
+
+    return find
+
+
+def _list_edges(
+    kind: str, owner: RecordType, field: str, target_type: str, *, reverse: bool = False, carries_status: bool = False
+) -> Callable[[sa.Connection, Frontier, dt.date | None], list[Edge]]:
+    """Edges from a list of references kept in a child table (`policies_targets`)."""
+
+    def find(connection: sa.Connection, frontier: Frontier, _day: dt.date | None) -> list[Edge]:
+        child = owner.child_tables[field]
+        owners, targets = _ids(frontier, owner.name), _ids(frontier, target_type)
+        if not owners and not targets:
+            return []
+        columns: list[Any] = [child.c.record_id, child.c.target_id]
+        query = sa.select(*columns)
+        if carries_status:
+            query = sa.select(*columns, owner.table.c.status).join(owner.table, owner.table.c.id == child.c.record_id)
+        query = query.where(sa.or_(child.c.record_id.in_(owners), child.c.target_id.in_(targets)))
+        return [
+            _edge(
+                kind, f"{owner.name}:{row[0]}", f"{target_type}:{row[1]}", reverse, row[2] if carries_status else None
+            )
+            for row in connection.execute(query)
+        ]
+
+    return find
+
+
+def _edge(kind: str, owner: str, target: str, reverse: bool, status: str | None) -> Edge:
+    source, target = (target, owner) if reverse else (owner, target)
+    attributes = (("status", status),) if status is not None else ()
+    return Edge(f"{kind}:{source}->{target}", source, target, kind, attributes)
+
+
+def _made_by(connection: sa.Connection, frontier: Frontier, _day: dt.date | None) -> list[Edge]:
+    """Hardware -> its maker and its fab, one edge per actor with the roles it plays."""
+    table = HARDWARE.table
+    parts, actors = _ids(frontier, "hardware"), _ids(frontier, "actor")
+    if not parts and not actors:
+        return []
+    query = sa.select(table.c.id, table.c.maker_id, table.c.fab_id).where(
+        sa.or_(table.c.id.in_(parts), table.c.maker_id.in_(actors), table.c.fab_id.in_(actors))
+    )
+    edges = []
+    for part, maker, fab in connection.execute(query):
+        roles: dict[str, list[str]] = {}
+        for role, actor in (("maker", maker), ("fab", fab)):
+            if actor is not None:
+                roles.setdefault(actor, []).append(role)
+        for actor, played in roles.items():
+            source, target = f"hardware:{part}", f"actor:{actor}"
+            edges.append(Edge(f"made_by:{source}->{target}", source, target, "made_by", (("role", ";".join(played)),)))
+    return edges
+
+
+def _mentions(connection: sa.Connection, frontier: Frontier, _day: dt.date | None) -> list[Edge]:
+    """Statement -> anything it mentions, including the policies it is about."""
+    mentions = STATEMENT.child_tables["mentions"]
+    about = STATEMENT.child_tables["about_policies"]
+    statements = _ids(frontier, "statement")
+    typed = [mentions.c[f"target_{t}_id"] for t in NODE_TYPES]
+    terms = [
+        mentions.c.record_id.in_(statements),
+        *(c.in_(_ids(frontier, t)) for c, t in zip(typed, NODE_TYPES, strict=True)),
+    ]
+    first = sa.select(mentions.c.record_id, *typed).where(sa.or_(*terms))
+    nulls = {t: sa.null() for t in NODE_TYPES if t != "policy"}
+    second = sa.select(
+        about.c.record_id,
+        *(about.c.target_id if t == "policy" else nulls[t] for t in NODE_TYPES),
+    ).where(sa.or_(about.c.record_id.in_(statements), about.c.target_id.in_(_ids(frontier, "policy"))))
+    edges = {}
+    for row in connection.execute(sa.union_all(first, second)):
+        statement, targets = row[0], row[1:]
+        for type_name, target_id in zip(NODE_TYPES, targets, strict=True):
+            if target_id is not None:
+                edge = _edge("mentions", f"statement:{statement}", f"{type_name}:{target_id}", False, None)
+                edges[edge.id] = edge
+    return list(edges.values())
+
+
+_DEPENDENCY_ATTRIBUTES = ("status", "purpose", "system")
+
+
+def _dependency_attributes(row: sa.RowMapping) -> tuple[tuple[str, Any], ...]:
+    dated = [
+        (name, format_partial(_day(row[name]), row[f"{name}_precision"]) if row[name] is not None else None)
+        for name in ("valid_from", "valid_to")
+    ]
+    return (("dependency", row["id"]), *((k, row[k]) for k in _DEPENDENCY_ATTRIBUTES), *dated)
+
+
+def _day(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _depends_on(connection: sa.Connection, frontier: Frontier, day: dt.date | None) -> list[Edge]:
+    """Dependent (actor or hardware) -> hardware: one edge per dependency record valid on `day`."""
+    table = DEPENDENCY.table
+    actors, parts = _ids(frontier, "actor"), _ids(frontier, "hardware")
+    if not actors and not parts:
+        return []
+    query = sa.select(table).where(
+        sa.or_(
+            table.c.dependent_actor_id.in_(actors),
+            table.c.dependent_hardware_id.in_(parts),
+            table.c.depends_on_id.in_(parts),
+        ),
+        *_valid_on(DEPENDENCY, day),
+    )
+    edges = []
+    for row in connection.execute(query).mappings():
+        if row["dependent_actor_id"] is not None:
+            source = f"actor:{row['dependent_actor_id']}"
+        else:
+            source = f"hardware:{row['dependent_hardware_id']}"
+        target = f"hardware:{row['depends_on_id']}"
+        edges.append(Edge(f"dependency:{row['id']}", source, target, "depends_on", _dependency_attributes(row)))
+    return edges
+
+
+def _alternative_to(connection: sa.Connection, frontier: Frontier, day: dt.date | None) -> list[Edge]:
+    """Hardware a dependency relies on -> the part it stands in for, one edge per dependency record."""
+    table, child = DEPENDENCY.table, DEPENDENCY.child_tables["alternative_to"]
+    parts = _ids(frontier, "hardware")
+    if not parts:
+        return []
+    query = (
+        sa.select(table.c.id, table.c.depends_on_id, child.c.target_id, table.c.status)
+        .join(child, child.c.record_id == table.c.id)
+        .where(sa.or_(table.c.depends_on_id.in_(parts), child.c.target_id.in_(parts)), *_valid_on(DEPENDENCY, day))
+    )
+    edges = []
+    for dependency, part, replaced, status in connection.execute(query):
+        source, target = f"hardware:{part}", f"hardware:{replaced}"
+        attributes = (("dependency", dependency), ("status", status))
+        edges.append(
+            Edge(f"alternative_to:dependency:{dependency}:{target}", source, target, "alternative_to", attributes)
+        )
+    return edges
+
+
+EDGE_KINDS: dict[str, tuple[str, Callable[[sa.Connection, Frontier, dt.date | None], list[Edge]]]] = {
+    "based_in": (
+        "actor -> the state it belongs to (country)",
+        _reference_edges("based_in", ACTOR, "country_id", "actor"),
+    ),
+    "part_of": ("actor -> its parent", _reference_edges("part_of", ACTOR, "parent_id", "actor")),
+    "issued": (
+        "actor -> a policy it issued",
+        _list_edges("issued", POLICY, "issuers", "actor", reverse=True, carries_status=True),
+    ),
+    "targets": (
+        "policy -> an actor it targets",
+        _list_edges("targets", POLICY, "targets", "actor", carries_status=True),
+    ),
+    "restricts": (
+        "policy -> hardware it restricts",
+        _list_edges("restricts", POLICY, "restricts", "hardware", carries_status=True),
+    ),
+    "said": ("actor -> a statement it made", _reference_edges("said", STATEMENT, "speaker_id", "actor", reverse=True)),
+    "reported_by": (
+        "statement -> the media actor that reported it",
+        _reference_edges("reported_by", STATEMENT, "reported_by_id", "actor"),
+    ),
+    "mentions": ("statement -> a record it mentions or a policy it is about", _mentions),
+    "depends_on": ("actor or hardware -> hardware it depends on; one edge per dependency record", _depends_on),
+    "alternative_to": ("hardware a dependency relies on -> the part it stands in for", _alternative_to),
+    "made_by": ("hardware -> its maker or fab (`role`)", _made_by),
+    "supersedes": (
+        "policy -> the policy it supersedes",
+        _list_edges("supersedes", POLICY, "supersedes", "policy", carries_status=True),
+    ),
+    "amends": (
+        "policy -> the policy it amends",
+        _list_edges("amends", POLICY, "amends", "policy", carries_status=True),
+    ),
+}
+
+
+NODE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "actor": ("kind",),
+    "policy": ("kind", "status"),
+    "statement": ("kind", "said_on", "said_on_precision"),
+    "hardware": ("kind",),
+}
+
+
+def node_rows(connection: sa.Connection, wanted: Frontier, day: dt.date | None) -> dict[str, dict[str, Any]]:
+    """Label and attributes of each wanted node, one query per type; nodes not valid on `day` are left out."""
+    found: dict[str, dict[str, Any]] = {}
+    for type_name, ids in wanted.items():
+        if not ids:
+            continue
+        record_type = BY_NAME[type_name]
+        table = record_type.table
+        columns = [table.c.id, table.c.name, *(table.c[c] for c in NODE_COLUMNS[type_name])]
+        query = sa.select(*columns).where(table.c.id.in_(sorted(ids)), *_valid_on(record_type, day))
+        for row in connection.execute(query).mappings():
+            data: dict[str, Any] = {"kind": row["kind"]}
+            if type_name == "policy":
+                data["status"] = row["status"]
+            if type_name == "statement":
+                data["date"] = format_partial(_day(row["said_on"]), row["said_on_precision"])
+            found[f"{type_name}:{row['id']}"] = {"label": row["name"], **data}
+    return found
+
+
+def root_exists(connection: sa.Connection, type_name: str, record_id: str) -> bool:
+    """True when the root record exists (whatever its validity)."""
+    table = BY_NAME[type_name].table
+    return connection.execute(sa.select(table.c.id).where(table.c.id == record_id)).first() is not None

@@ -1,0 +1,102 @@
+"""GET /v1/graph: thin — parse, call, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from app.core.caching import cache_headers, freshness
+from app.core.deps import DatabaseDep
+from app.core.render import MEDIA_TYPES, json_bytes
+from app.graph.queries import EDGE_KINDS
+from app.graph.schemas import Graph
+from app.graph.service import DEFAULT_DEPTH, DEFAULT_LIMIT, MAX_DEPTH, MAX_LIMIT, build_graph, graphml, parse_graph
+from app.records.routes import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/v1", tags=["graph"])
+
+GRAPHML = "application/graphml+xml"
+_EDGE_DOCS = "; ".join(f"`{name}`: {description}" for name, (description, _find) in EDGE_KINDS.items())
+
+
+@router.get(
+    "/graph",
+    response_model=Graph,
+    responses={
+        400: PROBLEM_RESPONSES[400],
+        200: {"content": {GRAPHML: {"schema": {"type": "string"}}}},
+    },
+    summary="The records around one record, as nodes and typed edges",
+    operation_id="get_graph",
+)
+async def get_graph(
+    request: Request,
+    database: DatabaseDep,
+    root: Annotated[
+        str | None,
+        Query(
+            description="Where to start: a typed id `type:id` of an actor, policy, statement or hardware.",
+            examples=["actor:deepseek"],
+        ),
+    ] = None,
+    depth: Annotated[
+        int | None,
+        Query(
+            description=f"How many hops to follow from the root, 1 to {MAX_DEPTH} (default {DEFAULT_DEPTH}).",
+            examples=[2],
+        ),
+    ] = None,
+    edges: Annotated[
+        list[str] | None,
+        Query(
+            description=f"Edge kinds to follow (repeat or comma list; default all). {_EDGE_DOCS}.",
+            examples=["depends_on,made_by,restricts"],
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            description="Leave out policies, dependencies and actors not valid that day (started on or before "
+            "it or start unknown, not yet ended); the root always stays.",
+            examples=["2023-11-17"],
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(
+            description=f"Most nodes to return, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); past it the "
+            "answer says `truncated: true`.",
+            examples=[200],
+        ),
+    ] = None,
+    format: Annotated[
+        str | None,
+        Query(
+            description="json (default: Cytoscape.js elements) or graphml (for Gephi, yEd, NetworkX).",
+            examples=["graphml"],
+        ),
+    ] = None,
+) -> Response:
+    """Breadth-first from `root`, following references both ways, up to `depth` hops and `limit` nodes.
+
+    Nodes are actors, policies, statements and hardware; edges are typed and directed (`source` → `target`),
+    whichever way they were walked. A dependency is an edge (`depends_on`, one per dependency record, so
+    conflicting claims stay side by side with their `status`); sources are not in the graph. Every edge between
+    two returned nodes is included. Cycles are safe (each node is visited once).
+
+    JSON is what Cytoscape.js takes as `elements` as is: `{"nodes": [{"data": {"id", "label", "type", …}}],
+    "edges": [{"data": {"id", "source", "target", "kind", …}}]}`. For D3, map `nodes[].data` to nodes and
+    `edges[].data` to links (`source` / `target` are node ids). `format=graphml` gives the same graph as
+    GraphML with every attribute declared."""
+    spec = parse_graph(request.query_params)
+    etag, unchanged = await freshness(request, database, spec.format)
+    if unchanged is not None:
+        return unchanged
+    graph = await database.read(lambda c: build_graph(c, spec))
+    headers = cache_headers(etag)
+    if spec.format == "graphml":
+        headers["Content-Disposition"] = 'attachment; filename="techsov-graph.graphml"'
+        return Response(graphml(graph), media_type=GRAPHML, headers=headers)
+    return Response(json_bytes(graph), media_type=MEDIA_TYPES["json"], headers=headers)

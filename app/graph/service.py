@@ -1,0 +1,191 @@
+"""Breadth-first traversal from a root, bounded by depth and a node limit; JSON for Cytoscape, GraphML for Gephi.
+
+Cycles are safe: a node is visited once, and each level costs one query per
+edge kind, whatever the number of nodes in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.datastructures import QueryParams
+
+from app.core.params import bad, parse_choice, parse_date_bound, parse_int, reject_unknown, split_list
+from app.graph.queries import EDGE_KINDS, NODE_TYPES, Edge, Frontier, node_rows, root_exists
+from app.records.fields import is_slug
+from app.records.listing import _suggest
+from app.records.registry import BY_NAME
+
+PARAMETERS = ("root", "depth", "edges", "as_of", "limit", "format")
+FORMATS = ("json", "graphml")
+DEFAULT_DEPTH, MAX_DEPTH = 2, 4
+DEFAULT_LIMIT, MAX_LIMIT = 200, 1000
+
+
+@dataclass
+class GraphSpec:
+    """A parsed graph request."""
+
+    root_type: str
+    root_id: str
+    depth: int = DEFAULT_DEPTH
+    edge_kinds: list[str] = field(default_factory=lambda: list(EDGE_KINDS))
+    as_of: dt.date | None = None
+    limit: int = DEFAULT_LIMIT
+    format: str = "json"
+
+    @property
+    def root(self) -> str:
+        """The root's typed id."""
+        return f"{self.root_type}:{self.root_id}"
+
+
+def parse_graph(params: QueryParams) -> GraphSpec:
+    """A graph request from its query string; anything unknown or malformed is a 400."""
+    reject_unknown(params, PARAMETERS)
+    if "root" not in params:
+        raise bad("root", "give the record to start from as type:id, e.g. root=actor:deepseek")
+    root_type, _, root_id = params["root"].partition(":")
+    if not root_id:
+        raise bad("root", f"'{params['root'][:100]}' needs a type: write it as type:id, e.g. actor:{root_type[:80]}")
+    if root_type in ("dependency", "source"):
+        raise bad(
+            "root",
+            f"{BY_NAME[root_type].plural} are not nodes (a dependency is an edge); start from an actor, policy, "
+            "statement or hardware",
+        )
+    parse_choice("root", root_type, NODE_TYPES)
+    if not is_slug(root_id):
+        raise bad("root", f"'{root_id[:100]}' is not a record id")
+    spec = GraphSpec(root_type, root_id)
+    if "depth" in params:
+        spec.depth = parse_int("depth", params["depth"], minimum=1, maximum=MAX_DEPTH)
+    if "edges" in params:
+        chosen = [parse_choice("edges", e, EDGE_KINDS) for e in split_list(params.getlist("edges"))]
+        if not chosen:
+            raise bad("edges", f"give at least one of {', '.join(EDGE_KINDS)}")
+        spec.edge_kinds = [k for k in EDGE_KINDS if k in chosen]
+    if "as_of" in params:
+        spec.as_of = parse_date_bound("as_of", params["as_of"])
+    if "limit" in params:
+        spec.limit = parse_int("limit", params["limit"], minimum=1, maximum=MAX_LIMIT)
+    if "format" in params:
+        spec.format = parse_choice("format", params["format"], FORMATS)
+    return spec
+
+
+def _by_type(typed_ids: set[str]) -> Frontier:
+    frontier: Frontier = {}
+    for typed_id in typed_ids:
+        type_name, _, record_id = typed_id.partition(":")
+        frontier.setdefault(type_name, set()).add(record_id)
+    return frontier
+
+
+def _node(typed_id: str, row: dict[str, Any], depth: int) -> dict[str, Any]:
+    type_name, _, record_id = typed_id.partition(":")
+    data = {"id": typed_id, "type": type_name, "record_id": record_id, "label": row["label"], "depth": depth}
+    data.update({k: v for k, v in row.items() if k != "label"})
+    data["href"] = f"/v1/{BY_NAME[type_name].plural}/{record_id}"
+    return {"data": data}
+
+
+def _edge(edge: Edge) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": edge.id, "source": edge.source, "target": edge.target, "kind": edge.kind}
+    data.update(edge.attributes)
+    return {"data": data}
+
+
+def _touching(connection: sa.Connection, spec: GraphSpec, frontier: set[str]) -> list[Edge]:
+    found: list[Edge] = []
+    by_type = _by_type(frontier)
+    for kind in spec.edge_kinds:
+        found.extend(EDGE_KINDS[kind][1](connection, by_type, spec.as_of))
+    return found
+
+
+def build_graph(connection: sa.Connection, spec: GraphSpec) -> dict[str, Any]:
+    """Nodes and edges within `depth` of the root, at most `limit` nodes; every edge between kept nodes."""
+    if not root_exists(connection, spec.root_type, spec.root_id):
+        suggestion = _suggest(connection, [(spec.root_type, spec.root_id)])
+        raise bad("root", f"no {spec.root_type} with id '{spec.root_id}'{suggestion}")
+    root_row = node_rows(connection, {spec.root_type: {spec.root_id}}, None)[spec.root]
+    nodes: dict[str, dict[str, Any]] = {spec.root: _node(spec.root, root_row, 0)}
+    rejected: set[str] = set()  # not valid on as_of
+    edges: dict[str, Edge] = {}
+    frontier = {spec.root}
+    truncated = False
+    for level in range(1, spec.depth + 2):
+        found = _touching(connection, spec, frontier)
+        if level <= spec.depth and not truncated:
+            candidates = {end for e in found for end in (e.source, e.target)} - set(nodes) - rejected
+            rows = node_rows(connection, _by_type(candidates), spec.as_of)
+            rejected |= candidates - set(rows)
+            room = spec.limit - len(nodes)
+            admitted = sorted(rows)[: max(room, 0)]
+            truncated = len(rows) > len(admitted)
+            for typed_id in admitted:
+                nodes[typed_id] = _node(typed_id, rows[typed_id], level)
+            frontier = set(admitted)
+        else:
+            frontier = set()  # the last round only closes edges between nodes already kept
+        for edge in found:
+            if edge.source in nodes and edge.target in nodes:
+                edges[edge.id] = edge
+        if not frontier:
+            break
+    return {
+        "root": spec.root,
+        "depth": spec.depth,
+        "as_of": spec.as_of.isoformat() if spec.as_of else None,
+        "edge_kinds": spec.edge_kinds,
+        "limit": spec.limit,
+        "truncated": truncated,
+        "nodes": list(nodes.values()),
+        "edges": [_edge(e) for e in sorted(edges.values(), key=lambda e: e.id)],
+    }
+
+
+GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
+_NODE_KEYS = (("type", "string"), ("record_id", "string"), ("label", "string"), ("kind", "string"),
+              ("status", "string"), ("date", "string"), ("depth", "int"), ("href", "string"))  # fmt: skip
+_EDGE_KEYS = ("kind", "status", "dependency", "purpose", "system", "valid_from", "valid_to", "role")
+
+
+def graphml(graph: dict[str, Any]) -> bytes:
+    """The graph as GraphML (directed), every attribute declared as a key, for Gephi, yEd or NetworkX."""
+    ET.register_namespace("", GRAPHML_NS)
+    root = ET.Element(f"{{{GRAPHML_NS}}}graphml")
+    for name, kind in (("root", "string"), ("truncated", "boolean"), ("as_of", "string")):
+        ET.SubElement(root, f"{{{GRAPHML_NS}}}key", {"id": f"g_{name}", "for": "graph", "attr.name": name,
+                                                    "attr.type": kind})  # fmt: skip
+    for name, kind in _NODE_KEYS:
+        ET.SubElement(root, f"{{{GRAPHML_NS}}}key", {"id": f"n_{name}", "for": "node", "attr.name": name,
+                                                    "attr.type": kind})  # fmt: skip
+    for name in _EDGE_KEYS:
+        ET.SubElement(root, f"{{{GRAPHML_NS}}}key", {"id": f"e_{name}", "for": "edge", "attr.name": name,
+                                                    "attr.type": "string"})  # fmt: skip
+    body = ET.SubElement(root, f"{{{GRAPHML_NS}}}graph", {"id": "techsov", "edgedefault": "directed"})
+    for name, value in (("root", graph["root"]), ("truncated", "true" if graph["truncated"] else "false"),
+                        ("as_of", graph["as_of"])):  # fmt: skip
+        if value is not None:
+            ET.SubElement(body, f"{{{GRAPHML_NS}}}data", {"key": f"g_{name}"}).text = str(value)
+    for node in graph["nodes"]:
+        data = node["data"]
+        element = ET.SubElement(body, f"{{{GRAPHML_NS}}}node", {"id": data["id"]})
+        for name, _kind in _NODE_KEYS:
+            if data.get(name) is not None:
+                ET.SubElement(element, f"{{{GRAPHML_NS}}}data", {"key": f"n_{name}"}).text = str(data[name])
+    for edge in graph["edges"]:
+        data = edge["data"]
+        element = ET.SubElement(
+            body, f"{{{GRAPHML_NS}}}edge", {"id": data["id"], "source": data["source"], "target": data["target"]}
+        )
+        for name in _EDGE_KEYS:
+            if data.get(name) is not None:
+                ET.SubElement(element, f"{{{GRAPHML_NS}}}data", {"key": f"e_{name}"}).text = str(data[name])
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
