@@ -21,6 +21,7 @@ from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
 from app.records.routes import router as records_router
 from app.search.routes import router as search_router
+from app.stats.routes import router as stats_router
 from app.timeline.routes import router as timeline_router
 
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(timeline_router)
     app.include_router(graph_router)
     app.include_router(exposure_router)
+    app.include_router(stats_router)
     app.include_router(search_router)
     app.include_router(records_router)
     logging.getLogger("techsov").setLevel(logging.INFO)
