@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
+from app.changes.routes import router as changes_router
 from app.core.config import Settings, get_settings
 from app.core.db import ensure_at_head, make_engine
 from app.core.deps import Database
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(graph_router)
     app.include_router(exposure_router)
     app.include_router(stats_router)
+    app.include_router(changes_router)
     app.include_router(search_router)
     app.include_router(records_router)
     logging.getLogger("techsov").setLevel(logging.INFO)
