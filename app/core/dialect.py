@@ -7,8 +7,9 @@ values were converted once per column by that column type's own bind
 processor: the same values SQLAlchemy would send, without its per-row work.
 
 - SQLite: one prepared `INSERT … VALUES (?, …)` run with executemany.
-- PostgreSQL: one `INSERT … SELECT * FROM unnest(%s::type[], …)` per batch,
-  each column sent as one array, so a batch is one round trip.
+- PostgreSQL (psycopg): one `INSERT … SELECT * FROM unnest(%b::type[], …)`
+  per batch, each column sent as one binary array, so a batch is one round
+  trip. Other PostgreSQL drivers get SQLAlchemy's executemany.
 """
 
 from __future__ import annotations
@@ -34,9 +35,29 @@ def _processors(dialect: sa.Dialect, columns: Sequence[sa.Column[Any]]) -> list[
     found: list[tuple[int, Processor]] = []
     for position, column in enumerate(columns):
         processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            found.append((position, processor))
+        if processor is None:
+            continue
+        immutable = isinstance(column.type, (sa.Date, sa.DateTime, sa.Time))
+        found.append((position, _remembering(processor) if immutable else processor))
     return found
+
+
+def _remembering(processor: Processor) -> Processor:
+    """A processor that converts each date object once: a load stamps every row with the same time object,
+    and partial dates come from a cache, so the same few objects recur hundreds of thousands of times.
+
+    Keyed by identity, not equality: 10:00+08:00 equals 02:00 UTC, yet SQLite stores them differently.
+    Each entry keeps its object alive, so its id is never reused while the entry exists.
+    """
+    converted: dict[int, tuple[Any, Any]] = {}
+
+    def process(value: Any) -> Any:
+        entry = converted.get(id(value))
+        if entry is None:
+            entry = converted[id(value)] = (value, processor(value))
+        return entry[1]
+
+    return process
 
 
 def _array_item_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:
@@ -57,25 +78,19 @@ class BulkInsert:
         self.connection = connection
         self.table = table
         self.columns = [table.c[name] for name in columns]
+        self.names = list(columns)
         dialect = connection.dialect
         self.processors = _processors(dialect, self.columns)
-        self.sqlite = dialect.name == "sqlite"
-        if self.sqlite:
-            self.sql = str(table.insert().compile(dialect=dialect, column_keys=list(columns)))
-        else:
+        self.style = "sqlite" if dialect.name == "sqlite" else "unnest" if dialect.driver == "psycopg" else "generic"
+        if self.style == "sqlite":
+            self.sql = str(table.insert().compile(dialect=dialect, column_keys=self.names))
+        elif self.style == "unnest":
             quote = dialect.identifier_preparer.quote
             names = ", ".join(quote(c.name) for c in self.columns)
             arrays = ", ".join(f"%b::{_array_item_type(c, dialect)}[]" for c in self.columns)
             self.sql = f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays})"
-
-    def convert(self, row: Sequence[Any]) -> Row:
-        """The row as the driver receives it."""
-        if not self.processors:
-            return tuple(row)
-        values = list(row)
-        for position, processor in self.processors:
-            values[position] = processor(values[position])
-        return tuple(values)
+        else:
+            self.sql = ""
 
     def write(self, rows: Iterable[Sequence[Any]], advance: Callable[[int], None] = lambda _n: None) -> int:
         """Insert every row; return how many."""
@@ -88,7 +103,10 @@ class BulkInsert:
 
     def _write_batch(self, batch: list[Sequence[Any]]) -> None:
         processors = self.processors
-        if self.sqlite:
+        if self.style == "generic":
+            self.connection.execute(self.table.insert(), [dict(zip(self.names, row, strict=True)) for row in batch])
+            return
+        if self.style == "sqlite":
             if processors:
                 converted: list[Row] = []
                 for row in batch:

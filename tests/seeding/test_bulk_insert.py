@@ -70,6 +70,19 @@ ROWS: list[dict[str, Any]] = [
         "flag": None,
     },
     {
+        "slug": "same-instant-elsewhere",
+        "short": None,
+        "text": None,
+        "json_map": {"a": None},
+        "json_list": [None],
+        "day": dt.date(2019, 5, 16),
+        "stamp": NOW.astimezone(dt.timezone(dt.timedelta(hours=8))),
+        "big": None,
+        "small": None,
+        "real": None,
+        "flag": None,
+    },
+    {
         "slug": "limits",
         "short": "month",
         "text": "x" * 20_000,
@@ -145,6 +158,17 @@ def test_every_column_type_is_stored_as_sqlalchemy_stores_it(connection: sa.Conn
     assert (first[4], first[6]) == (ROWS[0]["json_map"], ROWS[0]["day"])
     assert first[7] is not None
     assert first[7].astimezone(dt.UTC).replace(tzinfo=None) == NOW.replace(tzinfo=None)
+
+
+def test_other_postgresql_drivers_get_sqlalchemys_insert(connection: sa.Connection) -> None:
+    by_sqlalchemy, by_bulk = connection.info["tables"]
+    rows = numbered(ROWS)
+    connection.execute(by_sqlalchemy.insert(), rows)
+    names = ["id", *COLUMN_TYPES]
+    insert = BulkInsert(connection, by_bulk, names)
+    insert.style = "generic"
+    insert.write(tuple(row[n] for n in names) for row in rows)
+    assert as_text(connection, by_bulk) == as_text(connection, by_sqlalchemy)
 
 
 def test_rows_go_in_batches_and_a_single_row_works(connection: sa.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
