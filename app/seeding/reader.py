@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import orjson
@@ -38,6 +39,7 @@ except ImportError:  # pragma: no cover - the pure parser reads everything, only
 class LineDict(dict[Any, Any]):
     """A mapping that knows the line it starts on and the line of each key."""
 
+    __slots__ = ("key_lines", "line")
     line: int
     key_lines: dict[Any, int]
 
@@ -45,6 +47,7 @@ class LineDict(dict[Any, Any]):
 class LineList(list[Any]):
     """A sequence that knows the line it starts on and the line of each item."""
 
+    __slots__ = ("item_lines", "line")
     line: int
     item_lines: list[int]
 
@@ -272,8 +275,8 @@ class _EventReader:
             kind = type(event)
             if kind is ScalarEvent and event.anchor is None and event.ctag is None:
                 key = event.value
-                if event.implicit[0] and by_first.get(key[:1], any_first):
-                    key = plain_value(key)
+                # Field names are interned: the same few names, once in memory instead of once per record.
+                key = plain_value(key) if event.implicit[0] and by_first.get(key[:1], any_first) else intern(key)
                 key_line = event.start_mark.line + 1
             elif kind is MappingEndEvent:
                 return data, line
