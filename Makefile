@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: help install test test-pg lint format typecheck schema serve ci bench
+.PHONY: help install test test-pg lint format typecheck schema serve ci bench bench-http bench-quick
 
 help:
 	@echo "install    create $(VENV) and install techsov with its dev tools"
@@ -15,6 +15,8 @@ help:
 	@echo "schema     regenerate seed/schema/ from the models"
 	@echo "serve      serve the seeded API on http://127.0.0.1:8000/v1"
 	@echo "bench      measure loading (bench/README.md)"
+	@echo "bench-http the Scale benchmark: 10k, 100k, 1M beside Datasette and the ceiling (bench/run, ~1 hour)"
+	@echo "bench-quick the same at 10k only (bench/run --quick, about two minutes)"
 	@echo "ci         what CI runs: .ci/run"
 
 $(BIN)/techsov:
@@ -48,6 +50,12 @@ serve: install
 
 bench: install
 	$(BIN)/python bench/load_seed.py
+
+bench-http: install
+	bench/run $(BENCH_ARGS)
+
+bench-quick: install
+	bench/run --quick $(BENCH_ARGS)
 
 ci:
 	bash .ci/run
