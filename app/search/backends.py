@@ -11,13 +11,17 @@ engine tokenises or stems them any further in a way that matters.
   (tokenizer unicode61 without diacritic removal, prefix indexes for 2 and 3
   characters). Rows leave the index through FTS5's `delete` command, fed the
   stored terms in one INSERT … SELECT.
-- PostgreSQL: a `document tsvector` column with a GIN index, written as a
-  tsvector literal (weights A exact, B names, C aliases, D body) so that
-  PostgreSQL's parser never re-splits a term.
+- PostgreSQL: a `document tsvector` column with a GIN index, built in the
+  INSERT from the four term columns with the `simple` configuration (no
+  stemming, no stop words) and weights A exact, B names, C aliases, D body.
+  The terms are letters and digits only, which PostgreSQL's parser keeps
+  whole (tests/search/test_index.py checks that on PostgreSQL).
 
 A tier of the ranking is a match of every query term in some columns; each
 backend turns one into its own MATCH / tsquery text, built only from
-normalised terms (letters and digits), never from the user's syntax.
+normalised terms (letters and digits), never from the user's syntax. A
+search reads the index twice: the exact-name tier, and the broadest tier with
+the engine's relevance, each hit placed in the narrowest tier it matches.
 """
 
 from __future__ import annotations
@@ -34,9 +38,6 @@ COLUMNS = ("exact", "names", "aliases", "body")
 """The indexed term columns, most telling first."""
 BATCH = 2000
 """Rows per statement when writing or deleting index rows."""
-MAX_POSITION = 16383
-"""PostgreSQL keeps positions up to this."""
-MAX_POSITIONS_PER_TERM = 255
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ class SearchDocument:
     name: str
     fields: str
     """The original searchable text as JSON (for snippets and `matched`)."""
-    columns: dict[str, list[str]]
-    """Terms per indexed column (see COLUMNS)."""
+    columns: dict[str, str]
+    """Space-separated terms per indexed column (see COLUMNS)."""
 
 
 @dataclass(frozen=True)
@@ -62,17 +63,18 @@ class Tier:
     """Whether prefix terms may match longer words."""
     compact: bool = False
     """Match the query's compact key (exact full names) instead of its terms."""
-    scored: bool = False
-    """Compute the engine's relevance here (the broadest tier) to order within a tier."""
 
 
-TIERS = (
-    Tier(0, ("exact",), prefix=False, compact=True),
+EXACT = Tier(0, ("exact",), prefix=False, compact=True)
+NARROWER = (
     Tier(1, ("names",), prefix=False),
     Tier(2, ("aliases",), prefix=False),
     Tier(3, ("names", "aliases"), prefix=True),
-    Tier(4, ("names", "aliases", "body"), prefix=True, scored=True),
 )
+BROADEST = Tier(4, ("names", "aliases", "body"), prefix=True)
+"""Every other tier but EXACT is a subset of this one: its hits are scanned once, with the engine's relevance,
+and each is placed in the first narrower tier it also matches."""
+TIERS = (EXACT, *NARROWER, BROADEST)
 
 
 class SearchBackend(Protocol):
@@ -87,8 +89,16 @@ class SearchBackend(Protocol):
     def clear(self, connection: sa.Connection) -> None:
         """Remove every index row."""
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
-        """SQL selecting (doc_id, tier, score) of the documents in `tier`, and its parameters."""
+    def match_text(self, tier: Tier, terms: QueryTerms) -> str:
+        """The engine's query text for `tier`: every term in the tier's columns."""
+
+    def hits(self, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
+        """SQL selecting (doc_id, tier, score) of every matching document — a document may come twice,
+        with different tiers — and its parameters. A lower score is more relevant."""
+
+
+def _parameters(backend: SearchBackend, terms: QueryTerms) -> dict[str, Any]:
+    return {f"m{tier.rank}": backend.match_text(tier, terms) for tier in TIERS}
 
 
 def _chunks(items: Sequence[Any], size: int = BATCH) -> list[Sequence[Any]]:
@@ -106,7 +116,7 @@ class SqliteFts5:
         for offset, chunk in enumerate(_chunks(documents)):
             start = first + offset * BATCH + 1
             rows = [
-                (start + i, d.record_type, d.record_id, d.name, d.fields, *(" ".join(d.columns[c]) for c in COLUMNS))
+                (start + i, d.record_type, d.record_id, d.name, d.fields, *(d.columns[c] for c in COLUMNS))
                 for i, d in enumerate(chunk)
             ]
             connection.exec_driver_sql(
@@ -135,24 +145,32 @@ class SqliteFts5:
         connection.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
         connection.exec_driver_sql("DELETE FROM search_documents")
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
+    def match_text(self, tier: Tier, terms: QueryTerms) -> str:
         if tier.compact:
             expression = f'"{terms.compact}"'
         else:
             prefixes = terms.prefixes if tier.prefix else frozenset()
             expression = " AND ".join(f'"{t}"' + ("*" if t in prefixes else "") for t in terms.terms)
-        match = f"{{{' '.join(tier.columns)}}} : ({expression})"
-        score = f"bm25(search_fts, {self.WEIGHTS})" if tier.scored else "NULL"
-        name = f"m{tier.rank}"
-        sql = (
-            f"SELECT rowid AS doc_id, {tier.rank} AS tier, {score} AS score "
-            f"FROM search_fts WHERE search_fts MATCH :{name}"
+        return f"{{{' '.join(tier.columns)}}} : ({expression})"
+
+    def hits(self, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
+        narrower = " ".join(
+            f"WHEN rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :m{t.rank}) THEN {t.rank}"
+            for t in NARROWER
         )
-        return sql, {name: match}
+        sql = (
+            f"SELECT rowid AS doc_id, {EXACT.rank} AS tier, NULL AS score "
+            f"FROM search_fts WHERE search_fts MATCH :m{EXACT.rank} "
+            f"UNION ALL SELECT rowid AS doc_id, CASE {narrower} ELSE {BROADEST.rank} END AS tier, "
+            f"bm25(search_fts, {self.WEIGHTS}) AS score FROM search_fts WHERE search_fts MATCH :m{BROADEST.rank}"
+        )
+        return sql, _parameters(self, terms)
 
 
 def _lexeme(term: str) -> str:
-    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+    if "'" in term or "\\" in term:
+        term = term.replace("\\", "\\\\").replace("'", "''")
+    return f"'{term}'"
 
 
 class PostgresTsvector:
@@ -160,34 +178,25 @@ class PostgresTsvector:
 
     WEIGHT: ClassVar[dict[str, str]] = {"exact": "A", "names": "B", "aliases": "C", "body": "D"}
 
-    def tsvector_literal(self, columns: dict[str, list[str]]) -> str:
-        """The document as tsvector input text: each term with its positions and column weight."""
-        positions: dict[str, list[str]] = {}
-        position = 0
-        for column in COLUMNS:
-            weight = self.WEIGHT[column]
-            for term in columns[column]:
-                position = min(position + 1, MAX_POSITION)
-                seen = positions.setdefault(term, [])
-                if len(seen) < MAX_POSITIONS_PER_TERM:
-                    seen.append(f"{position}{weight}")
-        return " ".join(f"{_lexeme(term)}:{','.join(places)}" for term, places in positions.items())
-
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
+        document = " || ".join(
+            f"setweight(to_tsvector('simple', {column}), '{self.WEIGHT[column]}')" for column in COLUMNS
+        )
+        arrays = ", ".join(["%b::text[]"] * (4 + len(COLUMNS)))
         sql = (
-            "INSERT INTO search_documents (record_type, record_id, name, fields, document) "
-            "SELECT t, i, n, f, d::tsvector FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-            "AS u(t, i, n, f, d)"
+            f"INSERT INTO search_documents (record_type, record_id, name, fields, document) "
+            f"SELECT record_type, record_id, name, fields, {document} "
+            f"FROM unnest({arrays}) AS u(record_type, record_id, name, fields, {', '.join(COLUMNS)})"
         )
         for chunk in _chunks(documents):
-            arrays = (
+            values = (
                 [d.record_type for d in chunk],
                 [d.record_id for d in chunk],
                 [d.name for d in chunk],
                 [d.fields for d in chunk],
-                [self.tsvector_literal(d.columns) for d in chunk],
+                *([d.columns[c] for d in chunk] for c in COLUMNS),
             )
-            connection.exec_driver_sql(sql, arrays)
+            connection.exec_driver_sql(sql, values)
 
     def delete(self, connection: sa.Connection, record_type: str, record_ids: Sequence[str]) -> None:
         for chunk in _chunks(record_ids):
@@ -200,24 +209,26 @@ class PostgresTsvector:
         # DELETE, not TRUNCATE: readers keep seeing the old index until the load commits.
         connection.exec_driver_sql("DELETE FROM search_documents")
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
+    def match_text(self, tier: Tier, terms: QueryTerms) -> str:
         weights = "".join(self.WEIGHT[c] for c in tier.columns)
         if tier.compact:
-            query = f"{_lexeme(terms.compact)}:{weights}"
-        else:
-            prefixes = terms.prefixes if tier.prefix else frozenset()
-            query = " & ".join(f"{_lexeme(t)}:{'*' if t in prefixes else ''}{weights}" for t in terms.terms)
-        name = f"m{tier.rank}"
-        score = (
-            f"-CAST(ts_rank(document, CAST(:{name} AS tsquery)) AS DOUBLE PRECISION)"
-            if tier.scored
-            else "CAST(NULL AS DOUBLE PRECISION)"
-        )
+            return f"{_lexeme(terms.compact)}:{weights}"
+        prefixes = terms.prefixes if tier.prefix else frozenset()
+        return " & ".join(f"{_lexeme(t)}:{'*' if t in prefixes else ''}{weights}" for t in terms.terms)
+
+    def hits(self, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
+        # Weights are checked on the row, not in the GIN index: one index scan for the broadest tier,
+        # then each row is tested against the narrower tiers in memory.
+        narrower = " ".join(f"WHEN document @@ CAST(:m{t.rank} AS tsquery) THEN {t.rank}" for t in NARROWER)
+        broadest = f"CAST(:m{BROADEST.rank} AS tsquery)"
         sql = (
-            f"SELECT doc_id, {tier.rank} AS tier, {score} AS score FROM search_documents "
-            f"WHERE document @@ CAST(:{name} AS tsquery)"
+            f"SELECT doc_id, {EXACT.rank} AS tier, CAST(NULL AS DOUBLE PRECISION) AS score FROM search_documents "
+            f"WHERE document @@ CAST(:m{EXACT.rank} AS tsquery) "
+            f"UNION ALL SELECT doc_id, CASE {narrower} ELSE {BROADEST.rank} END AS tier, "
+            f"-CAST(ts_rank(document, {broadest}) AS DOUBLE PRECISION) AS score "
+            f"FROM search_documents WHERE document @@ {broadest}"
         )
-        return sql, {name: query}
+        return sql, _parameters(self, terms)
 
 
 def backend_for(connection: sa.Connection) -> SearchBackend:

@@ -55,10 +55,10 @@ def document_for(record_type: RecordType, row: sa.RowMapping) -> SearchDocument:
     exact = [*name_keys(row["name"]), *(k for tag, v in names.items() for k in name_keys(v, tag))]
     exact += [k for alias in aliases for k in name_keys(alias)]
     columns = {
-        "exact": list(unique(exact)),
-        "names": [*name_terms(row["name"]), *(t for tag, v in names.items() for t in name_terms(v, tag))],
-        "aliases": [t for alias in aliases for t in name_terms(alias)],
-        "body": [t for text in body.values() for t in terms(text)],
+        "exact": " ".join(unique(exact)),
+        "names": " ".join([*name_terms(row["name"]), *(t for tag, v in names.items() for t in name_terms(v, tag))]),
+        "aliases": " ".join([t for alias in aliases for t in name_terms(alias)]),
+        "body": " ".join(terms("\n".join(body.values()))),
     }
     fields: dict[str, Any] = {"name": row["name"]}
     if names:

@@ -1,7 +1,7 @@
 """The SQL of search: one ranked page of hits, and the labels fuzzy suggestions are drawn from.
 
-A page is one statement. Each ranking tier (app/search/backends.py) selects
-the documents matching every query term in its columns through the engine's
+A page is one statement. The ranking tiers (app/search/backends.py) select
+the documents matching every query term in their columns through the engine's
 full-text index; a document takes its best tier (a source just after the
 other records of its tier: citations come after what they back), then the
 engine's relevance from the broadest tier (bm25 / ts_rank, as an integer so
@@ -17,7 +17,7 @@ import orjson
 import sqlalchemy as sa
 
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
-from app.search.backends import TIERS, backend_for
+from app.search.backends import backend_for
 from app.search.text import QueryTerms
 
 SCORE_SCALE = 1_000_000
@@ -49,13 +49,8 @@ def search_page(
     after: list[Any] | None,
 ) -> list[Hit]:
     """Up to `limit` hits in rank order, after the cursor's position when given."""
-    backend = backend_for(connection)
-    members: list[str] = []
-    params: dict[str, Any] = {"limit": limit}
-    for tier in TIERS:
-        sql, tier_params = backend.tier_hits(tier, terms)
-        members.append(sql)
-        params.update(tier_params)
+    hits, params = backend_for(connection).hits(terms)
+    params["limit"] = limit
     conditions: list[str] = []
     if types:
         conditions.append("d.record_type IN :types")
@@ -66,9 +61,8 @@ def search_page(
         params.update(a_tier=after[0], a_score=after[1], a_type=after[2], a_id=after[3])
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     outer_where = f"WHERE {' AND '.join(outer)}" if outer else ""
-    union = "\n UNION ALL ".join(members)
     sql = f"""
-        WITH hits AS ({union}),
+        WITH hits AS ({hits}),
         best AS (
             SELECT doc_id, MIN(tier) AS tier, COALESCE(MIN(score), 0) AS score FROM hits GROUP BY doc_id
         ),

@@ -44,7 +44,7 @@ async def search_records(
         list[str] | None,
         Query(
             description="Only these record types (repeat or comma-separate for several; singular or plural).",
-            examples=["actor"],
+            examples=[["actor", "hardware"]],
         ),
     ] = None,
     limit: Annotated[

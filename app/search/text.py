@@ -42,20 +42,49 @@ _CJK = (
     "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
 )
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_HAN_RUNS = re.compile(f"(?:{_HAN.pattern})+")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _WORDS = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")
-_SPELLED_OUT = str.maketrans(
-    {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "ħ": "h", "ı": "i", "ŀ": "l", "þ": "th", "æ": "ae", "œ": "oe"}
-)
+_SPLIT = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+"""Like _WORDS, with the CJK run in group 1 and any other word in group 2."""
+_ASCII_WORDS = re.compile("[a-z0-9]+")
+"""The words of lower-case ASCII text (the same as _WORDS finds there, faster)."""
+
+
+def _fold_table() -> dict[int, str | None]:
+    """Drop every combining mark (Unicode category M*, all below U+20000 or among U+E0100-E01EF) and spell
+    out the few letters that do not decompose (`ø` -> `o`)."""
+    table: dict[int, str | None] = {
+        c: None
+        for block in (range(0x20000), range(0xE0000, 0xE1000))
+        for c in block
+        if unicodedata.category(chr(c))[0] == "M"
+    }
+    spelled_out = {
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "ł": "l",
+        "ħ": "h",
+        "ı": "i",
+        "ŀ": "l",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+    }
+    table.update({ord(letter): spelling for letter, spelling in spelled_out.items()})
+    return table
+
+
+_FOLD_TABLE = _fold_table()
 
 
 def fold(text: str) -> str:
     """Lower case, no accents, compatibility forms unified (`Ｘí` -> `xi`)."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
-    return unicodedata.normalize("NFC", bare).translate(_SPELLED_OUT)
+    bare = unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD_TABLE)
+    return bare if bare.isascii() else unicodedata.normalize("NFC", bare)
 
 
 def is_cjk(word: str) -> bool:
@@ -63,9 +92,16 @@ def is_cjk(word: str) -> bool:
     return _CJK_CHAR.match(word) is not None
 
 
+def _split(folded: str) -> list[tuple[str, str]]:
+    """(CJK run, other word) pairs of folded text, one of each pair empty."""
+    if folded.isascii():
+        return [("", w) for w in _ASCII_WORDS.findall(folded)]
+    return _SPLIT.findall(folded)
+
+
 def words(text: str) -> list[str]:
     """The words of folded text: letter-and-digit runs, with CJK runs apart from the rest (those kept whole)."""
-    return [w if is_cjk(w) else w[:MAX_WORD] for w in _WORDS.findall(text)]
+    return [cjk or other[:MAX_WORD] for cjk, other in _split(text)]
 
 
 def word_spans(folded: str) -> Iterator[tuple[int, int, str]]:
@@ -76,17 +112,20 @@ def word_spans(folded: str) -> Iterator[tuple[int, int, str]]:
 
 def cjk_terms(run: str) -> list[str]:
     """A CJK run as its single characters and its bigrams."""
-    return [*run, *(run[i : i + 2] for i in range(len(run) - 1))]
+    return list(run) + [run[i : i + 2] for i in range(len(run) - 1)]
 
 
 def terms(text: str) -> list[str]:
     """The index terms of a text, in order (repeats kept: they count for relevance)."""
+    folded = fold(text)
+    if folded.isascii():
+        return [w[:MAX_WORD] for w in _ASCII_WORDS.findall(folded)]
     found: list[str] = []
-    for word in words(fold(text)):
-        if is_cjk(word):
-            found.extend(cjk_terms(word))
+    for cjk, other in _SPLIT.findall(folded):
+        if cjk:
+            found.extend(cjk_terms(cjk))
         else:
-            found.append(word)
+            found.append(other[:MAX_WORD])
     return found
 
 
@@ -103,7 +142,9 @@ def _syllables(run: str) -> tuple[str, ...]:
 def pinyin_terms(text: str) -> list[str]:
     """Toneless pinyin of the Chinese characters in a name: syllables (short names), neighbouring pairs, all joined."""
     found: list[str] = []
-    for run in re.findall(f"(?:{_HAN.pattern})+", text):
+    if text.isascii():
+        return found
+    for run in _HAN_RUNS.findall(text):
         syllables = _syllables(run)
         if len(syllables) <= MAX_NAME_SYLLABLES:
             found.extend(syllables)
@@ -115,7 +156,9 @@ def pinyin_terms(text: str) -> list[str]:
 
 def pinyin_key(text: str) -> str:
     """The pinyin of a Chinese name joined (`习近平` -> `xijinping`); empty without Chinese characters."""
-    return "".join(s for run in re.findall(f"(?:{_HAN.pattern})+", text) for s in _syllables(run))[:MAX_KEY]
+    if text.isascii():
+        return ""
+    return "".join(s for run in _HAN_RUNS.findall(text) for s in _syllables(run))[:MAX_KEY]
 
 
 def is_chinese_tag(tag: str) -> bool:
