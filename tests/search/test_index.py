@@ -1,0 +1,186 @@
+"""The index follows every load: changes, deletions, no-op loads, drift, and migration 0002 both ways."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.core.db import alembic_config, head_revision, make_engine, upgrade
+from app.main import create_app
+from app.search.backends import Tier, backend_for
+from app.search.index import refresh_search_index, search_documents
+from app.search.repository import search_page
+from app.search.text import query_terms, terms
+from app.seeding.run import load_dir
+from tests.conftest import TEST_DATABASE_URL
+from tests.search.conftest import ACTORS, ids, search, write_search_seed
+
+
+def _hits(engine: sa.Engine, query: str) -> list[str]:
+    with engine.connect() as connection:
+        return [f"{h.record_type}:{h.record_id}" for h in search_page(connection, query_terms(query), [], 100, None)]
+
+
+def _doc_ids(engine: sa.Engine) -> dict[tuple[str, str], int]:
+    columns = (search_documents.c.record_type, search_documents.c.record_id, search_documents.c.doc_id)
+    with engine.connect() as connection:
+        return {(t, i): d for t, i, d in connection.execute(sa.select(*columns)).all()}
+
+
+def test_a_second_load_changes_and_prunes_the_index(
+    engine: sa.Engine, settings: Settings, search_seed: Path, tmp_path: Path
+) -> None:
+    load_dir(engine, search_seed, prune=True)
+    changed = write_search_seed(tmp_path / "changed")
+    actors = ACTORS.replace("name: Huawei\n", "name: Huawei Technologies Co., Ltd.\n")
+    actors = actors.replace("designer of the Ascend AI chips", "maker of Kunpeng servers")
+    xinhua = actors.index("- id: xinhua")
+    actors = actors[:xinhua] + actors[actors.index("- id: state-council") :]
+    (changed / "actors.yaml").write_text(actors, "utf-8")
+    before = _doc_ids(engine)
+
+    report = load_dir(engine, changed, prune=True)
+
+    assert report.updated["actor"] == 1
+    assert report.deleted["actor"] == 1
+    with TestClient(create_app(settings)) as client:
+        assert ids(search(client, q="xinhua")) == []
+        assert ids(search(client, q="新华社")) == []
+        assert ids(search(client, q="kunpeng")) == ["actor:huawei"]
+        assert "actor:huawei" not in ids(search(client, q="ascend"))
+        hit = search(client, q="huawei technologies co ltd")["items"][0]
+        assert (hit["id"], hit["name"], hit["matched"]) == ("huawei", "Huawei Technologies Co., Ltd.", ["name"])
+    after = _doc_ids(engine)
+    assert ("actor", "xinhua") not in after
+    untouched = set(before) - {("actor", "xinhua"), ("actor", "huawei")}
+    assert {key: after[key] for key in untouched} == {key: before[key] for key in untouched}
+
+
+def test_loading_the_same_files_again_leaves_the_index_alone(engine: sa.Engine, search_seed: Path) -> None:
+    load_dir(engine, search_seed, prune=True)
+    before = _doc_ids(engine)
+    report = load_dir(engine, search_seed, prune=True)
+    assert not report.changed
+    assert _doc_ids(engine) == before
+
+
+def test_an_index_out_of_step_is_rebuilt_by_the_next_load(engine: sa.Engine, search_seed: Path) -> None:
+    load_dir(engine, search_seed, prune=True)
+    with engine.begin() as connection:
+        backend_for(connection).clear(connection)
+    assert _hits(engine, "huawei") == []
+    load_dir(engine, search_seed, prune=True)  # nothing changed in the files
+    assert _hits(engine, "huawei")[0] == "actor:huawei"
+
+
+def test_refresh_is_set_based(engine: sa.Engine, tmp_path: Path) -> None:
+    extra = "".join(
+        f"- {{id: s-{i:04d}, name: 'Remark {i}', speaker: xi-jinping, said_on: 2020-01-01, kind: remark, "
+        f"text: 'Chips number {i}.', original_text: '芯片{i}', sources: [src-wire]}}\n"
+        for i in range(4500)
+    )
+    load_dir(engine, write_search_seed(tmp_path / "many", extra), prune=True)
+    ids_ = [f"s-{i:04d}" for i in range(4500)]
+    statements: list[Any] = []
+
+    def count(*_args: Any) -> None:
+        statements.append(_args)
+
+    with engine.begin() as connection:
+        sa.event.listen(connection, "before_cursor_execute", count)
+        refresh_search_index(connection, {"statement": ids_}, {})
+        sa.event.remove(connection, "before_cursor_execute", count)
+    # 3 batches of 2000: deletes, a read and inserts each, plus the step check; never one per record.
+    assert len(statements) < 40
+    assert _hits(engine, "芯片 4321") == ["statement:s-4321"]
+
+
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    """A database of its own, empty and unmigrated (a new PostgreSQL database with TEST_DATABASE_URL)."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    server = sa.make_url(TEST_DATABASE_URL)
+    name = f"techsov_search_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _migrate(url: str, engine: sa.Engine, action: str, revision: str) -> None:
+    config = alembic_config(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+
+def test_the_migration_downgrades_and_indexes_stored_records_on_upgrade(scratch_url: str, search_seed: Path) -> None:
+    engine = make_engine(scratch_url)
+    try:
+        upgrade(scratch_url, engine)
+        load_dir(engine, search_seed, prune=True)
+        _migrate(scratch_url, engine, "downgrade", "0001")
+        tables = set(sa.inspect(engine).get_table_names())
+        assert not {t for t in tables if t.startswith("search_")}
+        assert "actors" in tables
+
+        _migrate(scratch_url, engine, "upgrade", "head")  # records stored at 0001 are indexed
+
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
+        assert _hits(engine, "习近平") == ["actor:xi-jinping"]
+        assert _hits(engine, "华为")[0] == "actor:huawei"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL only")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "华为 习近平 国务院 昇腾910B",
+        "한국 カタカナ ひらがな ｶﾀｶﾅ",
+        "abc123 123 1e5 0x1f 910b 7-nm 3.5 v1 n7 h800 hbm2e",
+        "Москва مصر ไทย Xí Jìnpíng Ørsted Straße ﬁ",
+        "and or not the near http www.example.org user@example.org",
+    ],
+)
+def test_postgresql_keeps_every_term_whole(engine: sa.Engine, text: str) -> None:
+    words = " ".join(terms(text))
+    with engine.connect() as connection:
+        lexemes = connection.execute(
+            sa.text("SELECT tsvector_to_array(to_tsvector('simple', :words))"), {"words": words}
+        ).scalar_one()
+    assert sorted(lexemes) == sorted(set(words.split()))
+
+
+def test_the_columns_are_weighted_apart(engine: sa.Engine, search_seed: Path) -> None:
+    load_dir(engine, search_seed, prune=True)
+    # "huawei" is Huawei's exact name and a name word of the Ascend; SMIC only mentions it in its summary.
+    assert _hits(engine, "huawei")[:2] == ["actor:huawei", "hardware:huawei-ascend-910b"]
+    with engine.connect() as connection:
+        backend = backend_for(connection)
+        aliases_only = backend.match_text(Tier(2, ("aliases",), prefix=False), query_terms("technologies"))
+        body_only = backend.match_text(Tier(9, ("body",), prefix=False), query_terms("foundry"))
+        if connection.dialect.name == "sqlite":
+            found = "SELECT d.record_id FROM search_fts f JOIN search_documents d ON d.doc_id = f.rowid "
+            found += "WHERE search_fts MATCH :m"
+        else:
+            found = "SELECT record_id FROM search_documents WHERE document @@ CAST(:m AS tsquery)"
+        assert connection.execute(sa.text(found), {"m": aliases_only}).scalars().all() == ["huawei"]
+        assert connection.execute(sa.text(found), {"m": body_only}).scalars().all() == ["smic"]
+        names_only = backend.match_text(Tier(1, ("names",), prefix=False), query_terms("foundry"))
+        assert connection.execute(sa.text(found), {"m": names_only}).scalars().all() == []

@@ -1,0 +1,133 @@
+"""The one normalisation shared by documents and queries (no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.search.backends import PostgresTsvector, SqliteFts5, Tier
+from app.search.snippets import FieldValue, explain, highlight
+from app.search.text import compact_key, fold, name_keys, name_terms, pinyin_terms, query_terms, terms
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Xí Jìnpíng", "xi jinping"),
+        ("ＨＵＡＷＥＩ", "huawei"),
+        ("Straße", "strasse"),
+        ("Ørsted", "orsted"),
+        ("华为", "华为"),
+    ],
+)
+def test_fold_ignores_case_accents_and_width(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_chinese_is_indexed_as_single_characters_and_bigrams() -> None:
+    assert terms("国务院") == ["国", "务", "院", "国务", "务院"]
+    assert terms("华为Ascend 910B") == ["华", "为", "华为", "ascend", "910b"]
+
+
+def test_queries_use_bigrams_or_the_lone_character() -> None:
+    assert query_terms("习近平").terms == ("习近", "近平")
+    assert query_terms("华为").terms == ("华为",)
+    assert query_terms("华").terms == ("华",)
+
+
+def test_pinyin_is_toneless_spaced_and_joined() -> None:
+    assert name_terms("习近平", "zh-Hans") == [
+        *["习", "近", "平", "习近", "近平"],
+        *["xi", "jin", "ping", "xijin", "jinping", "xijinping"],
+    ]
+    assert name_keys("习近平", "zh-Hans") == ["习近平", "xijinping"]
+    assert "huawei" in name_terms("华为", "zh-Hans")
+    assert name_terms("Xí Jìnpíng", "zh-Latn-pinyin") == ["xi", "jinping"]
+
+
+def test_pinyin_only_for_chinese_names() -> None:
+    assert pinyin_terms("東京") != []  # Han characters are read as Chinese …
+    assert name_terms("東京", "ja") == ["東", "京", "東京"]  # … but not in a Japanese name
+
+
+def test_long_chinese_names_keep_syllable_pairs_but_not_lone_syllables() -> None:
+    found = name_terms("国家互联网信息办公室", "zh-Hans")
+    assert "xinxi" in found
+    assert "xi" not in found
+
+
+@pytest.mark.parametrize("query", ["习近平", "xi jinping", "xijinping", "Xí Jìnpíng", "XI JINPING", "Xi  Jinping!"])
+def test_every_spelling_of_a_name_meets_its_terms(query: str) -> None:
+    parsed = query_terms(query)
+    candidates = set(name_terms("Xi Jinping")) | set(name_terms("习近平", "zh-Hans"))
+    assert all(parsed.matches(t, candidates) for t in parsed.terms)
+
+
+def test_compact_keys_make_spacing_irrelevant() -> None:
+    assert compact_key("Xi Jinping") == compact_key("xijinping") == compact_key("Xí Jìnpíng") == "xijinping"
+
+
+@pytest.mark.parametrize(
+    ("syntax", "words"),
+    [
+        ('"', ()),
+        ("*", ()),
+        ("-", ()),
+        (":", ()),
+        ("NEAR(", ("near",)),
+        (") OR (", ("or",)),
+        ("'; DROP TABLE x; --", ("drop", "table", "x")),
+        ("huawei:*B & !c", ("huawei", "b", "c")),
+    ],
+)
+def test_query_syntax_is_reduced_to_words(syntax: str, words: tuple[str, ...]) -> None:
+    assert query_terms(syntax).terms == words
+
+
+def test_engine_queries_are_built_from_normalised_terms_only() -> None:
+    parsed = query_terms('NEAR( "huawei*" -ascend')
+    tier = Tier(3, ("names", "aliases"), prefix=True)
+    assert SqliteFts5().match_text(tier, parsed) == ('{names aliases} : ("near"* AND "huawei"* AND "ascend"*)')
+    assert PostgresTsvector().match_text(tier, parsed) == ("'near':*BC & 'huawei':*BC & 'ascend':*BC")
+    whole = Tier(1, ("names",), prefix=False)
+    assert SqliteFts5().match_text(whole, query_terms("华为 x")) == ('{names} : ("华为" AND "x")')
+    assert PostgresTsvector().match_text(whole, query_terms("华为 x")) == ("'华为':B & 'x':B")
+
+
+def test_snippets_are_html_safe_and_marked() -> None:
+    query = query_terms("cabinet")
+    snippet = highlight(query, FieldValue("summary", "China's cabinet <b>&</b> body."))
+    assert snippet == "China's <mark>cabinet</mark> &lt;b&gt;&amp;&lt;/b&gt; body."
+
+
+def test_snippets_mark_prefixes_accented_words_and_chinese() -> None:
+    assert (
+        highlight(query_terms("ascen"), FieldValue("name", "Huawei Ascend 910B")) == "Huawei <mark>Ascend</mark> 910B"
+    )
+    assert highlight(query_terms("jinping"), FieldValue("names", "Xí Jìnpíng", "zh-Latn-pinyin")) == (
+        "Xí <mark>Jìnpíng</mark>"
+    )
+    assert highlight(query_terms("国务"), FieldValue("names", "国务院", "zh-Hans")) == "<mark>国务</mark>院"
+    assert highlight(query_terms("huawei"), FieldValue("names", "华为", "zh-Hans")) == "<mark>华为</mark>"
+
+
+def test_long_texts_are_cut_around_the_first_match() -> None:
+    text = "word " * 100 + "Huawei " + "tail " * 100
+    snippet = highlight(query_terms("huawei"), FieldValue("text", text))
+    assert snippet.startswith("…")
+    assert snippet.endswith("…")
+    assert "<mark>Huawei</mark>" in snippet
+    assert len(snippet) < 260
+
+
+def test_explain_names_the_fields_that_hold_every_term() -> None:
+    fields = {
+        "name": "Huawei",
+        "names": {"zh-Hans": "华为"},
+        "aliases": ["Huawei Technologies"],
+        "summary": "Makes Ascend chips.",
+    }
+    assert explain(query_terms("huawei"), fields).matched == ["name", "names", "alias"]
+    assert explain(query_terms("华为"), fields).matched == ["names"]
+    assert explain(query_terms("ascend chips"), fields).matched == ["summary"]
+    spread = explain(query_terms("huawei ascend"), fields)
+    assert spread.matched == ["name", "names", "alias", "summary"]  # no field holds both: those holding one
