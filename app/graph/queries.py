@@ -1,11 +1,13 @@
-"""SQL of the graph: for each edge kind, one query that finds every edge touching a set of nodes.
+"""SQL of the graph: for each edge kind, one query that finds the edges touching a set of nodes.
 
 Nodes are actors, policies, statements and hardware, named by typed id
 (`actor:deepseek`). Edges come from references between them; a dependency is
 an edge (`depends_on`, from its dependent to the hardware), and so is each
 part it stands in for (`alternative_to`, from the hardware it depends on to
 the part it replaces). Each query takes the whole frontier of a breadth-first
-level, never one node at a time.
+level, never one node at a time. While the traversal grows, each query is
+capped (a hub such as a prolific speaker would otherwise return every
+statement); the closing round asks only for edges whose both ends are kept.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, S
 NODE_TYPES = ("actor", "policy", "statement", "hardware")
 Frontier = dict[str, set[str]]
 """Node ids by type."""
+Match = Callable[[Frontier], ColumnElement[bool]]
+"""One end of an edge kind: the condition that this end is one of the given nodes."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,20 @@ class Edge:
     attributes: tuple[tuple[str, Any], ...] = ()
 
 
+@dataclass(frozen=True)
+class Touching:
+    """Which edges a query asks for: those touching `frontier`; with `within`, only those whose other end is
+    in it; with `cap`, at most that many rows (in a stable order)."""
+
+    frontier: Frontier
+    within: Frontier | None = None
+    cap: int | None = None
+    day: dt.date | None = None
+
+
+Finder = Callable[[sa.Connection, Touching], list[Edge]]
+
+
 def _valid_on(record_type: RecordType, day: dt.date | None) -> list[ColumnElement[bool]]:
     """Rows valid on `day` under the list `as_of` rule: started on or before it (or unknown), not yet ended."""
     if day is None or record_type.valid_from is None:
@@ -46,55 +64,30 @@ def _valid_on(record_type: RecordType, day: dt.date | None) -> list[ColumnElemen
     return [sa.or_(start.is_(None), start <= day), sa.or_(end.is_(None), end > day)]
 
 
-def _ids(frontier: Frontier, type_name: str) -> list[str]:
-    return sorted(frontier.get(type_name, ()))
+def _ids(nodes: Frontier, type_name: str) -> list[str]:
+    return sorted(nodes.get(type_name, ()))
 
 
-def _reference_edges(
-    kind: str, owner: RecordType, column: str, target_type: str, *, reverse: bool = False, carries_status: bool = False
-) -> Callable[[sa.Connection, Frontier, dt.date | None], list[Edge]]:
-    """Edges from a single reference column (`actors.parent_id`); `reverse` points them at the owner."""
-
-    def find(connection: sa.Connection, frontier: Frontier, _day: dt.date | None) -> list[Edge]:
-        table = owner.table
-        owners, targets = _ids(frontier, owner.name), _ids(frontier, target_type)
-        if not owners and not targets:
-            return []
-        extra = [table.c.status] if carries_status else []
-        query = sa.select(table.c.id, table.c[column], *extra).where(
-            table.c[column].is_not(None), sa.or_(table.c.id.in_(owners), table.c[column].in_(targets))
-        )
-        return [
-            _edge(kind, f"{owner.name}:{row[0]}", f"{target_type}:{row[1]}", reverse, row[2] if extra else None)
-            for row in connection.execute(query)
-        ]
-
-    return find
+def _column_in(column: sa.ColumnElement[Any], type_name: str) -> Match:
+    return lambda nodes: column.in_(_ids(nodes, type_name))
 
 
-def _list_edges(
-    kind: str, owner: RecordType, field: str, target_type: str, *, reverse: bool = False, carries_status: bool = False
-) -> Callable[[sa.Connection, Frontier, dt.date | None], list[Edge]]:
-    """Edges from a list of references kept in a child table (`policies_targets`)."""
+def _any(*matches: Match) -> Match:
+    return lambda nodes: sa.or_(*(m(nodes) for m in matches))
 
-    def find(connection: sa.Connection, frontier: Frontier, _day: dt.date | None) -> list[Edge]:
-        child = owner.child_tables[field]
-        owners, targets = _ids(frontier, owner.name), _ids(frontier, target_type)
-        if not owners and not targets:
-            return []
-        columns: list[Any] = [child.c.record_id, child.c.target_id]
-        query = sa.select(*columns)
-        if carries_status:
-            query = sa.select(*columns, owner.table.c.status).join(owner.table, owner.table.c.id == child.c.record_id)
-        query = query.where(sa.or_(child.c.record_id.in_(owners), child.c.target_id.in_(targets)))
-        return [
-            _edge(
-                kind, f"{owner.name}:{row[0]}", f"{target_type}:{row[1]}", reverse, row[2] if carries_status else None
-            )
-            for row in connection.execute(query)
-        ]
 
-    return find
+def _touching(owner: Match, target: Match, touching: Touching) -> ColumnElement[bool]:
+    """Edges with an end in the frontier (and, with `within`, the other end in it)."""
+    frontier, within = touching.frontier, touching.within
+    if within is None:
+        return sa.or_(owner(frontier), target(frontier))
+    return sa.or_(sa.and_(owner(frontier), target(within)), sa.and_(target(frontier), owner(within)))
+
+
+def _run(connection: sa.Connection, query: sa.Select[Any], order: list[Any], touching: Touching) -> list[Any]:
+    if touching.cap is not None:
+        query = query.order_by(*order).limit(touching.cap)
+    return list(connection.execute(query))
 
 
 def _edge(kind: str, owner: str, target: str, reverse: bool, status: str | None) -> Edge:
@@ -103,45 +96,88 @@ def _edge(kind: str, owner: str, target: str, reverse: bool, status: str | None)
     return Edge(f"{kind}:{source}->{target}", source, target, kind, attributes)
 
 
-def _made_by(connection: sa.Connection, frontier: Frontier, _day: dt.date | None) -> list[Edge]:
+def _reference_edges(
+    kind: str, owner: RecordType, column: str, target_type: str, *, reverse: bool = False, carries_status: bool = False
+) -> Finder:
+    """Edges from a single reference column (`actors.parent_id`); `reverse` points them at the owner."""
+    table = owner.table
+    owner_end, target_end = _column_in(table.c.id, owner.name), _column_in(table.c[column], target_type)
+
+    def find(connection: sa.Connection, touching: Touching) -> list[Edge]:
+        extra = [table.c.status] if carries_status else []
+        query = sa.select(table.c.id, table.c[column], *extra).where(
+            table.c[column].is_not(None), _touching(owner_end, target_end, touching)
+        )
+        rows = _run(connection, query, [table.c.id], touching)
+        return [
+            _edge(kind, f"{owner.name}:{row[0]}", f"{target_type}:{row[1]}", reverse, row[2] if extra else None)
+            for row in rows
+        ]
+
+    return find
+
+
+def _list_edges(
+    kind: str, owner: RecordType, field: str, target_type: str, *, reverse: bool = False, carries_status: bool = False
+) -> Finder:
+    """Edges from a list of references kept in a child table (`policies_targets`)."""
+    child = owner.child_tables[field]
+    owner_end, target_end = _column_in(child.c.record_id, owner.name), _column_in(child.c.target_id, target_type)
+
+    def find(connection: sa.Connection, touching: Touching) -> list[Edge]:
+        query = sa.select(child.c.record_id, child.c.target_id)
+        if carries_status:
+            query = sa.select(child.c.record_id, child.c.target_id, owner.table.c.status).join(
+                owner.table, owner.table.c.id == child.c.record_id
+            )
+        query = query.where(_touching(owner_end, target_end, touching))
+        rows = _run(connection, query, [child.c.record_id, child.c.target_id], touching)
+        return [
+            _edge(
+                kind, f"{owner.name}:{row[0]}", f"{target_type}:{row[1]}", reverse, row[2] if carries_status else None
+            )
+            for row in rows
+        ]
+
+    return find
+
+
+def _made_by(connection: sa.Connection, touching: Touching) -> list[Edge]:
     """Hardware -> its maker and its fab, one edge per actor with the roles it plays."""
     table = HARDWARE.table
-    parts, actors = _ids(frontier, "hardware"), _ids(frontier, "actor")
-    if not parts and not actors:
-        return []
-    query = sa.select(table.c.id, table.c.maker_id, table.c.fab_id).where(
-        sa.or_(table.c.id.in_(parts), table.c.maker_id.in_(actors), table.c.fab_id.in_(actors))
-    )
+    part = _column_in(table.c.id, "hardware")
+    actor = _any(_column_in(table.c.maker_id, "actor"), _column_in(table.c.fab_id, "actor"))
+    query = sa.select(table.c.id, table.c.maker_id, table.c.fab_id).where(_touching(part, actor, touching))
     edges = []
-    for part, maker, fab in connection.execute(query):
+    for part_id, maker, fab in _run(connection, query, [table.c.id], touching):
         roles: dict[str, list[str]] = {}
-        for role, actor in (("maker", maker), ("fab", fab)):
-            if actor is not None:
-                roles.setdefault(actor, []).append(role)
-        for actor, played in roles.items():
-            source, target = f"hardware:{part}", f"actor:{actor}"
+        for role, actor_id in (("maker", maker), ("fab", fab)):
+            if actor_id is not None:
+                roles.setdefault(actor_id, []).append(role)
+        for actor_id, played in roles.items():
+            source, target = f"hardware:{part_id}", f"actor:{actor_id}"
             edges.append(Edge(f"made_by:{source}->{target}", source, target, "made_by", (("role", ";".join(played)),)))
     return edges
 
 
-def _mentions(connection: sa.Connection, frontier: Frontier, _day: dt.date | None) -> list[Edge]:
+def _mentions(connection: sa.Connection, touching: Touching) -> list[Edge]:
     """Statement -> anything it mentions, including the policies it is about."""
     mentions = STATEMENT.child_tables["mentions"]
     about = STATEMENT.child_tables["about_policies"]
-    statements = _ids(frontier, "statement")
     typed = [mentions.c[f"target_{t}_id"] for t in NODE_TYPES]
-    terms = [
-        mentions.c.record_id.in_(statements),
-        *(c.in_(_ids(frontier, t)) for c, t in zip(typed, NODE_TYPES, strict=True)),
-    ]
-    first = sa.select(mentions.c.record_id, *typed).where(sa.or_(*terms))
-    nulls = {t: sa.null() for t in NODE_TYPES if t != "policy"}
+    mentioned = _any(*(_column_in(c, t) for c, t in zip(typed, NODE_TYPES, strict=True)))
+    first = sa.select(mentions.c.record_id.label("said_in"), *(c.label(t) for c, t in zip(typed, NODE_TYPES,
+                      strict=True))).where(_touching(_column_in(mentions.c.record_id, "statement"), mentioned,
+                                                     touching))  # fmt: skip
     second = sa.select(
-        about.c.record_id,
-        *(about.c.target_id if t == "policy" else nulls[t] for t in NODE_TYPES),
-    ).where(sa.or_(about.c.record_id.in_(statements), about.c.target_id.in_(_ids(frontier, "policy"))))
+        about.c.record_id.label("said_in"),
+        *((about.c.target_id if t == "policy" else sa.null()).label(t) for t in NODE_TYPES),
+    ).where(_touching(_column_in(about.c.record_id, "statement"), _column_in(about.c.target_id, "policy"), touching))
+    union = sa.union_all(first, second).subquery()
+    query = sa.select(union)
+    order = [union.c.said_in, *(union.c[t] for t in NODE_TYPES)]
     edges = {}
-    for row in connection.execute(sa.union_all(first, second)):
+    for row in _run(connection, query, order, touching):
         statement, targets = row[0], row[1:]
         for type_name, target_id in zip(NODE_TYPES, targets, strict=True):
             if target_id is not None:
@@ -165,44 +201,42 @@ def _day(value: Any) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _depends_on(connection: sa.Connection, frontier: Frontier, day: dt.date | None) -> list[Edge]:
-    """Dependent (actor or hardware) -> hardware: one edge per dependency record valid on `day`."""
+def _depends_on(connection: sa.Connection, touching: Touching) -> list[Edge]:
+    """Dependent (actor or hardware) -> hardware: one edge per dependency record valid on the day."""
     table = DEPENDENCY.table
-    actors, parts = _ids(frontier, "actor"), _ids(frontier, "hardware")
-    if not actors and not parts:
-        return []
+    dependent = _any(
+        _column_in(table.c.dependent_actor_id, "actor"), _column_in(table.c.dependent_hardware_id, "hardware")
+    )
     query = sa.select(table).where(
-        sa.or_(
-            table.c.dependent_actor_id.in_(actors),
-            table.c.dependent_hardware_id.in_(parts),
-            table.c.depends_on_id.in_(parts),
-        ),
-        *_valid_on(DEPENDENCY, day),
+        _touching(dependent, _column_in(table.c.depends_on_id, "hardware"), touching),
+        *_valid_on(DEPENDENCY, touching.day),
     )
     edges = []
-    for row in connection.execute(query).mappings():
-        if row["dependent_actor_id"] is not None:
-            source = f"actor:{row['dependent_actor_id']}"
+    for row in _run(connection, query, [table.c.id], touching):
+        mapping = row._mapping
+        if mapping["dependent_actor_id"] is not None:
+            source = f"actor:{mapping['dependent_actor_id']}"
         else:
-            source = f"hardware:{row['dependent_hardware_id']}"
-        target = f"hardware:{row['depends_on_id']}"
-        edges.append(Edge(f"dependency:{row['id']}", source, target, "depends_on", _dependency_attributes(row)))
+            source = f"hardware:{mapping['dependent_hardware_id']}"
+        target = f"hardware:{mapping['depends_on_id']}"
+        edges.append(Edge(f"dependency:{mapping['id']}", source, target, "depends_on", _dependency_attributes(mapping)))
     return edges
 
 
-def _alternative_to(connection: sa.Connection, frontier: Frontier, day: dt.date | None) -> list[Edge]:
+def _alternative_to(connection: sa.Connection, touching: Touching) -> list[Edge]:
     """Hardware a dependency relies on -> the part it stands in for, one edge per dependency record."""
     table, child = DEPENDENCY.table, DEPENDENCY.child_tables["alternative_to"]
-    parts = _ids(frontier, "hardware")
-    if not parts:
-        return []
     query = (
         sa.select(table.c.id, table.c.depends_on_id, child.c.target_id, table.c.status)
         .join(child, child.c.record_id == table.c.id)
-        .where(sa.or_(table.c.depends_on_id.in_(parts), child.c.target_id.in_(parts)), *_valid_on(DEPENDENCY, day))
-    )
+        .where(
+            _touching(_column_in(table.c.depends_on_id, "hardware"), _column_in(child.c.target_id, "hardware"),
+                      touching),
+            *_valid_on(DEPENDENCY, touching.day),
+        )
+    )  # fmt: skip
     edges = []
-    for dependency, part, replaced, status in connection.execute(query):
+    for dependency, part, replaced, status in _run(connection, query, [table.c.id, child.c.target_id], touching):
         source, target = f"hardware:{part}", f"hardware:{replaced}"
         attributes = (("dependency", dependency), ("status", status))
         edges.append(
@@ -211,7 +245,7 @@ def _alternative_to(connection: sa.Connection, frontier: Frontier, day: dt.date 
     return edges
 
 
-EDGE_KINDS: dict[str, tuple[str, Callable[[sa.Connection, Frontier, dt.date | None], list[Edge]]]] = {
+EDGE_KINDS: dict[str, tuple[str, Finder]] = {
     "based_in": (
         "actor -> the state it belongs to (country)",
         _reference_edges("based_in", ACTOR, "country_id", "actor"),

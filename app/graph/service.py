@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from starlette.datastructures import QueryParams
 
 from app.core.params import bad, parse_choice, parse_date_bound, parse_int, reject_unknown, split_list
-from app.graph.queries import EDGE_KINDS, NODE_TYPES, Edge, Frontier, node_rows, root_exists
+from app.graph.queries import EDGE_KINDS, NODE_TYPES, Edge, Frontier, Touching, node_rows, root_exists
 from app.records.fields import is_slug
 from app.records.listing import _suggest
 from app.records.registry import BY_NAME
@@ -100,12 +100,34 @@ def _edge(edge: Edge) -> dict[str, Any]:
     return {"data": data}
 
 
-def _touching(connection: sa.Connection, spec: GraphSpec, frontier: set[str]) -> list[Edge]:
+EDGE_ROWS_PER_KIND = 4
+"""While the graph grows, each edge kind returns at most this many rows per node of room left (plus a margin)."""
+
+
+def _edges(connection: sa.Connection, spec: GraphSpec, touching: Touching) -> tuple[list[Edge], bool]:
+    """Edges of the chosen kinds touching the frontier, and whether any kind was cut at its cap."""
     found: list[Edge] = []
-    by_type = _by_type(frontier)
+    capped = False
     for kind in spec.edge_kinds:
-        found.extend(EDGE_KINDS[kind][1](connection, by_type, spec.as_of))
-    return found
+        rows = EDGE_KINDS[kind][1](connection, touching)
+        capped = capped or (touching.cap is not None and len(rows) >= touching.cap)
+        found.extend(rows)
+    return found, capped
+
+
+def _admit(
+    connection: sa.Connection, spec: GraphSpec, candidates: list[str], room: int, rejected: set[str]
+) -> tuple[dict[str, dict[str, Any]], bool]:
+    """Node rows for the first candidates (in order) valid on `as_of`, up to `room`; True when some were left."""
+    admitted: dict[str, dict[str, Any]] = {}
+    position = 0
+    while position < len(candidates) and len(admitted) < room:
+        chunk = candidates[position : position + room - len(admitted)]
+        rows = node_rows(connection, _by_type(set(chunk)), spec.as_of)
+        rejected.update(c for c in chunk if c not in rows)
+        admitted.update((c, rows[c]) for c in chunk if c in rows)
+        position += len(chunk)
+    return admitted, position < len(candidates)
 
 
 def build_graph(connection: sa.Connection, spec: GraphSpec) -> dict[str, Any]:
@@ -120,22 +142,24 @@ def build_graph(connection: sa.Connection, spec: GraphSpec) -> dict[str, Any]:
     frontier = {spec.root}
     truncated = False
     for level in range(1, spec.depth + 2):
-        found = _touching(connection, spec, frontier)
-        if level <= spec.depth and not truncated:
-            candidates = {end for e in found for end in (e.source, e.target)} - set(nodes) - rejected
-            rows = node_rows(connection, _by_type(candidates), spec.as_of)
-            rejected |= candidates - set(rows)
-            room = spec.limit - len(nodes)
-            admitted = sorted(rows)[: max(room, 0)]
-            truncated = len(rows) > len(admitted)
-            for typed_id in admitted:
-                nodes[typed_id] = _node(typed_id, rows[typed_id], level)
-            frontier = set(admitted)
+        growing = level <= spec.depth and not truncated
+        if growing:
+            cap = EDGE_ROWS_PER_KIND * (spec.limit - len(nodes)) + len(nodes) + 100
+            found, capped = _edges(connection, spec, Touching(_by_type(frontier), cap=cap, day=spec.as_of))
+            candidates = sorted({end for e in found for end in (e.source, e.target)} - set(nodes) - rejected)
+            admitted, left_over = _admit(connection, spec, candidates, spec.limit - len(nodes), rejected)
+            truncated = capped or left_over
+            for typed_id, row in admitted.items():
+                nodes[typed_id] = _node(typed_id, row, level)
         else:
-            frontier = set()  # the last round only closes edges between nodes already kept
+            # The last round only closes edges between nodes already kept.
+            found, _capped = _edges(connection, spec, Touching(_by_type(frontier), within=_by_type(set(nodes)),
+                                                                day=spec.as_of))  # fmt: skip
+            admitted = {}
         for edge in found:
             if edge.source in nodes and edge.target in nodes:
                 edges[edge.id] = edge
+        frontier = set(admitted)
         if not frontier:
             break
     return {

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.main import create_app
+from app.seeding.run import load_dir
+from tests.graph.conftest import FILES, write_seed
 
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 
@@ -216,3 +223,29 @@ def test_every_parameter_is_documented_with_an_example(graph_client: TestClient)
         assert parameter["schema"]["examples"], parameter["name"]
     assert "application/graphml+xml" in operation["responses"]["200"]["content"]
     assert "Cytoscape" in operation["description"]
+
+
+def test_a_hub_is_capped_and_the_answer_says_truncated(engine: sa.Engine, settings: Settings, tmp_path: Path) -> None:
+    """A speaker with 150 statements: a small limit takes the first neighbours in id order and says so."""
+    files = dict(FILES)
+    files["statements.yaml"] += "".join(
+        f"- {{id: bulk-{i:03d}, name: Bulk {i}, speaker: speaker, said_on: '2020', kind: post, text: x,"
+        f" sources: [src]}}\n"
+        for i in range(150)
+    )
+    load_dir(engine, write_seed(tmp_path / "hub", files))
+    with TestClient(create_app(settings)) as client:
+        small = graph(client, "root=actor:speaker&depth=2&limit=3")
+        assert small["truncated"] is True
+        assert [n["data"]["id"] for n in small["nodes"]] == [
+            "actor:speaker",
+            "statement:bulk-000",
+            "statement:bulk-001",
+        ]
+        assert edge_triples(small) == {
+            ("actor:speaker", "said", "statement:bulk-000"),
+            ("actor:speaker", "said", "statement:bulk-001"),
+        }
+        full = graph(client, "root=actor:speaker&depth=1&limit=1000")
+        assert (len(full["nodes"]), full["truncated"]) == (152, False)
+        assert len(full["edges"]) == 151
