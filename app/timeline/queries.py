@@ -115,17 +115,47 @@ def _events(spec: TimelineSpec) -> sa.Subquery:
     return sa.union_all(*branches).subquery("events")
 
 
+def _after_cursor(kind: EventKind, spec: TimelineSpec, day: sa.ColumnElement[Any]) -> ColumnElement[bool]:
+    """This branch's rows past the cursor. Within a branch kind and type are constant, so the order
+    (date, kind, type, id) reduces to (date, id) — the branch's own date index."""
+    assert spec.after is not None
+    # Compared here, not in SQL: event kinds and types are lowercase words joined by one dot, which every
+    # collation orders the same way; ids are compared in SQL, under the database's own collation.
+    after_day, after_kind, after_type, after_id = spec.after
+    record_id = kind.record_type.table.c.id
+    mine, theirs = (kind.name, kind.record_type.name), (after_kind, after_type)
+    if spec.descending:
+        if mine < theirs:
+            return day <= after_day
+        if mine > theirs:
+            return day < after_day
+        return sa.or_(day < after_day, sa.and_(day == after_day, record_id < after_id))
+    if mine > theirs:
+        return day >= after_day
+    if mine < theirs:
+        return day > after_day
+    return sa.or_(day > after_day, sa.and_(day == after_day, record_id > after_id))
+
+
 def page_query(spec: TimelineSpec, limit: int) -> sa.Select[Any]:
-    """One page of events (one extra row tells whether another follows)."""
-    events = _events(spec)
+    """One page of events (one extra row tells whether another follows).
+
+    Each branch takes its own first `limit + 1` rows past the cursor along its date index; the union of
+    those few rows is then ordered, so a page never sorts the whole timeline.
+    """
+    parts = []
+    for name in spec.kinds:
+        kind = BY_KIND[name]
+        branch = _branch(kind, spec)
+        day, record_id = kind.record_type.table.c[kind.date_field], kind.record_type.table.c.id
+        if spec.after is not None:
+            branch = branch.where(_after_cursor(kind, spec, day))
+        order = [day.desc(), record_id.desc()] if spec.descending else [day.asc(), record_id.asc()]
+        parts.append(sa.select(branch.order_by(*order).limit(limit + 1).subquery()))
+    events = sa.union_all(*parts).subquery("events")
     keys = (events.c.day, events.c.kind, events.c.type, events.c.id)
-    query = sa.select(events)
-    if spec.after is not None:
-        left = sa.tuple_(*keys)
-        right = sa.tuple_(sa.literal(spec.after[0], sa.Date()), *(sa.literal(v, sa.String()) for v in spec.after[1:]))
-        query = query.where(left < right if spec.descending else left > right)
     order = [k.desc() if spec.descending else k.asc() for k in keys]
-    return query.order_by(*order).limit(limit + 1)
+    return sa.select(events).order_by(*order).limit(limit + 1)
 
 
 def count_query(spec: TimelineSpec) -> sa.Select[Any]:
