@@ -15,7 +15,6 @@ processor: the same values SQLAlchemy would send, without its per-row work.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,9 +24,6 @@ Processor = Callable[[Any], Any]
 
 BATCH = 5000
 """Rows per statement (PostgreSQL) or per executemany call (SQLite)."""
-
-SQLITE_LOAD_CACHE_KIB = 64 * 1024
-"""SQLite page cache while loading: index pages of a large load stay in memory instead of spilling."""
 
 
 def _processors(dialect: sa.Dialect, columns: Sequence[sa.Column[Any]]) -> list[tuple[int, Processor]]:
@@ -133,17 +129,3 @@ def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence
             batch = []
     if batch:
         yield batch
-
-
-@contextmanager
-def bulk_load(connection: sa.Connection) -> Iterator[None]:
-    """Settings for a large write on this connection, restored afterwards."""
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_LOAD_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size={int(previous or -2000)}")

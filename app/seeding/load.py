@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.core.dialect import BulkInsert, bulk_load
+from app.core.dialect import BulkInsert
 from app.records.registry import RECORD_TYPE_LIST, RecordType, changes, dataset_state
 from app.records.storage import ChildTableField
 from app.search.index import refresh_search_index, split_change_log
@@ -189,22 +189,21 @@ def write_seed(
     now = now or dt.datetime.now(dt.UTC)
     report = LoadReport()
     log: list[LogEntry] = []
-    with bulk_load(connection):
-        for record_type in RECORD_TYPE_LIST:
-            records = validated.records.get(record_type.name, [])
-            _write_type(connection, record_type, records, prune, now, report, log, advance)
-        refresh_search_index(connection, *split_change_log(log))
-        version, _changed_at = current_version(connection)
-        if log:
-            version += 1
-            if version == 1:
-                connection.execute(dataset_state.insert().values(id=1, version=version, changed_at=now))
-            else:
-                connection.execute(dataset_state.update().values(version=version, changed_at=now))
-            columns = ["version", "record_type", "record_id", "action", "changed_at"]
-            BulkInsert(connection, changes, columns).write(
-                (version, record_type, record_id, action, now) for record_type, record_id, action in log
-            )
+    for record_type in RECORD_TYPE_LIST:
+        records = validated.records.get(record_type.name, [])
+        _write_type(connection, record_type, records, prune, now, report, log, advance)
+    refresh_search_index(connection, *split_change_log(log))
+    version, _changed_at = current_version(connection)
+    if log:
+        version += 1
+        if version == 1:
+            connection.execute(dataset_state.insert().values(id=1, version=version, changed_at=now))
+        else:
+            connection.execute(dataset_state.update().values(version=version, changed_at=now))
+        columns = ["version", "record_type", "record_id", "action", "changed_at"]
+        BulkInsert(connection, changes, columns).write(
+            (version, record_type, record_id, action, now) for record_type, record_id, action in log
+        )
     report.version = version
     return report
 
