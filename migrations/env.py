@@ -6,6 +6,7 @@ from alembic import context
 
 from app.core.db import is_sqlite, make_engine
 from app.records.registry import metadata
+from app.search.index import outside_search_tables
 
 config = context.config
 
@@ -28,6 +29,7 @@ def _run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=is_sqlite(url),
         compare_type=True,
+        include_name=outside_search_tables,
     )
     with context.begin_transaction():
         context.run_migrations()

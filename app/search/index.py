@@ -153,3 +153,8 @@ def index_in_step(connection: sa.Connection) -> bool:
         if indexed.pop(record_type.name, 0) != stored:
             return False
     return not indexed
+
+
+def outside_search_tables(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic `include_name` filter: the search tables are engine-specific DDL (migration 0002), not models."""
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))
