@@ -87,7 +87,7 @@ class _TypeRows:
     def __init__(self, record_type: RecordType) -> None:
         self.record_type = record_type
         self.main_columns = [c.name for c in record_type.table.columns]
-        self._main_values = itemgetter(*[c for c in self.main_columns if c not in ("created_at", "updated_at")])
+        self._main_values = itemgetter(*self.main_columns)
         self.list_fields: list[ChildTableField] = record_type.list_fields
         self.child_columns = {f.name: [c.name for c in f.table.columns] for f in self.list_fields}
 
@@ -97,7 +97,8 @@ class _TypeRows:
         for record in records:
             row = row_values(record.data)
             row["content_hash"] = record.content_hash
-            yield (*main_values(row), now, now)
+            row["created_at"] = row["updated_at"] = now
+            yield main_values(row)
 
     def child_rows(self, list_field: ChildTableField, records: Iterable[ValidRecord]) -> Iterator[tuple[Any, ...]]:
         """Rows of one list field's child table."""
