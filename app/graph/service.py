@@ -17,7 +17,7 @@ from starlette.datastructures import QueryParams
 from app.core.params import bad, parse_choice, parse_date_bound, parse_int, reject_unknown, split_list
 from app.graph.queries import EDGE_KINDS, NODE_TYPES, Edge, Frontier, Touching, node_rows, root_exists
 from app.records.fields import is_slug
-from app.records.listing import _suggest
+from app.records.listing import suggest_id
 from app.records.registry import BY_NAME
 
 PARAMETERS = ("root", "depth", "edges", "as_of", "limit", "format")
@@ -133,7 +133,7 @@ def _admit(
 def build_graph(connection: sa.Connection, spec: GraphSpec) -> dict[str, Any]:
     """Nodes and edges within `depth` of the root, at most `limit` nodes; every edge between kept nodes."""
     if not root_exists(connection, spec.root_type, spec.root_id):
-        suggestion = _suggest(connection, [(spec.root_type, spec.root_id)])
+        suggestion = suggest_id(connection, [(spec.root_type, spec.root_id)])
         raise bad("root", f"no {spec.root_type} with id '{spec.root_id}'{suggestion}")
     root_row = node_rows(connection, {spec.root_type: {spec.root_id}}, None)[spec.root]
     nodes: dict[str, dict[str, Any]] = {spec.root: _node(spec.root, root_row, 0)}

@@ -351,16 +351,16 @@ def check_references(connection: sa.Connection, record_type: RecordType, spec: L
                 target_id = value
                 candidates = [(t, value) for t in flt.targets]
                 what = flt.targets[0] if len(flt.targets) == 1 else "record"
-            if not any(_exists(connection, t, i) for t, i in candidates):
-                raise bad(name, f"no {what} with id '{target_id[:100]}'{_suggest(connection, candidates)}")
+            if not any(record_exists(connection, t, i) for t, i in candidates):
+                raise bad(name, f"no {what} with id '{target_id[:100]}'{suggest_id(connection, candidates)}")
 
 
-def _exists(connection: sa.Connection, record_type: str, record_id: str) -> bool:
+def record_exists(connection: sa.Connection, record_type: str, record_id: str) -> bool:
     table = BY_NAME[record_type].table
     return connection.execute(sa.select(table.c.id).where(table.c.id == record_id)).first() is not None
 
 
-def _suggest(connection: sa.Connection, candidates: list[tuple[str, str]]) -> str:
+def suggest_id(connection: sa.Connection, candidates: list[tuple[str, str]]) -> str:
     """The closest id among the candidate types, when they are small enough to scan."""
     ids: list[str] = []
     for record_type, _record_id in candidates:

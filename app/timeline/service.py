@@ -10,7 +10,7 @@ from starlette.datastructures import QueryParams
 
 from app.core.pagination import decode_cursor
 from app.core.params import bad, parse_bool, parse_choice, parse_date_bound, parse_int, reject_unknown, split_list
-from app.records.listing import _exists, _suggest
+from app.records.listing import record_exists, suggest_id
 from app.timeline.queries import BY_KIND, EVENT_KINDS, EVENT_TYPES, TimelineSpec, timeline_page
 
 PARAMETERS = ("from", "to", "actor", "type", "kind", "tag", "sort", "limit", "cursor", "count", "format")
@@ -64,8 +64,8 @@ def parse_timeline(params: QueryParams, cursor_secret: str) -> TimelineSpec:
 def check_actors(connection: sa.Connection, spec: TimelineSpec) -> None:
     """A 400 naming an `actor` that is not an actor id, with the closest one."""
     for actor in spec.actors:
-        if not _exists(connection, "actor", actor):
-            raise bad("actor", f"no actor with id '{actor[:100]}'{_suggest(connection, [('actor', actor)])}")
+        if not record_exists(connection, "actor", actor):
+            raise bad("actor", f"no actor with id '{actor[:100]}'{suggest_id(connection, [('actor', actor)])}")
 
 
 def checked_page(
