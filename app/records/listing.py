@@ -75,7 +75,9 @@ class Filter:
         else:
             assert isinstance(stored, TypedRefListField)
             match = _typed_match(stored.typed, child, values)
-        return sa.exists().where(child.c.record_id == table.c.id, match)
+        # IN over the child table, not a correlated EXISTS: the index on the target answers it
+        # (an EXISTS per record scanned all 1M statements for one reverse link).
+        return table.c.id.in_(sa.select(child.c.record_id).where(match))
 
 
 def _typed_match(stored: TypedRefField, table: sa.Table, values: list[str]) -> ColumnElement[bool]:
