@@ -60,6 +60,14 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(path)
 
 
+def write_seed(folder: Path, files: dict[str, str]) -> Path:
+    """Write seed YAML files into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, "utf-8")
+    return folder
+
+
 def empty_all_tables(engine: sa.Engine) -> None:
     """Delete every row (children first); the schema and migration stamp stay."""
     with engine.begin() as connection:

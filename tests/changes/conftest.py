@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 from app.seeding.run import load_dir
+from tests.conftest import write_seed
 
 VERSION_1 = {
     "sources.yaml": "- {id: src, name: Source, kind: press}\n",
@@ -40,14 +41,6 @@ ENTRIES = [
     (2, "actor", "a1", "updated"),
     (2, "actor", "a3", "deleted"),
 ]
-
-
-def write_seed(folder: Path, files: dict[str, str]) -> Path:
-    """Write seed YAML files into `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(text, "utf-8")
-    return folder
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 from app.seeding.run import load_dir
+from tests.conftest import write_seed
 
 SOURCES = """
 - {id: src-a, name: Source A, url: 'https://example.org/a', published_on: 2020-01-02, kind: press}
@@ -108,14 +109,6 @@ FILES = {
     "dependencies.yaml": DEPENDENCIES,
     "policies.yaml": POLICIES,
 }
-
-
-def write_seed(folder: Path, files: dict[str, str]) -> Path:
-    """Write seed YAML files into `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(text, "utf-8")
-    return folder
 
 
 MakeClient = Callable[[dict[str, str] | None], TestClient]

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 from app.seeding.run import load_dir
-from tests.graph.conftest import FILES, write_seed
+from tests.conftest import write_seed
+from tests.graph.conftest import FILES
 
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 from app.seeding.run import load_dir
+from tests.conftest import write_seed
 
 FILES = {
     "sources.yaml": """
@@ -64,14 +65,6 @@ ALL_EVENTS = [
     ("2019-02", "dependency.ended", "d1"),
     ("2020-06", "actor.dissolved", "co"),
 ]
-
-
-def write_seed(folder: Path, files: dict[str, str]) -> Path:
-    """Write seed YAML files into `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(text, "utf-8")
-    return folder
 
 
 @pytest.fixture
