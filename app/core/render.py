@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import orjson
 
-from app.core.params import bad, parse_choice
+from app.core.params import parse_choice
 
 Format = Literal["json", "csv", "ndjson"]
 FORMATS: tuple[Format, ...] = ("json", "csv", "ndjson")
@@ -99,6 +99,3 @@ def ndjson_lines(items: Iterable[Iterable[dict[str, Any]]]) -> Iterator[bytes]:
     """One JSON object per line, batch by batch."""
     for batch in items:
         yield b"".join(orjson.dumps(item) + b"\n" for item in batch)
-
-
-__all__ = ["bad"]

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.records.disputes import disputes
-from app.records.listing import Filter, filters_for, parse_sort, sort_keys_for
+from app.records.listing import Filter, filters_for, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 from app.records.repository import Pair, fetch_records, names_of, records_from_rows
 
@@ -121,6 +121,3 @@ def record_detail(connection: sa.Connection, record_type: RecordType, record_id:
     body = present(connection, record_type, pairs)[0]
     body["referenced_by"] = referenced_by(connection, record_type, record_id)
     return body
-
-
-__all__ = ["present", "record_detail", "sort_keys_for", "utc"]

@@ -8,7 +8,7 @@ All SQL for lists lives here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,6 @@ from app.core.params import bad
 from app.core.suggest import did_you_mean
 from app.records.registry import BY_NAME, RecordType
 from app.records.storage import (
-    TABLE_OF,
     ChildTableField,
     DateField,
     RefField,
@@ -387,8 +386,3 @@ def iter_pages(connection: sa.Connection, record_type: RecordType, spec: ListSpe
         if not more:
             return
         paged.after = decode_values(paged, cursor_values(paged, rows[-1]))
-
-
-RowsToItems = Callable[[sa.Connection, list[sa.RowMapping]], list[dict[str, Any]]]
-
-__all__ = ["TABLE_OF", "Filter", "ListSpec", "SortKey"]
