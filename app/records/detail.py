@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.records.disputes import disputes
-from app.records.listing import Filter, filters_for, parse_sort
+from app.records.listing import Filter, ListSpec, filters_for, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 from app.records.repository import Pair, fetch_records, names_of, records_from_rows
 
@@ -93,11 +93,7 @@ def referenced_by(connection: sa.Connection, record_type: RecordType, record_id:
         total = connection.execute(sa.select(sa.func.count()).select_from(other.table).where(condition)).scalar_one()
         if not total:
             continue
-        order: list[sa.ColumnElement[Any]] = []
-        for key, descending in parse_sort(other, other.default_sort):
-            if key.nullable:
-                order.append(sa.case((key.column.is_(None), 1), else_=0))
-            order.append(key.column.desc() if descending else key.column.asc())
+        order = order_terms(ListSpec(sort=parse_sort(other, other.default_sort)))
         rows = (
             connection.execute(sa.select(other.table).where(condition).order_by(*order).limit(REFERENCED_BY_ITEMS))
             .mappings()

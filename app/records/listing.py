@@ -188,7 +188,7 @@ def parse_sort(record_type: RecordType, text: str) -> list[tuple[SortKey, bool]]
     return chosen
 
 
-def _order_terms(spec: ListSpec) -> list[ColumnElement[Any]]:
+def order_terms(spec: ListSpec) -> list[ColumnElement[Any]]:
     terms: list[ColumnElement[Any]] = []
     for key, descending in spec.sort:
         if key.nullable:
@@ -288,7 +288,7 @@ def page_query(record_type: RecordType, spec: ListSpec) -> sa.Select[Any]:
     query = sa.select(record_type.table).where(*conditions(record_type, spec))
     if spec.after is not None:
         query = query.where(_after(spec))
-    return query.order_by(*_order_terms(spec)).limit(spec.limit + 1)
+    return query.order_by(*order_terms(spec)).limit(spec.limit + 1)
 
 
 def count_query(record_type: RecordType, spec: ListSpec) -> sa.Select[Any]:
