@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.records.detail import utc
+from app.core.dates import utc
 from app.records.registry import BY_NAME, changes
 from app.seeding.load import current_version
 

@@ -58,3 +58,10 @@ def format_partial(day: dt.date, precision: str) -> str:
 def parse_full_date(text: str) -> dt.date:
     """Parse a query-string date bound; partial dates are accepted and mean their first day."""
     return first_day(normalise_partial_date(text))
+
+
+def utc(value: dt.datetime) -> str:
+    """A stored timestamp as ISO 8601 in UTC (SQLite hands them back without a zone)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import format_partial
-from app.records.detail import SOURCE_FIELDS
+from app.records.items import SOURCE_FIELDS
 from app.records.registry import ACTOR, DEPENDENCY, POLICY, SOURCE
 from app.records.repository import fetch_records
 

@@ -19,7 +19,7 @@ from app.core.params import (
     reject_unknown,
     split_list,
 )
-from app.records.detail import present
+from app.records.items import items_from_rows
 from app.records.listing import (
     ListSpec,
     check_references,
@@ -34,7 +34,6 @@ from app.records.listing import (
     parse_sort,
 )
 from app.records.registry import RecordType
-from app.records.repository import records_from_rows
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -89,7 +88,7 @@ def parse_list(record_type: RecordType, params: QueryParams, cursor_secret: str)
 
 
 def _items(connection: sa.Connection, record_type: RecordType, rows: list[sa.RowMapping]) -> list[dict[str, Any]]:
-    return present(connection, record_type, records_from_rows(connection, record_type, rows))
+    return items_from_rows(connection, record_type, rows)
 
 
 def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec, cursor_secret: str) -> dict[str, Any]:

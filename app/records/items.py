@@ -1,0 +1,235 @@
+"""API items straight from rows: every field present, references expanded one level, sources embedded.
+
+A page of rows becomes items with a fixed number of queries whatever its
+length: one per child table (joined to the names it shows, and for `sources`
+to the seven source fields an item embeds), plus one per type referenced from
+the rows themselves. Child queries are compiled once per database dialect and
+run through the driver, so a list request does not pay to build, compile and
+type-process a dozen statements; what each query selects and how each value is
+shown still comes from the declarations in app/records/storage.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.core.dates import utc
+from app.records.disputes import disputes
+from app.records.registry import BY_NAME, DEPENDENCY, SOURCE, RecordType
+from app.records.storage import (
+    ChildTableField,
+    ObjectListField,
+    RefListField,
+    StoredField,
+    TypedRefListField,
+    ValueListField,
+)
+
+SOURCE_FIELDS = ("title", "publisher", "original_publisher", "url", "published_on", "language", "kind")
+"""What an item shows of each source it cites, besides id, type and name."""
+
+Row = Any
+Link = Callable[[str, str], dict[str, Any]]
+
+
+class DriverQuery:
+    """A SELECT over `record_id IN (:ids)`, compiled once per dialect and run through the driver."""
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, str]] = {}
+
+    def _sql(self, dialect: sa.Dialect) -> tuple[str, str]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            text = str(self.statement.compile(dialect=dialect))
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            found = self._compiled[dialect.name] = (text, mark)
+        return found
+
+    def rows(self, connection: sa.Connection, ids: Sequence[str]) -> Sequence[Any]:
+        """Rows for these ids (none asked, none returned)."""
+        if not ids:
+            return []
+        text, mark = self._sql(connection.dialect)
+        sql = text.replace("__[POSTCOMPILE_ids]", ",".join([mark] * len(ids)))
+        return connection.exec_driver_sql(sql, tuple(ids)).all()
+
+
+def _ids() -> sa.BindParameter[Any]:
+    return sa.bindparam("ids", expanding=True)
+
+
+@dataclass(frozen=True)
+class ChildList:
+    """How one child-table field becomes its API value for a page of records."""
+
+    field: ChildTableField
+    query: DriverQuery
+    item: Callable[[Row], Any]
+    expanded: bool
+    """True when `item` gives the shown value; False when it gives the input value, expanded later."""
+
+    def by_record(self, connection: sa.Connection, ids: Sequence[str]) -> dict[str, list[Any]]:
+        values: dict[str, list[Any]] = defaultdict(list)
+        for row in self.query.rows(connection, ids):
+            values[row[0]].append(self.item(row))
+        return values
+
+
+def _ordered(child: sa.Table) -> Callable[[sa.Select[Any]], sa.Select[Any]]:
+    """Limits a child-table query to the page's records, in record and position order."""
+
+    def finish(query: sa.Select[Any]) -> sa.Select[Any]:
+        return query.where(child.c.record_id.in_(_ids())).order_by(child.c.record_id, child.c.position)
+
+    return finish
+
+
+def _source_item(row: Row) -> dict[str, Any]:
+    mapping = row._mapping
+    return {
+        "id": mapping["target_id"],
+        "type": "source",
+        "name": mapping["name"],
+        **{alias: stored.from_columns(mapping) for alias, stored in _SOURCE_SHOWN.items()},
+    }
+
+
+_SOURCE_SHOWN: dict[str, StoredField] = {f.alias: f for f in SOURCE.fields if f.alias in SOURCE_FIELDS}
+
+
+def _child_list(field: ChildTableField, embed_sources: bool) -> ChildList:
+    child = field.table
+    where = _ordered(child)
+    if isinstance(field, ValueListField):
+        query = where(sa.select(child.c.record_id, child.c.value))
+        return ChildList(field, DriverQuery(query), lambda row: row[1], expanded=True)
+    if isinstance(field, RefListField):
+        target_type = field.ref.types[0]
+        target = BY_NAME[target_type].table.alias("t")
+        with_target = child.outerjoin(target, target.c.id == child.c.target_id)
+        if target_type == "source" and embed_sources:
+            shown = [c for f in _SOURCE_SHOWN.values() for c in f.columns("sources")]
+            columns = [child.c.record_id, child.c.target_id, target.c.name, *(target.c[c.name] for c in shown)]
+            query = where(sa.select(*columns).select_from(with_target))
+            return ChildList(field, DriverQuery(query), _source_item, expanded=True)
+        query = where(sa.select(child.c.record_id, child.c.target_id, target.c.name).select_from(with_target))
+        return ChildList(
+            field,
+            DriverQuery(query),
+            lambda row: {"id": row[1], "type": target_type, "name": row[2]},
+            expanded=True,
+        )
+    if isinstance(field, TypedRefListField):
+        types: tuple[str, ...] = field.ref.types
+        joined: Any = child
+        names = []
+        for t in types:
+            target = BY_NAME[t].table.alias(f"t_{t}")
+            joined = joined.outerjoin(target, target.c.id == child.c[field.typed.column_for(t)])
+            names.append(target.c.name)
+        columns = [child.c.record_id, *(child.c[field.typed.column_for(t)] for t in types), *names]
+        count = len(types)
+
+        def typed_item(row: Row) -> dict[str, Any]:
+            for index in range(count):
+                if row[1 + index] is not None:
+                    return {"id": row[1 + index], "type": types[index], "name": row[1 + count + index]}
+            return {"id": None, "type": None, "name": None}
+
+        return ChildList(field, DriverQuery(where(sa.select(*columns).select_from(joined))), typed_item, True)
+    assert isinstance(field, ObjectListField)
+    query = where(sa.select(child))
+    return ChildList(field, DriverQuery(query), lambda row: field.item_from_row(row._mapping), expanded=False)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What building items of one type needs, worked out once."""
+
+    record_type: RecordType
+    children: tuple[ChildList, ...]
+    names: dict[str, DriverQuery]
+
+    def names_of(self, connection: sa.Connection, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+        """Display names of the wanted records, one query per type."""
+        return {t: {row[0]: row[1] for row in self.names[t].rows(connection, sorted(ids))} for t, ids in wanted.items()}
+
+
+@cache
+def plan_for(type_name: str, embed_sources: bool) -> Plan:
+    """The queries and converters for a type's items (built on first use, then reused)."""
+    record_type = BY_NAME[type_name]
+    children = tuple(_child_list(f, embed_sources) for f in record_type.list_fields)
+    names: dict[str, DriverQuery] = {}
+    for other in BY_NAME.values():
+        table = other.table
+        names[other.name] = DriverQuery(sa.select(table.c.id, table.c.name).where(table.c.id.in_(_ids())))
+    return Plan(record_type, children, names)
+
+
+def items_from_rows(
+    connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping], *, embed_sources: bool = True
+) -> list[dict[str, Any]]:
+    """API items for rows of the type's table, in their order."""
+    if not rows:
+        return []
+    plan = plan_for(record_type.name, embed_sources)
+    ids = [row["id"] for row in rows]
+    children = {child.field.name: child.by_record(connection, ids) for child in plan.children}
+
+    wanted: dict[str, set[str]] = defaultdict(set)
+    column_values: list[dict[str, Any]] = []
+    for row in rows:
+        values = {}
+        for field in record_type.fields:
+            if not field.has_child_table:
+                values[field.alias] = value = field.from_columns(row)
+                for ref in field.references(value):
+                    wanted[ref.target_type].add(ref.target_id)
+        column_values.append(values)
+    for child in plan.children:
+        if not child.expanded:
+            for value in children[child.field.name].values():
+                for ref in child.field.references(value):
+                    wanted[ref.target_type].add(ref.target_id)
+    names = plan.names_of(connection, wanted)
+
+    def link(target_type: str, target_id: str) -> dict[str, Any]:
+        return {"id": target_id, "type": target_type, "name": names.get(target_type, {}).get(target_id)}
+
+    disputed = disputes(connection, ids) if record_type is DEPENDENCY else {}
+    shown = []
+    for row, values in zip(rows, column_values, strict=True):
+        record_id = row["id"]
+        body: dict[str, Any] = {"type": record_type.name, "id": record_id}
+        for child_or_field in _layout(record_type.name, embed_sources):
+            if isinstance(child_or_field, ChildList):
+                found = children[child_or_field.field.name].get(record_id, [])
+                body[child_or_field.field.alias] = (
+                    found if child_or_field.expanded else child_or_field.field.expand(found, link)
+                )
+            else:
+                body[child_or_field.alias] = child_or_field.expand(values[child_or_field.alias], link)
+        if record_type is DEPENDENCY:
+            body["disputed"] = bool(disputed.get(record_id))
+            body["disputed_by"] = disputed.get(record_id, [])
+        body["created_at"] = utc(row["created_at"])
+        body["updated_at"] = utc(row["updated_at"])
+        shown.append(body)
+    return shown
+
+
+@cache
+def _layout(type_name: str, embed_sources: bool) -> tuple[StoredField | ChildList, ...]:
+    """The item's fields in declaration order: column fields as themselves, child fields as their ChildList."""
+    record_type = BY_NAME[type_name]
+    by_name = {child.field.name: child for child in plan_for(type_name, embed_sources).children}
+    return tuple(by_name.get(f.name, f) if f.has_child_table else f for f in record_type.fields)
