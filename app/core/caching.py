@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
+import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,6 +14,7 @@ from app.core.deps import Database
 from app.seeding.load import current_version
 
 CACHE_CONTROL = "public, max-age=60"
+T = TypeVar("T")
 
 
 def etag_for(version: int, request: Request, variant: str = "") -> str:
@@ -33,10 +37,25 @@ def cache_headers(etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
 
 
+async def read_fresh(
+    request: Request, database: Database, work: Callable[[sa.Connection], T], variant: str = "json"
+) -> tuple[str, Response | None, T | None]:
+    """This request's ETag and either a ready 304 (the client has it) or what `work` reads.
+
+    One trip to a worker thread and one transaction: the ETag names the very
+    dataset version the answer was read from.
+    """
+
+    def run(connection: sa.Connection) -> tuple[str, Response | None, T | None]:
+        etag = etag_for(current_version(connection)[0], request, variant)
+        if not_modified(request, etag):
+            return etag, Response(status_code=304, headers=cache_headers(etag)), None
+        return etag, None, work(connection)
+
+    return await database.read(run)
+
+
 async def freshness(request: Request, database: Database, variant: str = "json") -> tuple[str, Response | None]:
     """This request's ETag, and a ready 304 when the client already has it (else None)."""
-    version = await database.read(lambda c: current_version(c)[0])
-    etag = etag_for(version, request, variant)
-    if not_modified(request, etag):
-        return etag, Response(status_code=304, headers=cache_headers(etag))
-    return etag, None
+    etag, unchanged, _ = await read_fresh(request, database, lambda _c: None, variant)
+    return etag, unchanged

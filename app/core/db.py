@@ -32,6 +32,9 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+JSON_CODECS: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+
+
 def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any) -> sa.Engine:
     """An engine with the settings techsov relies on: WAL and foreign keys on SQLite, and, for the API,
     a time limit on every query (`query_timeout_ms`; loads and migrations run without one)."""
@@ -39,7 +42,7 @@ def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any)
         database = sa.make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, json_serializer=_json_text, **kwargs)
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **JSON_CODECS, **kwargs)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -63,7 +66,7 @@ def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any)
             _limit_sqlite_queries(engine, query_timeout_ms / 1000)
         return engine
     connect_args = {"options": f"-c statement_timeout={int(query_timeout_ms)}"} if query_timeout_ms else {}
-    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, json_serializer=_json_text, **kwargs)
+    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **JSON_CODECS, **kwargs)
 
 
 def _limit_sqlite_queries(engine: sa.Engine, seconds: float) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response, StreamingResponse
 
-from app.core.caching import cache_headers, freshness
+from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
 from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
@@ -51,17 +51,23 @@ async def list_records(record_type: RecordType, request: Request, database: Data
     settings = request.app.state.settings
     spec = parse_list(record_type, request.query_params, settings.techsov_cursor_secret)
     fmt: Format = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    etag, unchanged = await freshness(request, database, fmt)
-    if unchanged is not None:
-        return unchanged
-    headers = cache_headers(etag)
     if fmt == "json":
-        page = await database.read(lambda c: list_page(c, record_type, spec, settings.techsov_cursor_secret))
+        etag, unchanged, page = await read_fresh(
+            request, database, lambda c: list_page(c, record_type, spec, settings.techsov_cursor_secret), fmt
+        )
+        if unchanged is not None:
+            return unchanged
+        assert page is not None
+        headers = cache_headers(etag)
         if page["next_cursor"]:
             link = next_link(settings.techsov_base_url, request.url.path, request.query_params, page["next_cursor"])
             headers["Link"] = f'<{link}>; rel="next"'
         return Response(json_bytes(page), media_type=MEDIA_TYPES["json"], headers=headers)
-    await database.read(lambda c: check_references(c, record_type, spec))  # a 400 now, not a cut stream later
+    # References are checked before streaming: a 400 now, not a cut stream later.
+    etag, unchanged, _ = await read_fresh(request, database, lambda c: check_references(c, record_type, spec), fmt)
+    if unchanged is not None:
+        return unchanged
+    headers = cache_headers(etag)
     headers["Content-Disposition"] = f'attachment; filename="techsov-{record_type.plural}.{fmt}"'
     batches = database.stream(lambda c: all_items(c, record_type, spec))
     if fmt == "csv":
@@ -77,10 +83,9 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if not is_slug(record_id):
         raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
 
-    etag, unchanged = await freshness(request, database)
+    etag, unchanged, record = await read_fresh(request, database, lambda c: record_detail(c, record_type, record_id))
     if unchanged is not None:
         return unchanged
-    record = await database.read(lambda c: record_detail(c, record_type, record_id))
     if record is None:
         raise NotFound(f"no {record_type.name} with id '{record_id}'")
     return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
