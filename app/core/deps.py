@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, TypeVar
 
+import anyio.to_thread
 import sqlalchemy as sa
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from app.core.errors import ServiceUnavailable
 
@@ -17,8 +18,10 @@ T = TypeVar("T")
 class Database:
     """The app's engine; every read runs in a short transaction off the event loop."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, threads: int = 4) -> None:
         self.engine = engine
+        self.threads = threads
+        self._limiter: CapacityLimiter | None = None
 
     def read_sync(self, work: Callable[[sa.Connection], T]) -> T:
         """Run `work` on a connection; database trouble becomes a clean 503."""
@@ -38,8 +41,14 @@ class Database:
             yield from work(connection)
 
     async def read(self, work: Callable[[sa.Connection], T]) -> T:
-        """`read_sync` in a worker thread, so a slow query never blocks other requests."""
-        return await run_in_threadpool(self.read_sync, work)
+        """`read_sync` in a worker thread, so a slow query never blocks other requests.
+
+        At most `threads` reads run at once: more threads than cores only take
+        turns at the GIL (and each holds a pooled connection); the rest wait.
+        """
+        if self._limiter is None:
+            self._limiter = CapacityLimiter(self.threads)
+        return await anyio.to_thread.run_sync(self.read_sync, work, limiter=self._limiter)
 
 
 def get_database(request: Request) -> Database:

@@ -24,9 +24,14 @@ from app.records.disputes import disputes
 from app.records.registry import BY_NAME, DEPENDENCY, SOURCE, RecordType
 from app.records.storage import (
     ChildTableField,
+    JsonField,
     ObjectListField,
+    RefField,
     RefListField,
+    ScalarField,
+    SlugOrTextField,
     StoredField,
+    TypedRefField,
     TypedRefListField,
     ValueListField,
 )
@@ -150,6 +155,21 @@ def _child_list(field: ChildTableField, embed_sources: bool) -> ChildList:
     return ChildList(field, DriverQuery(query), lambda row: field.item_from_row(row._mapping), expanded=False)
 
 
+PLAIN, CONVERTED, REFERENCE, CHILD = range(4)
+"""How a field's value is found: its column as stored, its column converted (a partial date), a reference
+on the row (expanded once names are known), or a child list."""
+
+
+def _slot(field: StoredField, child: ChildList | None) -> tuple[str, int, Any]:
+    if child is not None:
+        return (field.alias, CHILD, child)
+    if isinstance(field, ScalarField | JsonField):
+        return (field.alias, PLAIN, field.name)
+    if isinstance(field, RefField | TypedRefField | SlugOrTextField):
+        return (field.alias, REFERENCE, field)
+    return (field.alias, CONVERTED, field)
+
+
 @dataclass(frozen=True)
 class Plan:
     """What building items of one type needs, worked out once."""
@@ -157,6 +177,8 @@ class Plan:
     record_type: RecordType
     children: tuple[ChildList, ...]
     names: dict[str, DriverQuery]
+    slots: tuple[tuple[str, int, Any], ...]
+    """(alias, how, what) per field in declaration order: the item's key order."""
 
     def names_of(self, connection: sa.Connection, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
         """Display names of the wanted records, one query per type."""
@@ -167,12 +189,13 @@ class Plan:
 def plan_for(type_name: str, embed_sources: bool) -> Plan:
     """The queries and converters for a type's items (built on first use, then reused)."""
     record_type = BY_NAME[type_name]
-    children = tuple(_child_list(f, embed_sources) for f in record_type.list_fields)
+    children = {f.name: _child_list(f, embed_sources) for f in record_type.list_fields}
     names: dict[str, DriverQuery] = {}
     for other in BY_NAME.values():
         table = other.table
         names[other.name] = DriverQuery(sa.select(table.c.id, table.c.name).where(table.c.id.in_(_ids())))
-    return Plan(record_type, children, names)
+    slots = tuple(_slot(f, children.get(f.name)) for f in record_type.fields)
+    return Plan(record_type, tuple(children.values()), names, slots)
 
 
 def items_from_rows(
@@ -186,15 +209,15 @@ def items_from_rows(
     children = {child.field.name: child.by_record(connection, ids) for child in plan.children}
 
     wanted: dict[str, set[str]] = defaultdict(set)
-    column_values: list[dict[str, Any]] = []
+    references = [(alias, field) for alias, how, field in plan.slots if how == REFERENCE]
+    referenced: list[dict[str, Any]] = []
     for row in rows:
         values = {}
-        for field in record_type.fields:
-            if not field.has_child_table:
-                values[field.alias] = value = field.from_columns(row)
-                for ref in field.references(value):
-                    wanted[ref.target_type].add(ref.target_id)
-        column_values.append(values)
+        for alias, field in references:
+            values[alias] = value = field.from_columns(row)
+            for ref in field.references(value):
+                wanted[ref.target_type].add(ref.target_id)
+        referenced.append(values)
     for child in plan.children:
         if not child.expanded:
             for value in children[child.field.name].values():
@@ -207,17 +230,19 @@ def items_from_rows(
 
     disputed = disputes(connection, ids) if record_type is DEPENDENCY else {}
     shown = []
-    for row, values in zip(rows, column_values, strict=True):
+    for row, values in zip(rows, referenced, strict=True):
         record_id = row["id"]
         body: dict[str, Any] = {"type": record_type.name, "id": record_id}
-        for child_or_field in _layout(record_type.name, embed_sources):
-            if isinstance(child_or_field, ChildList):
-                found = children[child_or_field.field.name].get(record_id, [])
-                body[child_or_field.field.alias] = (
-                    found if child_or_field.expanded else child_or_field.field.expand(found, link)
-                )
+        for alias, how, what in plan.slots:
+            if how == PLAIN:
+                body[alias] = row[what]
+            elif how == CONVERTED:
+                body[alias] = what.from_columns(row)
+            elif how == REFERENCE:
+                body[alias] = what.expand(values[alias], link)
             else:
-                body[child_or_field.alias] = child_or_field.expand(values[child_or_field.alias], link)
+                found = children[what.field.name].get(record_id, [])
+                body[alias] = found if what.expanded else what.field.expand(found, link)
         if record_type is DEPENDENCY:
             body["disputed"] = bool(disputed.get(record_id))
             body["disputed_by"] = disputed.get(record_id, [])
@@ -225,11 +250,3 @@ def items_from_rows(
         body["updated_at"] = utc(row["updated_at"])
         shown.append(body)
     return shown
-
-
-@cache
-def _layout(type_name: str, embed_sources: bool) -> tuple[StoredField | ChildList, ...]:
-    """The item's fields in declaration order: column fields as themselves, child fields as their ChildList."""
-    record_type = BY_NAME[type_name]
-    by_name = {child.field.name: child for child in plan_for(type_name, embed_sources).children}
-    return tuple(by_name.get(f.name, f) if f.has_child_table else f for f in record_type.fields)
