@@ -1,19 +1,22 @@
-"""The search index follows the records: built from their rows, refreshed after every load.
+"""The search index follows the records, refreshed by every load.
 
-`refresh_search_index` is called by the seed loader inside its transaction
-with the ids it created, updated and deleted; the index changes with the
-records or not at all. Work is set-based: record rows are read, and index
-rows written, a few thousand per statement.
+The seed loader writes index rows with the records, inside its transaction
+(`IndexWriter`): documents are made from the validated records it already
+holds (the same documents their stored rows give), the rows of updated and
+deleted records are removed first, and the index changes with the records or
+not at all. `refresh_search_index` does the same from stored rows, for ids
+given. Work is set-based: rows are read and written a few thousand per
+statement.
 
-After each refresh the index is compared with the record tables (rows per
+After each load the index is compared with the record tables (rows per
 type). When they disagree — the first load after the migration that added
 search, or records written without going through a load — the whole index is
-rebuilt in the same transaction.
+rebuilt from the rows in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -49,24 +52,54 @@ def body_fields(record_type: RecordType) -> list[str]:
 
 def document_for(record_type: RecordType, row: sa.RowMapping) -> SearchDocument:
     """A record row as an index document."""
-    names: dict[str, str] = row["names"] or {}
-    aliases: list[str] = row["aliases"] or []
-    body = {f: row[f] for f in body_fields(record_type) if row[f]}
-    exact = [*name_keys(row["name"]), *(k for tag, v in names.items() for k in name_keys(v, tag))]
+    body = [(f, row[f]) for f in body_fields(record_type)]
+    return _document(record_type, row["id"], row["name"], row["names"], row["aliases"], body)
+
+
+def document_for_record(record_type: RecordType, data: Mapping[str, Any]) -> SearchDocument:
+    """A validated record (its canonical data, by alias) as an index document: the same document its
+    stored row gives, without reading the row back."""
+    body = [(f, data.get(alias)) for f, alias in _body_aliases(record_type)]
+    return _document(record_type, data["id"], data["name"], data.get("names"), data.get("aliases"), body)
+
+
+def _body_aliases(record_type: RecordType) -> list[tuple[str, str]]:
+    """(field name, alias in a record's data) of the type's body fields."""
+    found = _BODY_ALIASES.get(record_type.name)
+    if found is None:
+        found = _BODY_ALIASES[record_type.name] = [(f, record_type.field(f).alias) for f in body_fields(record_type)]
+    return found
+
+
+_BODY_ALIASES: dict[str, list[tuple[str, str]]] = {}
+
+
+def _document(
+    record_type: RecordType,
+    record_id: str,
+    name: str,
+    names: dict[str, str] | None,
+    aliases: list[str] | None,
+    body_values: Iterable[tuple[str, str | None]],
+) -> SearchDocument:
+    names = names or {}
+    aliases = aliases or []
+    body = {f: value for f, value in body_values if value}
+    exact = [*name_keys(name), *(k for tag, v in names.items() for k in name_keys(v, tag))]
     exact += [k for alias in aliases for k in name_keys(alias)]
     columns = {
         "exact": " ".join(unique(exact)),
-        "names": " ".join([*name_terms(row["name"]), *(t for tag, v in names.items() for t in name_terms(v, tag))]),
+        "names": " ".join([*name_terms(name), *(t for tag, v in names.items() for t in name_terms(v, tag))]),
         "aliases": " ".join([t for alias in aliases for t in name_terms(alias)]),
         "body": " ".join(terms("\n".join(body.values()))),
     }
-    fields: dict[str, Any] = {"name": row["name"]}
+    fields: dict[str, Any] = {"name": name}
     if names:
         fields["names"] = names
     if aliases:
         fields["aliases"] = aliases
     fields.update(body)
-    return SearchDocument(record_type.name, row["id"], row["name"], orjson.dumps(fields).decode(), columns)
+    return SearchDocument(record_type.name, record_id, name, orjson.dumps(fields).decode(), columns)
 
 
 def _columns(record_type: RecordType) -> list[sa.Column[Any]]:
@@ -109,13 +142,31 @@ def _batched(documents: Iterable[SearchDocument]) -> Iterator[list[SearchDocumen
         yield batch
 
 
-def split_change_log(log: Iterable[tuple[str, str, str]]) -> tuple[ChangedIds, ChangedIds]:
-    """The loader's change log (type, id, action) as (created or updated ids, deleted ids) per type."""
-    changed: ChangedIds = {}
-    deleted: ChangedIds = {}
-    for record_type, record_id, action in log:
-        (deleted if action == "deleted" else changed).setdefault(record_type, []).append(record_id)
-    return changed, deleted
+class IndexWriter:
+    """The loader's side of the index: documents made from the validated records as they are written,
+    in the loader's transaction (nothing is read back from the record tables)."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self.backend = backend_for(connection)
+        self.empty = connection.execute(sa.select(search_documents.c.doc_id).limit(1)).first() is None
+        """An empty index (a first load) has nothing to remove."""
+
+    def remove(self, record_type: str, record_ids: Sequence[str]) -> None:
+        """Drop the index rows of these records, if any."""
+        if not self.empty and record_ids:
+            self.backend.delete(self.connection, record_type, record_ids)
+
+    def add(self, record_type: RecordType, records: Iterable[Mapping[str, Any]]) -> None:
+        """Index records (canonical data, by alias) that have no index rows."""
+        documents = (document_for_record(record_type, data) for data in records)
+        for batch in _batched(documents):
+            self.backend.insert(self.connection, batch)
+
+    def finish(self) -> None:
+        """Rebuild the whole index if it is out of step with the record tables."""
+        if not index_in_step(self.connection):
+            rebuild_search_index(self.connection)
 
 
 def refresh_search_index(connection: sa.Connection, changed: ChangedIds, deleted: ChangedIds) -> None:

@@ -4,8 +4,14 @@ Set-based: for each type one query reads the stored hashes, then inserts,
 updates and deletes go out in batches, never a round trip per record. Rows
 are built as plain tuples and written through `app.core.dialect.BulkInsert`,
 which skips SQLAlchemy's per-row parameter processing. Foreign keys are
-deferred to the commit, so the order of writes does not matter and a failure
-anywhere rolls everything back.
+deferred to the commit, so a failure anywhere rolls everything back; still,
+every record row is written before any list row, and records before the
+records of their type that refer to them, so no key waits for a later row.
+The search index is written from the same records, and a load that changed
+anything ends by refreshing the planner's statistics.
+
+On SQLite, a table that was empty gets its secondary indexes after its rows
+(`LATER_INDEXES_FROM`), and the page cache is larger while loading.
 """
 
 from __future__ import annotations
@@ -21,10 +27,18 @@ import sqlalchemy as sa
 from app.core.dialect import BulkInsert
 from app.records.registry import RECORD_TYPE_LIST, RecordType, changes, dataset_state
 from app.records.storage import ChildTableField
-from app.search.index import refresh_search_index, split_change_log
+from app.search.index import IndexWriter
 from app.seeding.validate import KnownIds, ValidatedSeed, ValidRecord
 
 CHUNK = 2000
+LATER_INDEXES_FROM = 10_000
+"""SQLite: a table empty before a load that creates at least this many records gets its secondary indexes
+after its rows, each built by one sort instead of a B-tree insert per row (in the load's transaction)."""
+SQLITE_LOAD_CACHE_KIB = 256 * 1024
+"""SQLite's page cache while loading (its default is 2 MB): large loads touch index pages all over the file,
+and a transaction whose changes outgrow the cache spills pages to the WAL, again and again."""
+ANALYSIS_LIMIT = 1000
+"""SQLite's ANALYZE after a load looks at about this many rows per index (statistics, not a full scan)."""
 Advance = Callable[[int], None]
 LogEntry = tuple[str, str, str]
 """(record type, record id, action) of one line of the change log."""
@@ -112,37 +126,118 @@ class _TypeRows:
                     yield values(row)
 
 
-def _write_type(
-    connection: sa.Connection,
-    record_type: RecordType,
-    records: list[ValidRecord],
-    prune: bool,
-    now: dt.datetime,
-    report: LoadReport,
-    log: list[LogEntry],
-    advance: Advance,
-) -> None:
+class _LaterIndexes:
+    """Secondary indexes dropped before a bulk insert into an empty table and made again after it.
+
+    SQLite only: its DDL is transactional, so a failed load leaves the indexes as they were, and readers
+    keep their snapshot (with the indexes) until the load commits. The indexes are re-created from the
+    SQL SQLite stored for them, so they come back exactly as the migrations made them.
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self.enabled = connection.dialect.name == "sqlite"
+        self.pending: list[str] = []
+
+    def defer(self, table: sa.Table, rows: int) -> None:
+        """Drop the table's secondary indexes when it is empty and about to get `rows` records or more."""
+        if not self.enabled or rows < LATER_INDEXES_FROM:
+            return
+        if self.connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None:
+            return
+        found = self.connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+            "ORDER BY name",
+            (table.name,),
+        ).all()
+        quote = self.connection.dialect.identifier_preparer.quote
+        for name, sql in found:
+            self.connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
+            self.pending.append(sql)
+
+    def restore(self) -> None:
+        """Build every dropped index again."""
+        for sql in self.pending:
+            self.connection.exec_driver_sql(sql)
+        self.pending = []
+
+
+@dataclass
+class _TypeWrite:
+    """What a load does to one record type: records to create and update, ids to delete."""
+
+    record_type: RecordType
+    new: list[ValidRecord]
+    changed: list[ValidRecord]
+    gone: list[str]
+
+
+def _plan_type(
+    connection: sa.Connection, record_type: RecordType, records: list[ValidRecord], prune: bool, report: LoadReport
+) -> _TypeWrite:
+    """Compare the records with the stored content hashes (a type with nothing stored needs no comparison)."""
     table = record_type.table
     stored: dict[str, str] = dict(connection.execute(sa.select(table.c.id, table.c.content_hash)).all())
     new: list[ValidRecord] = []
     changed: list[ValidRecord] = []
-    for record in records:
-        stored_hash = stored.get(record.data["id"])
-        if stored_hash is None:
-            new.append(record)
-        elif stored_hash != record.content_hash:
-            changed.append(record)
-    if prune:
-        in_files = {r.data["id"] for r in records}
-        gone = sorted(set(stored) - in_files)
+    gone: list[str] = []
+    if stored:
+        for record in records:
+            stored_hash = stored.get(record.data["id"])
+            if stored_hash is None:
+                new.append(record)
+            elif stored_hash != record.content_hash:
+                changed.append(record)
+        if prune:
+            in_files = {r.data["id"] for r in records}
+            gone = sorted(set(stored) - in_files)
     else:
-        gone = []
-    del stored
+        new = _referenced_first(record_type, records)
     name = record_type.name
     report.created[name], report.updated[name], report.deleted[name] = len(new), len(changed), len(gone)
     report.unchanged[name] = len(records) - len(new) - len(changed)
-    advance(report.unchanged[name])
+    return _TypeWrite(record_type, new, changed, gone)
 
+
+def _referenced_first(record_type: RecordType, records: list[ValidRecord]) -> list[ValidRecord]:
+    """Records in an order where a record's row comes after the rows of the same type it refers to (an
+    actor after its parent and its country), so no foreign key waits for a later row: while one waits,
+    SQLite looks for waiting children on every parent row it inserts."""
+    own = [f for f in record_type.column_fields if record_type.name in getattr(getattr(f, "ref", None), "types", ())]
+    if not own:
+        return records
+    by_id = {r.data["id"]: r for r in records}
+    ordered: list[ValidRecord] = []
+    placed: set[str] = set()
+    for record in records:
+        stack, on_stack = [record], {record.data["id"]}
+        while stack:
+            top = stack[-1]
+            top_id = top.data["id"]
+            if top_id in placed:
+                stack.pop()
+                continue
+            waiting = {
+                ref.target_id
+                for f in own
+                for ref in f.references(top.data.get(f.alias))
+                if ref.target_type == record_type.name and ref.target_id in by_id
+            }
+            waiting -= placed | on_stack  # what is on the stack is a loop: left in file order
+            if waiting:
+                stack.extend(by_id[w] for w in sorted(waiting))
+                on_stack.update(waiting)
+            else:
+                placed.add(top_id)
+                ordered.append(top)
+                stack.pop()
+    return ordered
+
+
+def _write_rows(connection: sa.Connection, plan: _TypeWrite, now: dt.datetime, advance: Advance) -> None:
+    """The record table's rows: inserts, updates (their list rows deleted) and deletes."""
+    record_type, new, changed, gone = plan.record_type, plan.new, plan.changed, plan.gone
+    table = record_type.table
     rows = _TypeRows(record_type)
     BulkInsert(connection, table, rows.main_columns).write(rows.main_rows(new, now), advance)
     if changed:
@@ -168,11 +263,21 @@ def _write_type(
         connection.execute(table.delete().where(table.c.id.in_(id_chunk)))
         advance(len(id_chunk))
 
+
+def _write_lists(connection: sa.Connection, plan: _TypeWrite) -> None:
+    """The rows of the list fields' child tables of created and updated records."""
+    rows = _TypeRows(plan.record_type)
     for list_field in rows.list_fields:
         insert = BulkInsert(connection, list_field.table, rows.child_columns[list_field.name])
-        insert.write(rows.child_rows(list_field, new))
-        insert.write(rows.child_rows(list_field, changed))
+        insert.write(rows.child_rows(list_field, plan.new))
+        insert.write(rows.child_rows(list_field, plan.changed))
 
+
+def _write_index_and_log(plan: _TypeWrite, search: IndexWriter, log: list[LogEntry]) -> None:
+    name, new, changed, gone = plan.record_type.name, plan.new, plan.changed, plan.gone
+    search.remove(name, [*(r.data["id"] for r in new), *(r.data["id"] for r in changed), *gone])
+    search.add(plan.record_type, (r.data for r in new))
+    search.add(plan.record_type, (r.data for r in changed))
     log.extend((name, r.data["id"], "created") for r in new)
     log.extend((name, r.data["id"], "updated") for r in changed)
     log.extend((name, record_id, "deleted") for record_id in gone)
@@ -190,23 +295,66 @@ def write_seed(
     now = now or dt.datetime.now(dt.UTC)
     report = LoadReport()
     log: list[LogEntry] = []
-    for record_type in RECORD_TYPE_LIST:
-        records = validated.records.get(record_type.name, [])
-        _write_type(connection, record_type, records, prune, now, report, log, advance)
-    refresh_search_index(connection, *split_change_log(log))
-    version, _changed_at = current_version(connection)
-    if log:
-        version += 1
-        if version == 1:
-            connection.execute(dataset_state.insert().values(id=1, version=version, changed_at=now))
-        else:
-            connection.execute(dataset_state.update().values(version=version, changed_at=now))
-        columns = ["version", "record_type", "record_id", "action", "changed_at"]
-        BulkInsert(connection, changes, columns).write(
-            (version, record_type, record_id, action, now) for record_type, record_id, action in log
-        )
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+    try:
+        later = _LaterIndexes(connection)
+        search = IndexWriter(connection)
+        plans = [
+            _plan_type(connection, record_type, validated.records.get(record_type.name, []), prune, report)
+            for record_type in RECORD_TYPE_LIST
+        ]
+        for plan in plans:
+            advance(report.unchanged[plan.record_type.name])
+            later.defer(plan.record_type.table, len(plan.new))
+            for child in plan.record_type.child_tables.values():
+                later.defer(child, len(plan.new))
+        # Every record row before any list row: list rows refer to records of any type, and a
+        # foreign key that finds its row already there costs SQLite nothing later.
+        for plan in plans:
+            _write_rows(connection, plan, now, advance)
+        for plan in plans:
+            _write_lists(connection, plan)
+        for plan in plans:
+            _write_index_and_log(plan, search, log)
+        search.finish()
+        version, _changed_at = current_version(connection)
+        if log:
+            version += 1
+            if version == 1:
+                connection.execute(dataset_state.insert().values(id=1, version=version, changed_at=now))
+            else:
+                connection.execute(dataset_state.update().values(version=version, changed_at=now))
+            later.defer(changes, len(log))
+            columns = ["version", "record_type", "record_id", "action", "changed_at"]
+            BulkInsert(connection, changes, columns).write(
+                (version, record_type, record_id, action, now) for record_type, record_id, action in log
+            )
+        later.restore()
+        if log:
+            _analyze(connection)
+    finally:
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
     report.version = version
     return report
+
+
+def _analyze(connection: sa.Connection) -> None:
+    """Fresh statistics for the query planner, in the load's transaction (committed with the rows).
+
+    Without them PostgreSQL plans a freshly loaded table as if it were tiny or empty (parallel sequential
+    scans of child tables); SQLite samples each index (`analysis_limit`) rather than reading it whole.
+    """
+    if connection.dialect.name == "sqlite":
+        limit = connection.exec_driver_sql("PRAGMA analysis_limit").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql(f"PRAGMA analysis_limit = {int(limit)}")
+    else:
+        connection.exec_driver_sql("ANALYZE")
 
 
 def load_seed(

@@ -12,14 +12,15 @@ import sqlalchemy as sa
 from alembic import command
 from fastapi.testclient import TestClient
 
-from app.core.config import Settings
+from app.core.config import PROJECT_ROOT, Settings
 from app.core.db import alembic_config, head_revision, make_engine, upgrade
 from app.main import create_app
+from app.records.registry import RECORD_TYPE_LIST
 from app.search.backends import Tier, backend_for
-from app.search.index import refresh_search_index, search_documents
+from app.search.index import _documents_by_id, document_for_record, refresh_search_index, search_documents
 from app.search.repository import search_page
 from app.search.text import query_terms, terms
-from app.seeding.run import load_dir
+from app.seeding.run import check_dir, load_dir
 from tests.conftest import TEST_DATABASE_URL
 from tests.search.conftest import ACTORS, ids, search, write_search_seed
 
@@ -184,3 +185,19 @@ def test_the_columns_are_weighted_apart(engine: sa.Engine, search_seed: Path) ->
         assert connection.execute(sa.text(found), {"m": body_only}).scalars().all() == ["smic"]
         names_only = backend.match_text(Tier(1, ("names",), prefix=False), query_terms("foundry"))
         assert connection.execute(sa.text(found), {"m": names_only}).scalars().all() == []
+
+
+@pytest.mark.parametrize("real", [False, True], ids=["search seed", "real seed"])
+def test_documents_from_validated_records_equal_documents_from_their_rows(
+    engine: sa.Engine, search_seed: Path, real: bool
+) -> None:
+    folder = PROJECT_ROOT / "seed" if real else search_seed
+    load_dir(engine, folder, prune=True)
+    validated = check_dir(folder).validated
+    with engine.connect() as connection:
+        for record_type in RECORD_TYPE_LIST:
+            records = validated.records[record_type.name]
+            ids_ = [r.data["id"] for r in records]
+            from_rows = {d.record_id: d for d in _documents_by_id(connection, record_type, ids_)}
+            assert {r.data["id"]: document_for_record(record_type, r.data) for r in records} == from_rows
+    assert validated.count >= 10

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.records.registry import ACTOR, RECORD_TYPE_LIST, STATEMENT, changes
+from app.seeding import load
 from app.seeding.load import current_version
 from app.seeding.run import SeedInvalid, load_dir
 from tests.conftest import INVALID, VALID
@@ -188,3 +189,81 @@ def test_load_cli_with_errors_exits_non_zero(database_url: str, monkeypatch: pyt
     result = CliRunner().invoke(app, ["seed", "load", str(INVALID)])
     assert result.exit_code == 1
     assert "3 problem(s); nothing was written." in result.stderr
+
+
+def _schema(engine: sa.Engine) -> list[tuple[str, str]]:
+    """Every index of the record tables, as the database describes it."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+        else:
+            sql = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1"
+        return [(name, definition) for name, definition in connection.exec_driver_sql(sql).all()]
+
+
+def test_indexes_dropped_for_a_bulk_load_come_back_exactly(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "LATER_INDEXES_FROM", 1)
+    indexes = _schema(engine)
+    report = load_dir(engine, VALID)
+    assert report.created["actor"] == 7
+    assert _schema(engine) == indexes
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(changes)).scalar_one() == 19
+
+
+def test_a_failed_bulk_load_keeps_the_indexes(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "LATER_INDEXES_FROM", 1)
+    indexes = _schema(engine)
+    before = snapshot(engine)
+
+    def fail_on_changes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO changes "):
+            raise RuntimeError("disk on fire")
+
+    sa.event.listen(engine, "before_cursor_execute", fail_on_changes)
+    try:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            load_dir(engine, VALID)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", fail_on_changes)
+    assert _schema(engine) == indexes
+    assert snapshot(engine) == before
+
+
+def test_a_load_leaves_planner_statistics(engine: sa.Engine) -> None:
+    load_dir(engine, VALID)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            analysed = connection.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1").scalars().all()
+        else:
+            analysed = (
+                connection.exec_driver_sql("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+                .scalars()
+                .all()
+            )
+    assert {"actors", "statements", "statements_mentions", "changes"} <= set(analysed)
+
+
+def test_records_are_written_after_the_records_of_their_type_they_refer_to(engine: sa.Engine, tmp_path: Path) -> None:
+    folder = copy_fixture(tmp_path)
+    text = (folder / "actors.yaml").read_text(encoding="utf-8")
+    blocks = ["- id:" + block for block in text.split("- id:")[1:]]
+    (folder / "actors.yaml").write_text("".join(reversed(blocks)), "utf-8")  # children before parents
+    inserted: list[str] = []
+
+    def order(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO actors "):
+            # SQLite: rows of values (id first); PostgreSQL: one array per column (ids first)
+            ids = [row[0] for row in parameters] if isinstance(parameters, list) else parameters[0]
+            inserted.extend(ids)
+
+    sa.event.listen(engine, "before_cursor_execute", order)
+    try:
+        load_dir(engine, folder)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", order)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(ACTOR.table.c.id, ACTOR.table.c.parent_id, ACTOR.table.c.country_id))
+        links = [(target, record_id) for record_id, *targets in rows for target in targets if target is not None]
+    assert ("huawei", "hisilicon") in links
+    assert all(inserted.index(target) < inserted.index(record_id) for target, record_id in links)
