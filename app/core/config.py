@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=5000,
         description="Longest a single database query may run before it is cancelled.",
     )
+    techsov_read_threads: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Database reads run at once per worker process; more requests wait their turn.",
+    )
     techsov_dataset_title: str = Field(
         default="techsov — the geopolitics of AI technological autonomy",
         description="Title shown on the dataset card (GET /v1).",

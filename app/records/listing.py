@@ -93,7 +93,17 @@ def _typed_match(stored: TypedRefField, table: sa.Table, values: list[str]) -> C
 
 
 def filters_for(record_type: RecordType) -> dict[str, Filter]:
-    """The filter parameters a type's list takes, derived from its fields."""
+    """The filter parameters a type's list takes, derived from its fields (worked out once per type)."""
+    found = _FILTERS.get(record_type.name)
+    if found is None:
+        found = _FILTERS[record_type.name] = _derive_filters(record_type)
+    return found
+
+
+_FILTERS: dict[str, dict[str, Filter]] = {}
+
+
+def _derive_filters(record_type: RecordType) -> dict[str, Filter]:
     filters: dict[str, Filter] = {}
     for stored in record_type.fields:
         name = SINGULAR.get(stored.alias, stored.alias)
@@ -137,7 +147,17 @@ class SortKey:
 
 
 def sort_keys_for(record_type: RecordType) -> dict[str, SortKey]:
-    """The documented sort keys of a type: id, name, its dates and its enums."""
+    """The documented sort keys of a type: id, name, its dates and its enums (worked out once per type)."""
+    found = _SORT_KEYS.get(record_type.name)
+    if found is None:
+        found = _SORT_KEYS[record_type.name] = _derive_sort_keys(record_type)
+    return found
+
+
+_SORT_KEYS: dict[str, dict[str, SortKey]] = {}
+
+
+def _derive_sort_keys(record_type: RecordType) -> dict[str, SortKey]:
     table = record_type.table
     keys = {"id": SortKey("id", table.c.id, False), "name": SortKey("name", table.c.name, False)}
     for stored in record_type.fields:

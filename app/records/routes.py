@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from app.core.caching import cache_headers, read_fresh
@@ -91,54 +91,65 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 
-def _query_parameter(name: str, annotation: Any, description: str, example: Any) -> inspect.Parameter:
-    python_name = f"p_{name}"
-    return inspect.Parameter(
-        python_name,
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[annotation, Query(alias=name, description=description, examples=[example])],
-    )
+_SCHEMAS: dict[Any, dict[str, Any]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    bool: {"type": "boolean"},
+    list: {"type": "array", "items": {"type": "string"}},
+}
+
+
+def _query_parameter(name: str, kind: Any, description: str, example: Any) -> dict[str, Any]:
+    """One documented query parameter (OpenAPI), all optional."""
+    schema = {**_SCHEMAS[kind], "examples": [[example] if kind is list else example]}
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
 def _common_parameter_docs(record_type: RecordType) -> dict[str, tuple[Any, str, Any]]:
     sorts = ", ".join(sort_keys_for(record_type))
     main = record_type.main_date
     docs: dict[str, tuple[Any, str, Any]] = {
-        "q": (str | None, "Text to look for in names, aliases, other-language names and text.", "export"),
-        "from": (str | None, f"Keep records whose {main} is on or after this date (2018, 2018-07 or 2018-07-20).",
+        "q": (str, "Text to look for in names, aliases, other-language names and text.", "export"),
+        "from": (str, f"Keep records whose {main} is on or after this date (2018, 2018-07 or 2018-07-20).",
                  "2018"),
-        "to": (str | None, f"Keep records whose {main} is on or before this date; 2018 means up to 2018-12-31.",
+        "to": (str, f"Keep records whose {main} is on or before this date; 2018 means up to 2018-12-31.",
                "2019-06"),
-        "as_of": (str | None, f"Keep records valid on this date: {record_type.valid_from} on or before it (or "
+        "as_of": (str, f"Keep records valid on this date: {record_type.valid_from} on or before it (or "
                   f"unknown) and {record_type.valid_to} after it (or unknown).", "2023-10-17"),
-        "sort": (str | None, f"Comma list of fields, `-` for descending; ties by id. Sortable: {sorts}. "
+        "sort": (str, f"Comma list of fields, `-` for descending; ties by id. Sortable: {sorts}. "
                  f"Default: {record_type.default_sort}.", record_type.default_sort),
-        "limit": (int | None, "Records per page, 1 to 500 (default 50). CSV and NDJSON ignore it.", 50),
-        "cursor": (str | None, "The `next_cursor` of the previous page.", "eyJ..."),
-        "count": (bool | None, "Add `total`, the number of matching records.", True),
-        "facets": (str | None, f"Comma list of fields to count by: {', '.join(facet_names(record_type))}.", "kind"),
-        "format": (str | None, "json (default), csv or ndjson; or use the Accept header.", "csv"),
+        "limit": (int, "Records per page, 1 to 500 (default 50). CSV and NDJSON ignore it.", 50),
+        "cursor": (str, "The `next_cursor` of the previous page.", "eyJ..."),
+        "count": (bool, "Add `total`, the number of matching records.", True),
+        "facets": (str, f"Comma list of fields to count by: {', '.join(facet_names(record_type))}.", "kind"),
+        "format": (str, "json (default), csv or ndjson; or use the Accept header.", "csv"),
     }  # fmt: skip
     return {name: docs[name] for name in common_parameters(record_type)}
 
 
-def _list_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
-    async def endpoint(request: Request, **_documented: Any) -> Response:
+def _list_endpoint(record_type: RecordType) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    """The list endpoint takes the raw request and parses its own query string (`parse_list`: strict, with
+    did-you-mean); its parameters are documented from the same declarations (`_list_parameters`)."""
+
+    async def endpoint(request: Request) -> Response:
         return await list_records(record_type, request, get_database(request))
 
-    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
-    for name, flt in filters_for(record_type).items():
-        choices = f" One of: {', '.join(flt.choices)}." if flt.choices else ""
-        parameters.append(_query_parameter(name, list[str] | None, flt.description + "." + choices, flt.example))
-    for name, (annotation, description, example) in _common_parameter_docs(record_type).items():
-        parameters.append(_query_parameter(name, annotation, description, example))
-    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__doc__ = (
         f"List {record_type.plural}: filter (a repeated parameter means OR), search, sort, page by cursor, "
         "count and facet; or export every match as CSV or NDJSON."
     )
     return endpoint
+
+
+def _list_parameters(record_type: RecordType) -> list[dict[str, Any]]:
+    """The OpenAPI parameters of a type's list: its filters, then the common ones."""
+    parameters = []
+    for name, flt in filters_for(record_type).items():
+        choices = f" One of: {', '.join(flt.choices)}." if flt.choices else ""
+        parameters.append(_query_parameter(name, list, flt.description + "." + choices, flt.example))
+    for name, (kind, description, example) in _common_parameter_docs(record_type).items():
+        parameters.append(_query_parameter(name, kind, description, example))
+    return parameters
 
 
 def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
@@ -175,6 +186,7 @@ for _type in RECORD_TYPE_LIST:
         responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
         summary=f"List {_type.plural}",
         operation_id=f"list_{_type.plural}",
+        openapi_extra={"parameters": _list_parameters(_type)},
         tags=[_type.plural],
     )
     router.add_api_route(
