@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         description="Longest a single database query may run before it is cancelled.",
     )
     techsov_read_threads: int = Field(
-        default=4,
+        default=2,
         ge=1,
         le=64,
         description="Database reads run at once per worker process; more requests wait their turn.",

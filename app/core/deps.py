@@ -18,7 +18,7 @@ T = TypeVar("T")
 class Database:
     """The app's engine; every read runs in a short transaction off the event loop."""
 
-    def __init__(self, engine: sa.Engine, threads: int = 4) -> None:
+    def __init__(self, engine: sa.Engine, threads: int = 2) -> None:
         self.engine = engine
         self.threads = threads
         self._limiter: CapacityLimiter | None = None
