@@ -8,9 +8,10 @@ query finds the same records on SQLite and PostgreSQL:
 - a word is a run of letters and digits; Chinese, Japanese and Korean runs
   become their character bigrams plus their single characters, so two-
   character names (华为) and one-character queries both match;
-- Chinese names also get their toneless pinyin (pypinyin): each syllable,
-  each pair of neighbouring syllables and the whole name joined, so `xi
-  jinping`, `xijinping` and `Xí Jìnpíng` all meet 习近平;
+- Chinese names also get their toneless pinyin (pypinyin, imported only when
+  some Chinese first needs it): each syllable, each pair of neighbouring
+  syllables and the whole name joined, so `xi jinping`, `xijinping` and
+  `Xí Jìnpíng` all meet 习近平;
 - a name's compact key (its words joined) lets an exact full-name query rank
   first whatever its spacing.
 """
@@ -23,8 +24,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-
-from pypinyin import Style, lazy_pinyin
 
 MAX_WORD = 64
 """Longer words are cut (alike in documents and queries): nobody searches for them whole."""
@@ -136,6 +135,9 @@ def compact_key(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _syllables(run: str) -> tuple[str, ...]:
+    # pypinyin's dictionaries take seconds and tens of MB to load: only once some Chinese needs them.
+    from pypinyin import Style, lazy_pinyin
+
     return tuple(fold(s) for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=True) if s)
 
 
