@@ -20,8 +20,10 @@ engine tokenises or stems them any further in a way that matters.
 A tier of the ranking is a match of every query term in some columns; each
 backend turns one into its own MATCH / tsquery text, built only from
 normalised terms (letters and digits), never from the user's syntax. A
-search reads the index twice: the exact-name tier, and the broadest tier with
-the engine's relevance, each hit placed in the narrowest tier it matches.
+search reads the index one tier at a time, narrowest first: the documents of
+a tier match it and none of the narrower tiers (FTS5 `NOT`, `AND NOT @@`), and
+the engine ranks them and hands over only the best few (`ORDER BY score LIMIT
+:n`), so no statement ever joins or sorts every match with its stored text.
 """
 
 from __future__ import annotations
@@ -92,13 +94,32 @@ class SearchBackend(Protocol):
     def match_text(self, tier: Tier, terms: QueryTerms) -> str:
         """The engine's query text for `tier`: every term in the tier's columns."""
 
-    def hits(self, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
-        """SQL selecting (doc_id, tier, score) of every matching document — a document may come twice,
-        with different tiers — and its parameters. A lower score is more relevant."""
+    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+        """SQL selecting (doc_id, score) of the best `:n` documents (a parameter left to the caller) of the types
+        `only` whose narrowest tier is `tier`, best first — a lower score is more relevant — and its parameters;
+        with `floor`, only documents scoring above it."""
 
 
-def _parameters(backend: SearchBackend, terms: QueryTerms) -> dict[str, Any]:
-    return {f"m{tier.rank}": backend.match_text(tier, terms) for tier in TIERS}
+@dataclass(frozen=True)
+class Only:
+    """The record types a read of the index keeps, and where their documents are."""
+
+    types: tuple[str, ...]
+    ranges: tuple[tuple[int, int], ...] | None = None
+    """doc_id ranges that hold every document of these types and none of the others, when known: a plain
+    rowid test, which FTS5 applies inside the index when there is one range."""
+    others: tuple[str, ...] | None = None
+    """The types not kept, when they have fewer documents: excluding those is cheaper."""
+
+
+def narrower(tier: Tier) -> tuple[Tier, ...]:
+    """The tiers ranked before `tier` whose matches it would otherwise repeat (EXACT, and for the broadest
+    tier the widest narrower one, which holds the others)."""
+    if tier is EXACT:
+        return ()
+    if tier is BROADEST:
+        return (EXACT, NARROWER[-1])
+    return (EXACT, *NARROWER[: NARROWER.index(tier)])
 
 
 def _chunks(items: Sequence[Any], size: int = BATCH) -> list[Sequence[Any]]:
@@ -153,18 +174,38 @@ class SqliteFts5:
             expression = " AND ".join(f'"{t}"' + ("*" if t in prefixes else "") for t in terms.terms)
         return f"{{{' '.join(tier.columns)}}} : ({expression})"
 
-    def hits(self, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
-        narrower = " ".join(
-            f"WHEN rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :m{t.rank}) THEN {t.rank}"
-            for t in NARROWER
-        )
+    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+        # One MATCH: the tier's expression minus the narrower tiers' (FTS5 NOT), ranked by bm25 of that
+        # expression; the types by rowid, never by reading each match's row of search_documents (a few KB).
+        expression = f"({self.match_text(tier, terms)})"
+        for other in narrower(tier):
+            expression += f" NOT ({self.match_text(other, terms)})"
+        score = f"bm25(search_fts, {self.WEIGHTS})"
+        params: dict[str, Any] = {"m": expression}
+        conditions = ["search_fts MATCH :m"]
+        if only.ranges is not None:
+            between = [f"rowid BETWEEN :lo{i} AND :hi{i}" for i in range(len(only.ranges))]
+            conditions.append(f"({' OR '.join(between)})" if between else "0")
+            for i, (low, high) in enumerate(only.ranges):
+                params.update({f"lo{i}": low, f"hi{i}": high})
+        else:
+            excluded = only.others is not None
+            types = only.others if only.others is not None else only.types
+            marks = ", ".join(f":t{i}" for i in range(len(types)))
+            params.update({f"t{i}": t for i, t in enumerate(types)})
+            # `+rowid`: a filter on each match, never a list FTS5 would look up one rowid at a time.
+            conditions.append(
+                f"+rowid {'NOT IN' if excluded else 'IN'} "
+                f"(SELECT doc_id FROM search_documents WHERE record_type IN ({marks}))"
+            )
+        if floor is not None:
+            conditions.append(f"{score} > :floor")
+            params["floor"] = floor
         sql = (
-            f"SELECT rowid AS doc_id, {EXACT.rank} AS tier, NULL AS score "
-            f"FROM search_fts WHERE search_fts MATCH :m{EXACT.rank} "
-            f"UNION ALL SELECT rowid AS doc_id, CASE {narrower} ELSE {BROADEST.rank} END AS tier, "
-            f"bm25(search_fts, {self.WEIGHTS}) AS score FROM search_fts WHERE search_fts MATCH :m{BROADEST.rank}"
+            f"SELECT rowid AS doc_id, {score} AS score FROM search_fts WHERE {' AND '.join(conditions)} "
+            "ORDER BY score LIMIT :n"
         )
-        return sql, _parameters(self, terms)
+        return sql, params
 
 
 def _lexeme(term: str) -> str:
@@ -216,19 +257,25 @@ class PostgresTsvector:
         prefixes = terms.prefixes if tier.prefix else frozenset()
         return " & ".join(f"{_lexeme(t)}:{'*' if t in prefixes else ''}{weights}" for t in terms.terms)
 
-    def hits(self, terms: QueryTerms) -> tuple[str, dict[str, Any]]:
-        # Weights are checked on the row, not in the GIN index: one index scan for the broadest tier,
-        # then each row is tested against the narrower tiers in memory.
-        narrower = " ".join(f"WHEN document @@ CAST(:m{t.rank} AS tsquery) THEN {t.rank}" for t in NARROWER)
-        broadest = f"CAST(:m{BROADEST.rank} AS tsquery)"
+    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+        # The GIN index finds the tier's matches (weights are checked on the row); ts_rank against the
+        # broadest query, as one relevance across tiers; the top :n by a bounded heap sort.
+        params: dict[str, Any] = {"m": self.match_text(tier, terms), "broadest": self.match_text(BROADEST, terms)}
+        score = "-CAST(ts_rank(document, CAST(:broadest AS tsquery)) AS DOUBLE PRECISION)"
+        conditions = ["document @@ CAST(:m AS tsquery)"]
+        for other in narrower(tier):
+            conditions.append(f"NOT document @@ CAST(:n{other.rank} AS tsquery)")
+            params[f"n{other.rank}"] = self.match_text(other, terms)
+        conditions.append(f"record_type IN ({', '.join(f':t{i}' for i in range(len(only.types)))})")
+        params.update({f"t{i}": t for i, t in enumerate(only.types)})
+        if floor is not None:
+            conditions.append(f"{score} > :floor")
+            params["floor"] = floor
         sql = (
-            f"SELECT doc_id, {EXACT.rank} AS tier, CAST(NULL AS DOUBLE PRECISION) AS score FROM search_documents "
-            f"WHERE document @@ CAST(:m{EXACT.rank} AS tsquery) "
-            f"UNION ALL SELECT doc_id, CASE {narrower} ELSE {BROADEST.rank} END AS tier, "
-            f"-CAST(ts_rank(document, {broadest}) AS DOUBLE PRECISION) AS score "
-            f"FROM search_documents WHERE document @@ {broadest}"
+            f"SELECT doc_id, {score} AS score FROM search_documents "
+            f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT :n"
         )
-        return sql, _parameters(self, terms)
+        return sql, params
 
 
 def backend_for(connection: sa.Connection) -> SearchBackend:

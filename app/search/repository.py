@@ -1,27 +1,42 @@
 """The SQL of search: one ranked page of hits, and the labels fuzzy suggestions are drawn from.
 
-A page is one statement. The ranking tiers (app/search/backends.py) select
-the documents matching every query term in their columns through the engine's
-full-text index; a document takes its best tier (a source just after the
-other records of its tier: citations come after what they back), then the
-engine's relevance from the broadest tier (bm25 / ts_rank, as an integer so
-cursors compare exactly), then type and id. Pages follow that order by keyset.
+The order: a document's tier (app/search/backends.py: the narrowest whose
+columns hold every query term), a source just after the other records of its
+tier (citations come after what they back), then the engine's relevance (bm25
+/ ts_rank, as an integer so cursors compare exactly), then type and id. Pages
+follow that order by keyset.
+
+A page costs what its tiers cost, not what the whole answer would: tiers are
+read narrowest first, and only until the page is full; each read asks the
+engine for the best `n` documents of one tier (`ORDER BY score LIMIT n`), so
+only those few are looked up, sorted in Python and, at the end, read with
+their stored text. When `n` rows cannot settle the page (ties on the integer
+score, rows of other types), the same read is made again with a larger `n`.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
 
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
-from app.search.backends import backend_for
+from app.search.backends import TIERS, Only, SearchBackend, Tier, backend_for
 from app.search.text import QueryTerms
+from app.seeding.load import current_version
 
 SCORE_SCALE = 1_000_000
 """Relevance is kept to six decimals, as an integer."""
+SOURCE = "source"
+FIRST_READ = (2, 32)
+"""A tier's first read takes 2 × the rows wanted + 32: enough, mostly, to see past sources, rows of other types
+and a group of rows tied on the integer score (a few dozen, for names of the same length)."""
+GROWTH = 8
+"""How much larger each further read of the same tier is."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,121 @@ class Hit:
         return [self.tier, self.score, self.record_type, self.record_id]
 
 
+class _Key(NamedTuple):
+    """A hit's place in the order (`level` is the tier times two, plus one for a source), and its document."""
+
+    level: int
+    score: int
+    record_type: str
+    record_id: str
+    doc_id: int
+
+
+def _level(tier: Tier, record_type: str) -> int:
+    return tier.rank * 2 + (1 if record_type == SOURCE else 0)
+
+
+def _scale(score: float | None) -> int:
+    # As CAST(score * 1000000 AS BIGINT) did: truncation toward zero, monotonic in the score.
+    return int((score or 0.0) * SCORE_SCALE)
+
+
+class _Spans:
+    """Per record type, the lowest and highest doc_id of its documents and their number, per dataset version
+    and doc_id bounds (the index changes only with a load, which changes the version)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.entries: dict[tuple[Any, ...], dict[str, tuple[int, int, int]]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, connection: sa.Connection) -> dict[str, tuple[int, int, int]]:
+        bounds = connection.exec_driver_sql(
+            "SELECT (SELECT MIN(doc_id) FROM search_documents), (SELECT MAX(doc_id) FROM search_documents)"
+        ).one()
+        key = (connection.engine.url.render_as_string(), *current_version(connection), *bounds)
+        with self.lock:
+            found = self.entries.get(key)
+        if found is None:
+            rows = connection.exec_driver_sql(
+                "SELECT record_type, MIN(doc_id), MAX(doc_id), COUNT(*) FROM search_documents GROUP BY record_type"
+            )
+            found = {t: (low, high, count) for t, low, high, count in rows}
+            with self.lock:
+                if len(self.entries) >= self.size:
+                    self.entries.pop(next(iter(self.entries)))
+                self.entries[key] = found
+        return found
+
+
+_spans = _Spans()
+
+
+def _only(types: Sequence[str], spans: dict[str, tuple[int, int, int]] | None) -> Only:
+    """The type filter of one read; on SQLite, by doc_id ranges when each type fills one (as a load leaves
+    them), else by the smaller side of the split."""
+    if spans is None:
+        return Only(tuple(types))
+    present = [t for t in types if t in spans]
+    if all(high - low + 1 == count for low, high, count in (spans[t] for t in present)):
+        ranges: list[tuple[int, int]] = []
+        for low, high, _count in sorted(spans[t] for t in present):
+            if ranges and ranges[-1][1] + 1 == low:
+                ranges[-1] = (ranges[-1][0], high)
+            else:
+                ranges.append((low, high))
+        return Only(tuple(types), ranges=tuple(ranges))
+    others = [t for t in spans if t not in types]
+    fewer = sum(spans[t][2] for t in others) < sum(spans[t][2] for t in present)
+    return Only(tuple(types), others=tuple(others) if fewer else None)
+
+
+def _read_level(
+    connection: sa.Connection,
+    backend: SearchBackend,
+    terms: QueryTerms,
+    tier: Tier,
+    wanted: frozenset[str] | None,
+    sources: bool,
+    need: int,
+    after: _Key | None,
+    spans: dict[str, tuple[int, int, int]] | None,
+) -> list[_Key]:
+    """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`.
+
+    Rows come from the engine best first, `n` at a time; unread rows score at least the integer score `s`
+    of the last row read, so a hit scoring below `s` is settled.
+    """
+    types = sorted(t for t in wanted or BY_NAME if (t == SOURCE) == sources)
+    if not types:
+        return []
+    only = _only(types, spans)
+    # Rows scoring at or below the floor are before the cursor (the floor is a little lower than exact).
+    floor = (after.score - 2) / SCORE_SCALE if after is not None else None
+    n = need * FIRST_READ[0] + FIRST_READ[1]
+    while True:
+        sql, params = backend.tier_hits(tier, terms, only, floor)
+        sql = (
+            f"SELECT h.doc_id, h.score, d.record_type, d.record_id FROM ({sql}) AS h "
+            "LEFT JOIN search_documents d ON d.doc_id = h.doc_id"
+        )
+        rows = connection.execute(sa.text(sql), {**params, "n": n}).all()
+        keys = sorted(
+            _Key(_level(tier, record_type), _scale(score), record_type, record_id, doc_id)
+            for doc_id, score, record_type, record_id in rows
+            if record_type in types
+        )
+        if after is not None:
+            keys = [k for k in keys if k[:4] > after[:4]]
+        if len(rows) < n:  # every row of the tier (above the floor) was read
+            return keys[:need]
+        last = max(_scale(score) for _doc_id, score, _type, _id in rows)
+        settled = [k for k in keys if k.score < last]
+        if len(settled) >= need:
+            return settled[:need]
+        n *= GROWTH
+
+
 def search_page(
     connection: sa.Connection,
     terms: QueryTerms,
@@ -49,43 +179,39 @@ def search_page(
     after: list[Any] | None,
 ) -> list[Hit]:
     """Up to `limit` hits in rank order, after the cursor's position when given."""
-    hits, params = backend_for(connection).hits(terms)
-    params["limit"] = limit
-    conditions: list[str] = []
-    if types:
-        conditions.append("d.record_type IN :types")
-        params["types"] = types
-    outer: list[str] = []
-    if after is not None:
-        outer.append("(tier, score, record_type, record_id) > (:a_tier, :a_score, :a_type, :a_id)")
-        params.update(a_tier=after[0], a_score=after[1], a_type=after[2], a_id=after[3])
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    outer_where = f"WHERE {' AND '.join(outer)}" if outer else ""
-    sql = f"""
-        WITH hits AS ({hits}),
-        best AS (
-            SELECT doc_id, MIN(tier) AS tier, COALESCE(MIN(score), 0) AS score FROM hits GROUP BY doc_id
-        ),
-        ranked AS (
-            SELECT b.tier * 2 + CASE WHEN d.record_type = 'source' THEN 1 ELSE 0 END AS tier,
-                   CAST(b.score * {SCORE_SCALE} AS BIGINT) AS score,
-                   d.record_type AS record_type, d.record_id AS record_id, d.name AS name, d.fields AS fields
-            FROM best b JOIN search_documents d ON d.doc_id = b.doc_id
-            {where}
-        )
-        SELECT tier, score, record_type, record_id, name, fields FROM ranked
-        {outer_where}
-        ORDER BY tier, score, record_type, record_id
-        LIMIT :limit
-    """
-    statement = sa.text(sql)
-    if types:
-        statement = statement.bindparams(sa.bindparam("types", expanding=True))
-    rows = connection.execute(statement, params).all()
-    return [
-        Hit(int(tier), int(score), record_type, record_id, name, orjson.loads(fields))
-        for tier, score, record_type, record_id, name, fields in rows
-    ]
+    backend = backend_for(connection)
+    wanted = frozenset(types) if types else None
+    spans = _spans.get(connection) if connection.dialect.name == "sqlite" else None
+    cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
+    keys: list[_Key] = []
+    for tier in TIERS:
+        for sources in (False, True):
+            level = tier.rank * 2 + sources
+            if cursor is not None and level < cursor.level:
+                continue
+            since = cursor if cursor is not None and cursor.level == level else None
+            keys += _read_level(connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans)
+            if len(keys) >= limit:
+                return _hits(connection, keys)
+    return _hits(connection, keys)
+
+
+def _hits(connection: sa.Connection, keys: Sequence[_Key]) -> list[Hit]:
+    """The hits of these keys, in their order, with their stored name and text."""
+    if not keys:
+        return []
+    statement = sa.text("SELECT doc_id, name, fields FROM search_documents WHERE doc_id IN :ids").bindparams(
+        sa.bindparam("ids", expanding=True)
+    )
+    stored = {
+        doc_id: (name, fields)
+        for doc_id, name, fields in connection.execute(statement, {"ids": [k.doc_id for k in keys]})
+    }
+    hits = []
+    for key in keys:
+        name, fields = stored[key.doc_id]
+        hits.append(Hit(key.level, key.score, key.record_type, key.record_id, name, orjson.loads(fields)))
+    return hits
 
 
 def labels(connection: sa.Connection, types: list[str]) -> list[str]:
