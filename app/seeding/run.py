@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +31,26 @@ class Checked:
     errors: list[SeedError] = field(default_factory=list)
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: a load holds millions of records (dicts and lists, none in a cycle),
+    and each full collection would walk them all again; at 100k records that was a quarter of the load."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check_dir(seed_dir: Path, known: KnownIds | None = None) -> Checked:
     """Read and validate a seed folder, collecting every problem."""
+    with _without_cycle_collection():
+        return _check_dir(seed_dir, known)
+
+
+def _check_dir(seed_dir: Path, known: KnownIds | None) -> Checked:
     errors: list[SeedError] = []
     raws = read_seed_dir(seed_dir, errors)
     validated = validate_seed(raws, known)
@@ -50,8 +71,8 @@ def load_dir(
     Without `prune`, references may point at records already stored; with it,
     the files must stand alone, since everything else is deleted.
     """
-    with engine.begin() as connection:
-        checked = check_dir(seed_dir, None if prune else known_ids(connection))
+    with _without_cycle_collection(), engine.begin() as connection:
+        checked = _check_dir(seed_dir, None if prune else known_ids(connection))
         if checked.errors:
             raise SeedInvalid(checked.errors)
         on_total(checked.validated.count)
