@@ -63,5 +63,5 @@ def parse_full_date(text: str) -> dt.date:
 def utc(value: dt.datetime) -> str:
     """A stored timestamp as ISO 8601 in UTC (SQLite hands them back without a zone)."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
+        return value.isoformat() + "Z"
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

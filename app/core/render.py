@@ -82,16 +82,20 @@ def cell(value: Any, typed: bool = False) -> str:
 
 
 def csv_lines(columns: Sequence[str], typed: set[str], items: Iterable[Iterable[dict[str, Any]]]) -> Iterator[bytes]:
-    """RFC 4180 CSV (CRLF, quoting, header row), batch by batch."""
+    """RFC 4180 CSV (CRLF, quoting, header row) of items, batch by batch."""
+    return csv_rows(columns, ([[cell(item.get(c), c in typed) for c in columns] for item in batch] for batch in items))
+
+
+def csv_rows(columns: Sequence[str], batches: Iterable[Iterable[Sequence[str]]]) -> Iterator[bytes]:
+    """RFC 4180 CSV (CRLF, quoting, header row) of rows of ready cells, batch by batch."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     yield buffer.getvalue().encode()
-    for batch in items:
+    for batch in batches:
         buffer.seek(0)
         buffer.truncate()
-        for item in batch:
-            writer.writerow([cell(item.get(c), c in typed) for c in columns])
+        writer.writerows(batch)
         yield buffer.getvalue().encode()
 
 

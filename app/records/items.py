@@ -58,13 +58,28 @@ class DriverQuery:
             found = self._compiled[dialect.name] = (text, mark)
         return found
 
-    def rows(self, connection: sa.Connection, ids: Sequence[str]) -> Sequence[Any]:
-        """Rows for these ids (none asked, none returned)."""
+    def rows(self, connection: sa.Connection, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Rows (plain tuples, in the statement's column order) for these ids; none asked, none returned.
+
+        Executed through SQLAlchemy (its events, the query time limit, error wrapping), fetched
+        straight from the driver's cursor: building SQLAlchemy Row objects cost more than the query.
+        """
         if not ids:
             return []
         text, mark = self._sql(connection.dialect)
         sql = text.replace("__[POSTCOMPILE_ids]", ",".join([mark] * len(ids)))
-        return connection.exec_driver_sql(sql, tuple(ids)).all()
+        result = connection.exec_driver_sql(sql, tuple(ids))
+        try:
+            return list(result.cursor.fetchall())
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, ids, exc, connection.dialect.loaded_dbapi.Error) from exc
+        finally:
+            result.close()
+
+    @property
+    def columns(self) -> list[str]:
+        """The names of the statement's columns, in order."""
+        return [column.name for column in self.statement.selected_columns]
 
 
 def _ids() -> sa.BindParameter[Any]:
@@ -97,14 +112,19 @@ def _ordered(child: sa.Table) -> Callable[[sa.Select[Any]], sa.Select[Any]]:
     return finish
 
 
-def _source_item(row: Row) -> dict[str, Any]:
-    mapping = row._mapping
-    return {
-        "id": mapping["target_id"],
-        "type": "source",
-        "name": mapping["name"],
-        **{alias: stored.from_columns(mapping) for alias, stored in _SOURCE_SHOWN.items()},
-    }
+def _source_item(columns: list[str]) -> Callable[[Row], dict[str, Any]]:
+    """An embedded source from a row of the query that joins it (`columns` names the row's values)."""
+
+    def item(row: Row) -> dict[str, Any]:
+        mapping = dict(zip(columns, row, strict=True))
+        return {
+            "id": mapping["target_id"],
+            "type": "source",
+            "name": mapping["name"],
+            **{alias: stored.from_columns(mapping) for alias, stored in _SOURCE_SHOWN.items()},
+        }
+
+    return item
 
 
 _SOURCE_SHOWN: dict[str, StoredField] = {f.alias: f for f in SOURCE.fields if f.alias in SOURCE_FIELDS}
@@ -123,8 +143,8 @@ def _child_list(field: ChildTableField, embed_sources: bool) -> ChildList:
         if target_type == "source" and embed_sources:
             shown = [c for f in _SOURCE_SHOWN.values() for c in f.columns("sources")]
             columns = [child.c.record_id, child.c.target_id, target.c.name, *(target.c[c.name] for c in shown)]
-            query = where(sa.select(*columns).select_from(with_target))
-            return ChildList(field, DriverQuery(query), _source_item, expanded=True)
+            sources = DriverQuery(where(sa.select(*columns).select_from(with_target)))
+            return ChildList(field, sources, _source_item(sources.columns), expanded=True)
         query = where(sa.select(child.c.record_id, child.c.target_id, target.c.name).select_from(with_target))
         return ChildList(
             field,
@@ -151,8 +171,9 @@ def _child_list(field: ChildTableField, embed_sources: bool) -> ChildList:
 
         return ChildList(field, DriverQuery(where(sa.select(*columns).select_from(joined))), typed_item, True)
     assert isinstance(field, ObjectListField)
-    query = where(sa.select(child))
-    return ChildList(field, DriverQuery(query), lambda row: field.item_from_row(row._mapping), expanded=False)
+    objects = DriverQuery(where(sa.select(child)))
+    keys = objects.columns
+    return ChildList(field, objects, lambda row: field.item_from_row(dict(zip(keys, row, strict=True))), expanded=False)
 
 
 PLAIN, CONVERTED, REFERENCE, CHILD = range(4)
@@ -176,13 +197,8 @@ class Plan:
 
     record_type: RecordType
     children: tuple[ChildList, ...]
-    names: dict[str, DriverQuery]
     slots: tuple[tuple[str, int, Any], ...]
     """(alias, how, what) per field in declaration order: the item's key order."""
-
-    def names_of(self, connection: sa.Connection, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
-        """Display names of the wanted records, one query per type."""
-        return {t: {row[0]: row[1] for row in self.names[t].rows(connection, sorted(ids))} for t, ids in wanted.items()}
 
 
 @cache
@@ -190,12 +206,19 @@ def plan_for(type_name: str, embed_sources: bool) -> Plan:
     """The queries and converters for a type's items (built on first use, then reused)."""
     record_type = BY_NAME[type_name]
     children = {f.name: _child_list(f, embed_sources) for f in record_type.list_fields}
-    names: dict[str, DriverQuery] = {}
-    for other in BY_NAME.values():
-        table = other.table
-        names[other.name] = DriverQuery(sa.select(table.c.id, table.c.name).where(table.c.id.in_(_ids())))
     slots = tuple(_slot(f, children.get(f.name)) for f in record_type.fields)
-    return Plan(record_type, tuple(children.values()), names, slots)
+    return Plan(record_type, tuple(children.values()), slots)
+
+
+_NAME_QUERIES: dict[str, DriverQuery] = {
+    t.name: DriverQuery(sa.select(t.table.c.id, t.table.c.name).where(t.table.c.id.in_(_ids())))
+    for t in BY_NAME.values()
+}
+
+
+def display_names(connection: sa.Connection, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """Display names of the wanted records (ids per type), one query per type."""
+    return {t: {row[0]: row[1] for row in _NAME_QUERIES[t].rows(connection, sorted(ids))} for t, ids in wanted.items()}
 
 
 def items_from_rows(
@@ -223,7 +246,7 @@ def items_from_rows(
             for value in children[child.field.name].values():
                 for ref in child.field.references(value):
                     wanted[ref.target_type].add(ref.target_id)
-    names = plan.names_of(connection, wanted)
+    names = display_names(connection, wanted)
 
     def link(target_type: str, target_id: str) -> dict[str, Any]:
         return {"id": target_id, "type": target_type, "name": names.get(target_type, {}).get(target_id)}

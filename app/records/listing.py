@@ -398,7 +398,7 @@ def iter_pages(connection: sa.Connection, record_type: RecordType, spec: ListSpe
     """Every matching row, batch by batch along the keyset (exports: constant memory, no OFFSET)."""
     paged = ListSpec(**{**spec.__dict__, "limit": batch, "after": spec.after})
     while True:
-        rows = list(connection.execute(page_query(record_type, paged)).mappings())
+        rows = list(connection.execute(page_query(record_type, paged)).mappings().all())
         more = len(rows) > batch
         rows = rows[:batch]
         if rows:

@@ -8,7 +8,7 @@ document); two catch-alls answer unknown types with a suggestion.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -17,16 +17,16 @@ from starlette.responses import Response, StreamingResponse
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
-from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
+from app.core.render import MEDIA_TYPES, Format, csv_rows, json_bytes, ndjson_lines, negotiate
 from app.core.suggest import did_you_mean
 from app.records.detail import record_detail
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
+from app.records.flat import csv_batches, csv_columns
 from app.records.listing import EXAMPLE_IDS as _EXAMPLE_IDS
 from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
-from app.records.registry import BY_PLURAL, DEPENDENCY, RECORD_TYPE_LIST, RecordType
+from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST, RecordType
 from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
 from app.records.service import all_items, common_parameters, list_page, next_link, parse_list
-from app.records.storage import TypedRefField, TypedRefListField
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -35,15 +35,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "content": _PROBLEM_CONTENT, "description": "A parameter is unknown or has a bad value"},
     404: {"model": Problem, "content": _PROBLEM_CONTENT, "description": "No such record"},
 }
-
-
-def csv_columns(record_type: RecordType) -> tuple[list[str], set[str]]:
-    """The stable CSV columns of a type and which of them hold typed references (`actor:x`)."""
-    columns = ["type", "id", *(f.alias for f in record_type.fields)]
-    if record_type is DEPENDENCY:
-        columns += ["disputed", "disputed_by"]
-    typed = {f.alias for f in record_type.fields if isinstance(f, TypedRefField | TypedRefListField)}
-    return [*columns, "created_at", "updated_at"], typed
 
 
 async def list_records(record_type: RecordType, request: Request, database: Database) -> Response:
@@ -69,12 +60,10 @@ async def list_records(record_type: RecordType, request: Request, database: Data
         return unchanged
     headers = cache_headers(etag)
     headers["Content-Disposition"] = f'attachment; filename="techsov-{record_type.plural}.{fmt}"'
-    batches = database.stream(lambda c: all_items(c, record_type, spec))
     if fmt == "csv":
-        columns, typed = csv_columns(record_type)
-        body: Iterator[bytes] = csv_lines(columns, typed, batches)
+        body = csv_rows(csv_columns(record_type), database.stream(lambda c: csv_batches(c, record_type, spec)))
     else:
-        body = ndjson_lines(batches)
+        body = ndjson_lines(database.stream(lambda c: all_items(c, record_type, spec)))
     return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
