@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from app.changes.queries import all_changes, changes_page
 from app.changes.schemas import ChangesPage
 from app.changes.service import ACTIONS, CURSOR_SORT, parse_changes
-from app.core.caching import cache_headers, freshness
 from app.core.deps import DatabaseDep
 from app.core.pagination import encode_cursor
-from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
+from app.core.render import item_cells, negotiate
+from app.core.responses import Export, list_response
 from app.records.routes import PROBLEM_RESPONSES
-from app.records.service import next_link
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 
@@ -65,23 +65,19 @@ async def list_changes(
     follow the log's order (keyset on its sequence, so entries written while you page are never skipped).
 
     To mirror the dataset: fetch every page once, remember `version`, then poll with `since=<version>`."""
-    settings = request.app.state.settings
-    spec = parse_changes(request.query_params, settings.techsov_cursor_secret)
-    fmt: Format = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    etag, unchanged = await freshness(request, database, fmt)
-    if unchanged is not None:
-        return unchanged
-    headers = cache_headers(etag)
-    if fmt != "json":
-        headers["Content-Disposition"] = f'attachment; filename="techsov-changes.{fmt}"'
-        batches = database.stream(lambda c: all_changes(c, spec))
-        body = csv_lines(CSV_COLUMNS, set(), batches) if fmt == "csv" else ndjson_lines(batches)
-        return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)
-    items, next_seq, version = await database.read(lambda c: changes_page(c, spec))
-    next_cursor = None
-    if next_seq is not None:
-        next_cursor = encode_cursor(settings.techsov_cursor_secret, CURSOR_SORT, [next_seq])
-        link = next_link(settings.techsov_base_url, request.url.path, request.query_params, next_cursor)
-        headers["Link"] = f'<{link}>; rel="next"'
-    page = {"items": items, "next_cursor": next_cursor, "version": version}
-    return Response(json_bytes(page), media_type=MEDIA_TYPES["json"], headers=headers)
+    secret = request.app.state.settings.techsov_cursor_secret
+    spec = parse_changes(request.query_params, secret)
+
+    def page(connection: sa.Connection) -> dict[str, Any]:
+        items, next_seq, version = changes_page(connection, spec)
+        next_cursor = None if next_seq is None else encode_cursor(secret, CURSOR_SORT, [next_seq])
+        return {"items": items, "next_cursor": next_cursor, "version": version}
+
+    export = Export(
+        filename="techsov-changes",
+        columns=CSV_COLUMNS,
+        csv=lambda c: item_cells(CSV_COLUMNS, set(), all_changes(c, spec)),
+        ndjson=lambda c: all_changes(c, spec),
+    )
+    fmt = negotiate(request.query_params.get("format"), request.headers.get("accept"))
+    return await list_response(request, database, fmt, page, export)

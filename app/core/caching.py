@@ -53,9 +53,3 @@ async def read_fresh(
         return etag, None, work(connection)
 
     return await database.read(run)
-
-
-async def freshness(request: Request, database: Database, variant: str = "json") -> tuple[str, Response | None]:
-    """This request's ETag, and a ready 304 when the client already has it (else None)."""
-    etag, unchanged, _ = await read_fresh(request, database, lambda _c: None, variant)
-    return etag, unchanged

@@ -83,7 +83,15 @@ def cell(value: Any, typed: bool = False) -> str:
 
 def csv_lines(columns: Sequence[str], typed: set[str], items: Iterable[Iterable[dict[str, Any]]]) -> Iterator[bytes]:
     """RFC 4180 CSV (CRLF, quoting, header row) of items, batch by batch."""
-    return csv_rows(columns, ([[cell(item.get(c), c in typed) for c in columns] for item in batch] for batch in items))
+    return csv_rows(columns, item_cells(columns, typed, items))
+
+
+def item_cells(
+    columns: Sequence[str], typed: set[str], items: Iterable[Iterable[dict[str, Any]]]
+) -> Iterator[list[list[str]]]:
+    """Items' CSV cells (`typed`: columns whose references read `type:id`), batch by batch."""
+    for batch in items:
+        yield [[cell(item.get(c), c in typed) for c in columns] for item in batch]
 
 
 def csv_rows(columns: Sequence[str], batches: Iterable[Iterable[Sequence[str]]]) -> Iterator[bytes]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app import __version__
-from app.core.caching import cache_headers, freshness
+from app.core.caching import cache_headers, read_fresh
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head
 from app.core.deps import DatabaseDep
 from app.core.errors import problem
@@ -76,10 +76,10 @@ async def readyz(database: DatabaseDep) -> Response:
 async def card(request: Request, database: DatabaseDep) -> Response:
     """Title, licence, attribution, version, last change and counts per type."""
     settings = request.app.state.settings
-    etag, unchanged = await freshness(request, database)
+    etag, unchanged, facts = await read_fresh(request, database, dataset_card)
     if unchanged is not None:
         return unchanged
-    facts = await database.read(dataset_card)
+    assert facts is not None
     base = settings.techsov_base_url.rstrip("/")
     body = {
         "title": settings.techsov_dataset_title,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from app.core.caching import cache_headers, freshness
+from app.core.caching import cache_headers, read_fresh
 from app.core.deps import DatabaseDep
 from app.core.errors import NotFound
 from app.core.params import parse_date_bound, reject_unknown
@@ -71,10 +71,11 @@ async def _answer(
     day = _as_of(request)
     if not is_slug(record_id):
         raise NotFound(f"no {what} '{record_id[:100]}': ids match {SLUG_PATTERN}")
-    etag, unchanged = await freshness(request, database, f"json|{day.isoformat()}")
+    etag, unchanged, body = await read_fresh(
+        request, database, lambda c: work(c, record_id, day), f"json|{day.isoformat()}"
+    )
     if unchanged is not None:
         return unchanged
-    body = await database.read(lambda c: work(c, record_id, day))
     if body is None:
         raise NotFound(f"no {what} with id '{record_id}'")
     return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))

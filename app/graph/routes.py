@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from app.core.caching import cache_headers, freshness
+from app.core.caching import cache_headers, read_fresh
 from app.core.deps import DatabaseDep
 from app.core.render import MEDIA_TYPES, json_bytes
 from app.graph.queries import EDGE_KINDS
@@ -91,10 +91,10 @@ async def get_graph(
     `edges[].data` to links (`source` / `target` are node ids). `format=graphml` gives the same graph as
     GraphML with every attribute declared."""
     spec = parse_graph(request.query_params)
-    etag, unchanged = await freshness(request, database, spec.format)
+    etag, unchanged, graph = await read_fresh(request, database, lambda c: build_graph(c, spec), spec.format)
     if unchanged is not None:
         return unchanged
-    graph = await database.read(lambda c: build_graph(c, spec))
+    assert graph is not None
     headers = cache_headers(etag)
     if spec.format == "graphml":
         headers["Content-Disposition"] = 'attachment; filename="techsov-graph.graphml"'

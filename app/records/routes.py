@@ -12,12 +12,13 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
-from app.core.render import MEDIA_TYPES, Format, csv_rows, json_bytes, ndjson_lines, negotiate
+from app.core.render import MEDIA_TYPES, json_bytes, negotiate
+from app.core.responses import Export, list_response
 from app.core.suggest import did_you_mean
 from app.records.detail import record_detail
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
@@ -26,7 +27,7 @@ from app.records.listing import EXAMPLE_IDS as _EXAMPLE_IDS
 from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST, RecordType
 from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
-from app.records.service import all_items, common_parameters, list_page, next_link, parse_list
+from app.records.service import all_items, common_parameters, list_page, parse_list
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -39,32 +40,17 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def list_records(record_type: RecordType, request: Request, database: Database) -> Response:
     """One page as JSON, or every matching record streamed as CSV or NDJSON."""
-    settings = request.app.state.settings
-    spec = parse_list(record_type, request.query_params, settings.techsov_cursor_secret)
-    fmt: Format = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    if fmt == "json":
-        etag, unchanged, page = await read_fresh(
-            request, database, lambda c: list_page(c, record_type, spec, settings.techsov_cursor_secret), fmt
-        )
-        if unchanged is not None:
-            return unchanged
-        assert page is not None
-        headers = cache_headers(etag)
-        if page["next_cursor"]:
-            link = next_link(settings.techsov_base_url, request.url.path, request.query_params, page["next_cursor"])
-            headers["Link"] = f'<{link}>; rel="next"'
-        return Response(json_bytes(page), media_type=MEDIA_TYPES["json"], headers=headers)
-    # References are checked before streaming: a 400 now, not a cut stream later.
-    etag, unchanged, _ = await read_fresh(request, database, lambda c: check_references(c, record_type, spec), fmt)
-    if unchanged is not None:
-        return unchanged
-    headers = cache_headers(etag)
-    headers["Content-Disposition"] = f'attachment; filename="techsov-{record_type.plural}.{fmt}"'
-    if fmt == "csv":
-        body = csv_rows(csv_columns(record_type), database.stream(lambda c: csv_batches(c, record_type, spec)))
-    else:
-        body = ndjson_lines(database.stream(lambda c: all_items(c, record_type, spec)))
-    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+    secret = request.app.state.settings.techsov_cursor_secret
+    spec = parse_list(record_type, request.query_params, secret)
+    export = Export(
+        filename=f"techsov-{record_type.plural}",
+        columns=csv_columns(record_type),
+        csv=lambda c: csv_batches(c, record_type, spec),
+        ndjson=lambda c: all_items(c, record_type, spec),
+        check=lambda c: check_references(c, record_type, spec),
+    )
+    fmt = negotiate(request.query_params.get("format"), request.headers.get("accept"))
+    return await list_response(request, database, fmt, lambda c: list_page(c, record_type, spec, secret), export)
 
 
 async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:

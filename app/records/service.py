@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from starlette.datastructures import QueryParams
@@ -119,9 +118,3 @@ def all_items(connection: sa.Connection, record_type: RecordType, spec: ListSpec
     """Every matching item, batch by batch (exports ignore `limit`); check references first."""
     for rows in iter_pages(connection, record_type, spec):
         yield _items(connection, record_type, rows)
-
-
-def next_link(base_url: str, path: str, params: QueryParams, cursor: str) -> str:
-    """The URL of the next page: the same query with the new cursor, on the configured base URL."""
-    kept = [(k, v) for k, v in params.multi_items() if k != "cursor"]
-    return f"{base_url.rstrip('/')}{path}?{urlencode([*kept, ('cursor', cursor)])}"

@@ -1,4 +1,4 @@
-"""GET /v1/search: thin — parse, check freshness, run in a worker thread, render."""
+"""GET /v1/search: thin — parse, then read the ETag and the page in one worker trip, render."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from app.core.caching import cache_headers, freshness
+from app.core.caching import read_fresh
 from app.core.deps import DatabaseDep
-from app.core.render import MEDIA_TYPES, json_bytes
+from app.core.responses import page_response
 from app.records.routes import PROBLEM_RESPONSES
-from app.records.service import next_link
 from app.search.schemas import SearchPage
 from app.search.service import DEFAULT_LIMIT, MAX_LIMIT, parse_search, search
 
@@ -61,14 +60,10 @@ async def search_records(
     names by prefix, then mentions in summaries and texts; within each, the engine's relevance, then type and
     id. Nothing found: `items` is empty and `did_you_mean` lists close names.
     """
-    settings = request.app.state.settings
-    spec = parse_search(request.query_params, settings.techsov_cursor_secret)
-    etag, unchanged = await freshness(request, database)
+    secret = request.app.state.settings.techsov_cursor_secret
+    spec = parse_search(request.query_params, secret)
+    etag, unchanged, page = await read_fresh(request, database, lambda c: search(c, spec, secret))
     if unchanged is not None:
         return unchanged
-    headers = cache_headers(etag)
-    page = await database.read(lambda c: search(c, spec, settings.techsov_cursor_secret))
-    if page["next_cursor"]:
-        link = next_link(settings.techsov_base_url, request.url.path, request.query_params, page["next_cursor"])
-        headers["Link"] = f'<{link}>; rel="next"'
-    return Response(json_bytes(page), media_type=MEDIA_TYPES["json"], headers=headers)
+    assert page is not None
+    return page_response(request, etag, page)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from app.core.caching import cache_headers, freshness
+from app.core.caching import cache_headers, read_fresh
 from app.core.deps import DatabaseDep
 from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
 from app.records.routes import PROBLEM_RESPONSES
@@ -71,10 +71,11 @@ async def get_stats(
     spreadsheet pivots or Datawrapper plots as is. Values that are not set count as `null` (an empty CSV cell)."""
     spec = parse_stats(request.query_params)
     fmt: Format = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    etag, unchanged = await freshness(request, database, fmt)
+    etag, unchanged, counted = await read_fresh(request, database, lambda c: counts(c, spec), fmt)
     if unchanged is not None:
         return unchanged
-    total, rows = await database.read(lambda c: counts(c, spec))
+    assert counted is not None
+    total, rows = counted
     rows = ordered(rows)
     headers = cache_headers(etag)
     if fmt == "json":

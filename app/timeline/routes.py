@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from app.core.caching import cache_headers, freshness
 from app.core.deps import DatabaseDep
 from app.core.pagination import encode_cursor
-from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
+from app.core.render import item_cells, negotiate
+from app.core.responses import Export, list_response
 from app.records.routes import PROBLEM_RESPONSES
-from app.records.service import next_link
 from app.timeline.queries import EVENT_KINDS, EVENT_TYPES, all_events
 from app.timeline.schemas import TimelinePage
 from app.timeline.service import CSV_COLUMNS, check_actors, checked_page, flat_event, parse_timeline
@@ -98,29 +99,26 @@ async def get_timeline(
     its kind, the record (id, type, name) and a little context (a policy's kind, status and jurisdiction, a
     statement's speaker …). Records without the date are not events: a policy with no `effective_on` has no
     `policy.effective` event. Keyset pages as on every list; `format=csv|ndjson` streams every event."""
-    settings = request.app.state.settings
-    spec = parse_timeline(request.query_params, settings.techsov_cursor_secret)
-    fmt: Format = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    etag, unchanged = await freshness(request, database, fmt)
-    if unchanged is not None:
-        return unchanged
-    headers = cache_headers(etag)
-    if fmt != "json":
-        await database.read(lambda c: check_actors(c, spec))
-        headers["Content-Disposition"] = f'attachment; filename="techsov-timeline.{fmt}"'
-        batches = database.stream(lambda c: all_events(c, spec))
-        if fmt == "csv":
-            flat = ([flat_event(e) for e in batch] for batch in batches)
-            return StreamingResponse(
-                csv_lines(CSV_COLUMNS, {"dependent"}, flat), media_type=MEDIA_TYPES[fmt], headers=headers
-            )
-        return StreamingResponse(ndjson_lines(batches), media_type=MEDIA_TYPES[fmt], headers=headers)
+    secret = request.app.state.settings.techsov_cursor_secret
+    spec = parse_timeline(request.query_params, secret)
 
-    items, next_key, total = await database.read(lambda c: checked_page(c, spec))
-    next_cursor = None
-    if next_key is not None:
-        next_cursor = encode_cursor(settings.techsov_cursor_secret, spec.sort, next_key)
-        link = next_link(settings.techsov_base_url, request.url.path, request.query_params, next_cursor)
-        headers["Link"] = f'<{link}>; rel="next"'
-    body = {"items": items, "next_cursor": next_cursor, "total": total}
-    return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=headers)
+    def page(connection: sa.Connection) -> dict[str, Any]:
+        items, next_key, total = checked_page(connection, spec)
+        next_cursor = None if next_key is None else encode_cursor(secret, spec.sort, next_key)
+        return {"items": items, "next_cursor": next_cursor, "total": total}
+
+    export = Export(
+        filename="techsov-timeline",
+        columns=CSV_COLUMNS,
+        csv=lambda c: item_cells(CSV_COLUMNS, {"dependent"}, flat_events(all_events(c, spec))),
+        ndjson=lambda c: all_events(c, spec),
+        check=lambda c: check_actors(c, spec),
+    )
+    fmt = negotiate(request.query_params.get("format"), request.headers.get("accept"))
+    return await list_response(request, database, fmt, page, export)
+
+
+def flat_events(batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """Events as CSV rows, batch by batch."""
+    for batch in batches:
+        yield [flat_event(e) for e in batch]
