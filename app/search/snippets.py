@@ -9,6 +9,7 @@ each match wrapped in `<mark>…</mark>`.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +91,10 @@ def explain(query: QueryTerms, fields: dict[str, Any]) -> Explanation:
     return Explanation(matched, highlight(query, value, whole=exact))
 
 
-def _folded_with_origin(text: str) -> tuple[str, list[int]]:
+def _folded_with_origin(text: str) -> tuple[str, Sequence[int]]:
     """The folded text, and for each of its characters the index of the original character it came from."""
+    if text.isascii():  # folding ASCII is lower-casing: one character for one
+        return text.lower(), range(len(text))
     parts: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
