@@ -21,6 +21,7 @@ from app.dataset.routes import router as dataset_router
 from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
 from app.records.routes import router as records_router
+from app.records.routes import unknown_types as unknown_types_router
 from app.search.routes import router as search_router
 from app.stats.routes import router as stats_router
 from app.timeline.routes import router as timeline_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    app.include_router(records_router)  # first: the most requested, matched in route order
     app.include_router(dataset_router)
     app.include_router(timeline_router)
     app.include_router(graph_router)
@@ -68,6 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats_router)
     app.include_router(changes_router)
     app.include_router(search_router)
-    app.include_router(records_router)
+    app.include_router(unknown_types_router)
     logging.getLogger("techsov").setLevel(logging.INFO)
     return app

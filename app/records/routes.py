@@ -180,13 +180,17 @@ def _unknown_type(plural: str) -> NotFound:
     return NotFound(f"no record type '{plural[:60]}'{did_you_mean(plural, BY_PLURAL)}; types: {', '.join(BY_PLURAL)}")
 
 
-@router.get("/{plural}", include_in_schema=False)
+unknown_types = APIRouter(prefix="/v1", tags=["records"])
+"""The catch-alls, included after every other router (they would shadow `/v1/search` and the like)."""
+
+
+@unknown_types.get("/{plural}", include_in_schema=False)
 async def unknown_list(plural: str) -> Response:
     """An unknown record type: a 404 that names the real ones."""
     raise _unknown_type(plural)
 
 
-@router.get("/{plural}/{record_id}", include_in_schema=False)
+@unknown_types.get("/{plural}/{record_id}", include_in_schema=False)
 async def unknown_record(plural: str, record_id: str) -> Response:
     """An unknown record type: a 404 that names the real ones."""
     raise _unknown_type(plural)
