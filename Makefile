@@ -15,7 +15,7 @@ help:
 	@echo "schema     regenerate seed/schema/ from the models"
 	@echo "serve      serve the seeded API on http://127.0.0.1:8000/v1"
 	@echo "bench      measure loading (bench/README.md)"
-	@echo "bench-http the Scale benchmark: 10k, 100k, 1M beside Datasette and the ceiling (bench/run, ~1 hour)"
+	@echo "bench-http the Scale benchmark: 10k, 100k, 1M beside Datasette and the ceiling (bench/run, ~20 minutes)"
 	@echo "bench-quick the same at 10k only (bench/run --quick, about two minutes)"
 	@echo "ci         what CI runs: .ci/run"
 
