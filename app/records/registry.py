@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,17 +101,17 @@ class RecordType:
         columns = stored.columns(self.table.name if hasattr(self, "table") else "")
         return columns[0].name
 
-    @property
+    @cached_property
     def column_fields(self) -> list[StoredField]:
         """Fields stored on the record's own row."""
         return [f for f in self.fields if not f.has_child_table]
 
-    @property
+    @cached_property
     def list_fields(self) -> list[ChildTableField]:
         """Fields stored in child tables."""
         return [f for f in self.fields if isinstance(f, ChildTableField)]
 
-    @property
+    @cached_property
     def date_fields(self) -> list[DateField]:
         """The record's date fields."""
         return [f for f in self.fields if isinstance(f, DateField)]

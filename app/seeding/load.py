@@ -107,14 +107,9 @@ class _TypeRows:
 
     def main_rows(self, records: Iterable[ValidRecord], now: dt.datetime) -> Iterator[tuple[Any, ...]]:
         """Rows of the record table for newly created records."""
-        # RecordType.row_values, with the type's column fields looked up once rather than per record.
-        fields = [(f.to_columns, f.alias) for f in self.record_type.column_fields]
-        main_values = self._main_values
+        row_values, main_values = self.record_type.row_values, self._main_values
         for record in records:
-            data = record.data
-            row = {"id": data["id"]}
-            for to_columns, alias in fields:
-                row.update(to_columns(data.get(alias)))
+            row = row_values(record.data)
             row["content_hash"] = record.content_hash
             row["created_at"] = row["updated_at"] = now
             yield main_values(row)
