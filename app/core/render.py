@@ -25,7 +25,8 @@ _ACCEPTED = {
     "application/ndjson": "ndjson",
     "application/jsonl": "ndjson",
 }
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet would run as a formula when a cell starts with it."""
 
 
 def negotiate(format_param: str | None, accept: str | None) -> Format:
@@ -48,7 +49,7 @@ def json_bytes(body: Any) -> bytes:
 
 def safe_cell(text: str) -> str:
     """Neutralise text a spreadsheet would run as a formula (a newsroom opens these files)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _ref_text(value: dict[str, Any], typed: bool) -> str:

@@ -18,9 +18,9 @@ import orjson
 import sqlalchemy as sa
 
 from app.core.dates import utc
-from app.core.render import cell, safe_cell
+from app.core.render import FORMULA_STARTS, cell, safe_cell
 from app.records.disputes import disputes
-from app.records.items import DriverQuery, display_names
+from app.records.items import DriverQuery, for_records, linker
 from app.records.listing import ListSpec, iter_pages
 from app.records.registry import BY_NAME, DEPENDENCY, RecordType
 from app.records.storage import (
@@ -40,7 +40,6 @@ from app.records.storage import (
 Cells = list[str]
 Column = Callable[[Sequence[sa.RowMapping]], list[str]]
 """A batch of rows -> one column of cells."""
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_columns(record_type: RecordType) -> list[str]:
@@ -54,7 +53,7 @@ def csv_columns(record_type: RecordType) -> list[str]:
 def _texts(values: Iterable[Any]) -> list[str]:
     """Scalars' cells: empty for none, true/false, numbers as written, text made formula-safe (as `cell`)."""
     return [
-        ("'" + v if v.startswith(_FORMULA_STARTS) else v) if type(v) is str else ("" if v is None else cell(v))
+        ("'" + v if v.startswith(FORMULA_STARTS) else v) if type(v) is str else ("" if v is None else cell(v))
         for v in values
     ]
 
@@ -88,11 +87,7 @@ class ChildCells:
             columns = [child.c[field.typed.column_for(t)] for t in field.ref.types]
         else:
             columns = list(child.c)[2:]
-        self.query = DriverQuery(
-            sa.select(child.c.record_id, *columns)
-            .where(child.c.record_id.in_(sa.bindparam("ids", expanding=True)))
-            .order_by(child.c.record_id, child.c.position)
-        )
+        self.query = DriverQuery(for_records(child, sa.select(child.c.record_id, *columns)))
 
     def by_record(self, connection: sa.Connection, ids: Sequence[str]) -> dict[str, str]:
         rows = self.query.rows(connection, ids)
@@ -119,11 +114,7 @@ class ChildCells:
         for value in items.values():
             for ref in self.field.references(value):
                 wanted[ref.target_type].add(ref.target_id)
-        names = display_names(connection, wanted)
-
-        def link(target_type: str, target_id: str) -> dict[str, Any]:
-            return {"id": target_id, "type": target_type, "name": names.get(target_type, {}).get(target_id)}
-
+        link = linker(connection, wanted)
         return {record_id: orjson.dumps(self.field.expand(v, link)).decode() for record_id, v in items.items()}
 
 

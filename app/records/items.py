@@ -103,13 +103,9 @@ class ChildList:
         return values
 
 
-def _ordered(child: sa.Table) -> Callable[[sa.Select[Any]], sa.Select[Any]]:
-    """Limits a child-table query to the page's records, in record and position order."""
-
-    def finish(query: sa.Select[Any]) -> sa.Select[Any]:
-        return query.where(child.c.record_id.in_(_ids())).order_by(child.c.record_id, child.c.position)
-
-    return finish
+def for_records(child: sa.Table, query: sa.Select[Any]) -> sa.Select[Any]:
+    """A child-table query limited to the records of `ids`, in record and position order (for DriverQuery)."""
+    return query.where(child.c.record_id.in_(_ids())).order_by(child.c.record_id, child.c.position)
 
 
 def _source_item(columns: list[str]) -> Callable[[Row], dict[str, Any]]:
@@ -132,9 +128,8 @@ _SOURCE_SHOWN: dict[str, StoredField] = {f.alias: f for f in SOURCE.fields if f.
 
 def _child_list(field: ChildTableField, embed_sources: bool) -> ChildList:
     child = field.table
-    where = _ordered(child)
     if isinstance(field, ValueListField):
-        query = where(sa.select(child.c.record_id, child.c.value))
+        query = for_records(child, sa.select(child.c.record_id, child.c.value))
         return ChildList(field, DriverQuery(query), lambda row: row[1], expanded=True)
     if isinstance(field, RefListField):
         target_type = field.ref.types[0]
@@ -143,9 +138,11 @@ def _child_list(field: ChildTableField, embed_sources: bool) -> ChildList:
         if target_type == "source" and embed_sources:
             shown = [c for f in _SOURCE_SHOWN.values() for c in f.columns("sources")]
             columns = [child.c.record_id, child.c.target_id, target.c.name, *(target.c[c.name] for c in shown)]
-            sources = DriverQuery(where(sa.select(*columns).select_from(with_target)))
+            sources = DriverQuery(for_records(child, sa.select(*columns).select_from(with_target)))
             return ChildList(field, sources, _source_item(sources.columns), expanded=True)
-        query = where(sa.select(child.c.record_id, child.c.target_id, target.c.name).select_from(with_target))
+        query = for_records(
+            child, sa.select(child.c.record_id, child.c.target_id, target.c.name).select_from(with_target)
+        )
         return ChildList(
             field,
             DriverQuery(query),
@@ -169,9 +166,10 @@ def _child_list(field: ChildTableField, embed_sources: bool) -> ChildList:
                     return {"id": row[1 + index], "type": types[index], "name": row[1 + count + index]}
             return {"id": None, "type": None, "name": None}
 
-        return ChildList(field, DriverQuery(where(sa.select(*columns).select_from(joined))), typed_item, True)
+        query = for_records(child, sa.select(*columns).select_from(joined))
+        return ChildList(field, DriverQuery(query), typed_item, expanded=True)
     assert isinstance(field, ObjectListField)
-    objects = DriverQuery(where(sa.select(child)))
+    objects = DriverQuery(for_records(child, sa.select(child)))
     keys = objects.columns
     return ChildList(field, objects, lambda row: field.item_from_row(dict(zip(keys, row, strict=True))), expanded=False)
 
@@ -195,7 +193,6 @@ def _slot(field: StoredField, child: ChildList | None) -> tuple[str, int, Any]:
 class Plan:
     """What building items of one type needs, worked out once."""
 
-    record_type: RecordType
     children: tuple[ChildList, ...]
     slots: tuple[tuple[str, int, Any], ...]
     """(alias, how, what) per field in declaration order: the item's key order."""
@@ -207,7 +204,7 @@ def plan_for(type_name: str, embed_sources: bool) -> Plan:
     record_type = BY_NAME[type_name]
     children = {f.name: _child_list(f, embed_sources) for f in record_type.list_fields}
     slots = tuple(_slot(f, children.get(f.name)) for f in record_type.fields)
-    return Plan(record_type, tuple(children.values()), slots)
+    return Plan(tuple(children.values()), slots)
 
 
 _NAME_QUERIES: dict[str, DriverQuery] = {
@@ -219,6 +216,16 @@ _NAME_QUERIES: dict[str, DriverQuery] = {
 def display_names(connection: sa.Connection, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
     """Display names of the wanted records (ids per type), one query per type."""
     return {t: {row[0]: row[1] for row in _NAME_QUERIES[t].rows(connection, sorted(ids))} for t, ids in wanted.items()}
+
+
+def linker(connection: sa.Connection, wanted: dict[str, set[str]]) -> Link:
+    """`(type, id) -> {id, type, name}` for the wanted records, their names read in one query per type."""
+    names = display_names(connection, wanted)
+
+    def link(target_type: str, target_id: str) -> dict[str, Any]:
+        return {"id": target_id, "type": target_type, "name": names.get(target_type, {}).get(target_id)}
+
+    return link
 
 
 def items_from_rows(
@@ -246,11 +253,7 @@ def items_from_rows(
             for value in children[child.field.name].values():
                 for ref in child.field.references(value):
                     wanted[ref.target_type].add(ref.target_id)
-    names = display_names(connection, wanted)
-
-    def link(target_type: str, target_id: str) -> dict[str, Any]:
-        return {"id": target_id, "type": target_type, "name": names.get(target_type, {}).get(target_id)}
-
+    link = linker(connection, wanted)
     disputed = disputes(connection, ids) if record_type is DEPENDENCY else {}
     shown = []
     for row, values in zip(rows, referenced, strict=True):

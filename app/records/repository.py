@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.records.items import display_names
 from app.records.registry import RecordType
 
 BATCH = 500
@@ -70,8 +71,4 @@ def iter_records(connection: sa.Connection, record_type: RecordType) -> Iterator
 
 def names_of(connection: sa.Connection, record_type: RecordType, ids: set[str]) -> dict[str, str]:
     """Display names of the given records, for expanding references."""
-    if not ids:
-        return {}
-    table = record_type.table
-    query = sa.select(table.c.id, table.c.name).where(table.c.id.in_(list(ids)))
-    return {row.id: row.name for row in connection.execute(query)}
+    return display_names(connection, {record_type.name: ids}).get(record_type.name, {})

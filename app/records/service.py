@@ -86,10 +86,6 @@ def parse_list(record_type: RecordType, params: QueryParams, cursor_secret: str)
     return spec
 
 
-def _items(connection: sa.Connection, record_type: RecordType, rows: list[sa.RowMapping]) -> list[dict[str, Any]]:
-    return items_from_rows(connection, record_type, rows)
-
-
 def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec, cursor_secret: str) -> dict[str, Any]:
     """One page: items, the next cursor, and the total and facets when asked for."""
     check_references(connection, record_type, spec)
@@ -99,7 +95,7 @@ def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec
         rows = rows[: spec.limit]
         next_cursor = encode_cursor(cursor_secret, spec.sort_signature, cursor_values(spec, rows[-1]))
     page: dict[str, Any] = {
-        "items": _items(connection, record_type, rows),
+        "items": items_from_rows(connection, record_type, rows),
         "next_cursor": next_cursor,
         "total": connection.execute(count_query(record_type, spec)).scalar_one() if spec.count else None,
     }
@@ -117,4 +113,4 @@ def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec
 def all_items(connection: sa.Connection, record_type: RecordType, spec: ListSpec) -> Iterator[list[dict[str, Any]]]:
     """Every matching item, batch by batch (exports ignore `limit`); check references first."""
     for rows in iter_pages(connection, record_type, spec):
-        yield _items(connection, record_type, rows)
+        yield items_from_rows(connection, record_type, rows)
