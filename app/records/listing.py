@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,16 +95,12 @@ def _typed_match(stored: TypedRefField, table: sa.Table, values: list[str]) -> C
 
 def filters_for(record_type: RecordType) -> dict[str, Filter]:
     """The filter parameters a type's list takes, derived from its fields (worked out once per type)."""
-    found = _FILTERS.get(record_type.name)
-    if found is None:
-        found = _FILTERS[record_type.name] = _derive_filters(record_type)
-    return found
+    return _filters(record_type.name)
 
 
-_FILTERS: dict[str, dict[str, Filter]] = {}
-
-
-def _derive_filters(record_type: RecordType) -> dict[str, Filter]:
+@cache
+def _filters(type_name: str) -> dict[str, Filter]:
+    record_type = BY_NAME[type_name]
     filters: dict[str, Filter] = {}
     for stored in record_type.fields:
         name = SINGULAR.get(stored.alias, stored.alias)
@@ -148,16 +145,12 @@ class SortKey:
 
 def sort_keys_for(record_type: RecordType) -> dict[str, SortKey]:
     """The documented sort keys of a type: id, name, its dates and its enums (worked out once per type)."""
-    found = _SORT_KEYS.get(record_type.name)
-    if found is None:
-        found = _SORT_KEYS[record_type.name] = _derive_sort_keys(record_type)
-    return found
+    return _sort_keys(record_type.name)
 
 
-_SORT_KEYS: dict[str, dict[str, SortKey]] = {}
-
-
-def _derive_sort_keys(record_type: RecordType) -> dict[str, SortKey]:
+@cache
+def _sort_keys(type_name: str) -> dict[str, SortKey]:
+    record_type = BY_NAME[type_name]
     table = record_type.table
     keys = {"id": SortKey("id", table.c.id, False), "name": SortKey("name", table.c.name, False)}
     for stored in record_type.fields:
