@@ -13,7 +13,7 @@ from app.changes.schemas import ChangesPage
 from app.changes.service import ACTIONS, CURSOR_SORT, parse_changes
 from app.core.deps import DatabaseDep
 from app.core.pagination import encode_cursor
-from app.core.render import item_cells, negotiate
+from app.core.render import item_cells
 from app.core.responses import Export, list_response
 from app.records.routes import PROBLEM_RESPONSES
 
@@ -79,5 +79,4 @@ async def list_changes(
         csv=lambda c: item_cells(CSV_COLUMNS, set(), all_changes(c, spec)),
         ndjson=lambda c: all_changes(c, spec),
     )
-    fmt = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    return await list_response(request, database, fmt, page, export)
+    return await list_response(request, database, page, export)

@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database
-from app.core.render import MEDIA_TYPES, Format, csv_rows, json_bytes, ndjson_lines
+from app.core.render import MEDIA_TYPES, csv_rows, json_bytes, ndjson_lines, negotiate
 
 Batches = Iterator[list[dict[str, Any]]]
 CellBatches = Iterator[list[list[str]]]
@@ -58,20 +58,19 @@ def page_response(request: Request, etag: str, body: dict[str, Any]) -> Response
 async def list_response(
     request: Request,
     database: Database,
-    fmt: Format,
     page: Callable[[sa.Connection], dict[str, Any]],
     export: Export,
-    variant: str | None = None,
 ) -> Response:
-    """A JSON page (`page` gives its body, with `next_cursor`), or the export streamed as CSV or NDJSON."""
-    variant = variant or fmt
+    """A JSON page (`page` gives its body, with `next_cursor`), or the export streamed as CSV or NDJSON,
+    as `format=` or the Accept header asks."""
+    fmt = negotiate(request.query_params.get("format"), request.headers.get("accept"))
     if fmt == "json":
-        etag, unchanged, body = await read_fresh(request, database, page, variant)
+        etag, unchanged, body = await read_fresh(request, database, page, fmt)
         if unchanged is not None:
             return unchanged
         assert body is not None
         return page_response(request, etag, body)
-    etag, unchanged, _ = await read_fresh(request, database, export.check or _nothing, variant)
+    etag, unchanged, _ = await read_fresh(request, database, export.check or _nothing, fmt)
     if unchanged is not None:
         return unchanged
     headers = cache_headers(etag)

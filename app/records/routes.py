@@ -17,7 +17,7 @@ from starlette.responses import Response
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
-from app.core.render import MEDIA_TYPES, json_bytes, negotiate
+from app.core.render import MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response
 from app.core.suggest import did_you_mean
 from app.records.detail import record_detail
@@ -49,8 +49,7 @@ async def list_records(record_type: RecordType, request: Request, database: Data
         ndjson=lambda c: all_items(c, record_type, spec),
         check=lambda c: check_references(c, record_type, spec),
     )
-    fmt = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    return await list_response(request, database, fmt, lambda c: list_page(c, record_type, spec, secret), export)
+    return await list_response(request, database, lambda c: list_page(c, record_type, spec, secret), export)
 
 
 async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:

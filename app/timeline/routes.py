@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from app.core.deps import DatabaseDep
 from app.core.pagination import encode_cursor
-from app.core.render import item_cells, negotiate
+from app.core.render import item_cells
 from app.core.responses import Export, list_response
 from app.records.routes import PROBLEM_RESPONSES
 from app.timeline.queries import EVENT_KINDS, EVENT_TYPES, all_events
@@ -114,8 +114,7 @@ async def get_timeline(
         ndjson=lambda c: all_events(c, spec),
         check=lambda c: check_actors(c, spec),
     )
-    fmt = negotiate(request.query_params.get("format"), request.headers.get("accept"))
-    return await list_response(request, database, fmt, page, export)
+    return await list_response(request, database, page, export)
 
 
 def flat_events(batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
