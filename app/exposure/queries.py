@@ -17,9 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import format_partial
-from app.records.items import SOURCE_FIELDS
-from app.records.registry import ACTOR, DEPENDENCY, POLICY, SOURCE
-from app.records.repository import fetch_records
+from app.records.items import cited_sources
+from app.records.registry import ACTOR, DEPENDENCY, POLICY
 
 IN_CHUNK = 900
 """Ids per IN list: well under every engine's limit on bound parameters."""
@@ -216,15 +215,7 @@ def alternatives(connection: sa.Connection, day: dt.date, replaced: Iterable[str
 
 def sources_of(connection: sa.Connection, dependency_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """The sources each dependency cites, embedded as the record views embed them."""
-    child = DEPENDENCY.child_tables["sources"]
-    cited: dict[str, list[str]] = defaultdict(list)
+    cited: dict[str, list[dict[str, Any]]] = {}
     for chunk in _chunks(dependency_ids):
-        query = sa.select(child.c.record_id, child.c.target_id).where(child.c.record_id.in_(chunk))
-        for record_id, source_id in connection.execute(query.order_by(child.c.record_id, child.c.position)):
-            cited[record_id].append(source_id)
-    wanted = sorted({s for ids in cited.values() for s in ids})
-    shown = {
-        s["id"]: {"id": s["id"], "type": "source", "name": s["name"], **{f: s.get(f) for f in SOURCE_FIELDS}}
-        for s, _row in fetch_records(connection, SOURCE, wanted)
-    }
-    return {record_id: [shown[s] for s in ids if s in shown] for record_id, ids in cited.items()}
+        cited.update(cited_sources(connection, DEPENDENCY, chunk))
+    return cited
