@@ -28,6 +28,7 @@ from app.core.dialect import BulkInsert
 from app.records.registry import RECORD_TYPE_LIST, RecordType, changes, dataset_state
 from app.records.storage import ChildTableField
 from app.search.index import IndexWriter
+from app.search.side import SideIndex, side_index_possible
 from app.seeding.validate import KnownIds, ValidatedSeed, ValidRecord
 
 CHUNK = 2000
@@ -280,11 +281,24 @@ def _write_lists(connection: sa.Connection, plan: _TypeWrite) -> None:
         insert.write(rows.child_rows(list_field, plan.changed))
 
 
-def _write_index_and_log(plan: _TypeWrite, search: IndexWriter, log: list[LogEntry]) -> None:
+def _write_index(plan: _TypeWrite, search: IndexWriter) -> None:
     name, new, changed, gone = plan.record_type.name, plan.new, plan.changed, plan.gone
     search.remove(name, [*(r.data["id"] for r in new), *(r.data["id"] for r in changed), *gone])
     search.add(plan.record_type, (r.data for r in new))
     search.add(plan.record_type, (r.data for r in changed))
+
+
+def _side_index(connection: sa.Connection, search: IndexWriter, plans: list[_TypeWrite]) -> SideIndex | None:
+    """The index built by a second process, for a first large load on SQLite (app/search/side.py)."""
+    if not search.empty or any(plan.changed or plan.gone for plan in plans):
+        return None
+    if not side_index_possible(connection, sum(len(plan.new) for plan in plans)):
+        return None
+    return SideIndex(connection, [(plan.record_type, [r.data for r in plan.new]) for plan in plans])
+
+
+def _log(plan: _TypeWrite, log: list[LogEntry]) -> None:
+    name, new, changed, gone = plan.record_type.name, plan.new, plan.changed, plan.gone
     log.extend((name, r.data["id"], "created") for r in new)
     log.extend((name, r.data["id"], "updated") for r in changed)
     log.extend((name, record_id, "deleted") for record_id in gone)
@@ -306,6 +320,7 @@ def write_seed(
     if sqlite:
         cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
         connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+    side: SideIndex | None = None
     try:
         later = _LaterIndexes(connection)
         search = IndexWriter(connection)
@@ -313,6 +328,7 @@ def write_seed(
             _plan_type(connection, record_type, validated.records.get(record_type.name, []), prune, report)
             for record_type in RECORD_TYPE_LIST
         ]
+        side = _side_index(connection, search, plans)
         for plan in plans:
             advance(report.unchanged[plan.record_type.name])
             later.defer(plan.record_type.table, len(plan.new))
@@ -325,8 +341,9 @@ def write_seed(
         for plan in plans:
             _write_lists(connection, plan)
         for plan in plans:
-            _write_index_and_log(plan, search, log)
-        search.finish()
+            if side is None:
+                _write_index(plan, search)
+            _log(plan, log)
         version, _changed_at = current_version(connection)
         if log:
             version += 1
@@ -340,9 +357,14 @@ def write_seed(
                 (version, record_type, record_id, action, now) for record_type, record_id, action in log
             )
         later.restore()
+        if side is not None:
+            side.take(connection)
+        search.finish()
         if log:
             _analyze(connection)
     finally:
+        if side is not None:
+            side.close()
         if sqlite:
             connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
     report.version = version
