@@ -72,8 +72,14 @@ def load_dir(
     the files must stand alone, since everything else is deleted.
     """
     with _without_cycle_collection(), engine.begin() as connection:
-        checked = _check_dir(seed_dir, None if prune else known_ids(connection))
-        if checked.errors:
-            raise SeedInvalid(checked.errors)
-        on_total(checked.validated.count)
-        return write_seed(connection, checked.validated, prune=prune, advance=advance)
+        # The records are freed when _load returns, before the collector is back: its first collection
+        # would otherwise walk every one of them (4 s at a million records).
+        return _load(connection, seed_dir, prune, on_total, advance)
+
+
+def _load(connection: sa.Connection, seed_dir: Path, prune: bool, on_total: Advance, advance: Advance) -> LoadReport:
+    checked = _check_dir(seed_dir, None if prune else known_ids(connection))
+    if checked.errors:
+        raise SeedInvalid(checked.errors)
+    on_total(checked.validated.count)
+    return write_seed(connection, checked.validated, prune=prune, advance=advance)
