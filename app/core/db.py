@@ -22,6 +22,11 @@ class DatabaseNotReady(RuntimeError):
     """The database is missing, unreachable or not at the latest migration."""
 
 
+ON_CHECKIN = "techsov_on_checkin"
+"""Key of a SQLite connection's `info`: callables given the DBAPI connection when it goes back to the pool,
+for what cannot be undone while its transaction lasts (detaching a database it read)."""
+
+
 def is_sqlite(url: str | sa.URL) -> bool:
     """True for a SQLite URL."""
     return sa.make_url(url).get_backend_name() == "sqlite"
@@ -57,6 +62,12 @@ def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+        @sa.event.listens_for(engine, "checkin")
+        def _after_return(dbapi_connection: Any, record: Any) -> None:
+            # Its transaction has ended: the pool reset the connection before checkin.
+            for callback in record.info.pop(ON_CHECKIN, ()):
+                callback(dbapi_connection)
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection: sa.Connection) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sqlite3
 import tempfile
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from app.core.db import ON_CHECKIN
 from app.records.registry import RecordType
 from app.search.backends import SqliteFts5
 from app.search.index import SEARCH_TABLES, batched, document_for_record
@@ -42,8 +42,8 @@ from app.search.index import SEARCH_TABLES, batched, document_for_record
 SIDE_INDEX_FROM = 50_000
 """Documents a first load must add for its index to be built in a second process (below it, the fork and the
 copy cost about what they save)."""
-COPY_BATCH = 5000
-"""Rows per statement when taking the scratch file's rows."""
+SIDE = "techsov_side_index"
+"""The scratch file's schema name while the parent takes its rows."""
 SHADOW_TABLES = ("search_fts_data", "search_fts_idx", "search_fts_docsize")
 """FTS5's shadow tables of `search_fts` that hold the index (its `_config` keeps the database's own)."""
 HASH_SIZE = 64 * 1024 * 1024
@@ -73,6 +73,7 @@ class SideIndex:
         self.folder = Path(tempfile.mkdtemp(prefix="techsov-index-"))
         self.path = self.folder / "index.sqlite3"
         self.errors = self.folder / "error.txt"
+        self.attached = False
         self.pid = os.fork()
         if self.pid == 0:  # the child: build, then leave without running any of the parent's cleanup
             code = 0
@@ -93,26 +94,29 @@ class SideIndex:
             raise RuntimeError(f"building the search index in a second process failed:\n{detail}")
         connection.exec_driver_sql("DROP TABLE search_fts")
         connection.exec_driver_sql(self.schema["search_fts"])
-        source = sqlite3.connect(self.path)
-        try:
-            for table in ("search_documents", *SHADOW_TABLES):
-                if table != "search_documents":
-                    connection.exec_driver_sql(f"DELETE FROM {table}")
-                columns = [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
-                names = ", ".join(columns)
-                insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
-                rows = source.execute(f"SELECT {names} FROM {table}")
-                while batch := rows.fetchmany(COPY_BATCH):
-                    connection.exec_driver_sql(insert, batch)
-        finally:
-            source.close()
+        # Attached, the rows go across inside SQLite. A database read in a transaction can be neither
+        # detached nor removed before the transaction ends: that is done when the connection goes back to
+        # the pool (app/core/db.py), after the commit or the rollback.
+        connection.exec_driver_sql(f"ATTACH DATABASE ? AS {SIDE}", (str(self.path),))
+        self.attached = True
+        connection.info.setdefault(ON_CHECKIN, []).append(self._detach)
+        for table in ("search_documents", *SHADOW_TABLES):
+            if table != "search_documents":
+                connection.exec_driver_sql(f"DELETE FROM main.{table}")
+            columns = ", ".join(row[1] for row in connection.exec_driver_sql(f"PRAGMA main.table_info({table})"))
+            connection.exec_driver_sql(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM {SIDE}.{table}")
 
     def close(self) -> None:
-        """Stop the child if it still runs (the load failed first) and remove the scratch file."""
+        """Stop the child if it still runs (the load failed first); remove the scratch file unless attached."""
         if self.pid:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = 0
+        if not self.attached:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _detach(self, dbapi_connection: Any) -> None:
+        dbapi_connection.execute(f"DETACH DATABASE {SIDE}")
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -76,9 +77,12 @@ def test_the_index_built_aside_equals_the_index_built_in_line(
 
 
 def test_a_connection_that_searched_before_the_load_sees_the_new_index(
-    engine: sa.Engine, search_seed: Path, monkeypatch: pytest.MonkeyPatch
+    engine: sa.Engine, search_seed: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(side, "SIDE_INDEX_FROM", 0)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with engine.connect() as connection:  # FTS5 keeps the empty index's structure on this connection
         match = "SELECT count(*) FROM search_fts WHERE search_fts MATCH 'huawei'"
         assert connection.exec_driver_sql(match).scalar_one() == 0
@@ -87,6 +91,9 @@ def test_a_connection_that_searched_before_the_load_sees_the_new_index(
     with engine.connect() as connection:
         assert connection.connection.dbapi_connection is raw
         assert connection.exec_driver_sql(match).scalar_one() > 0
+        # The scratch file, attached to take its rows, was detached when the load's connection was returned.
+        assert [row[1] for row in connection.exec_driver_sql("PRAGMA database_list")] == ["main"]
+    assert list(scratch.iterdir()) == []
     assert "actor:huawei" in _hits(engine, "huawei")
     _integrity_check(engine)
 
