@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.settings = settings
-    app.state.database = Database(engine, settings.techsov_read_threads)
+    app.state.database = Database(engine, settings.techsov_read_threads, settings.techsov_search_threads)
     origins = [o.strip() for o in settings.techsov_cors_origins.split(",") if o.strip()]
     # Outermost last: every response, even a crash turned into a 500, gets CORS, gzip and a request id.
     app.add_middleware(CatchAllMiddleware)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.deps import Database
+from app.core.deps import Database, Lane
 from app.seeding.load import current_version
 
 CACHE_CONTROL = "public, max-age=60"
@@ -38,7 +38,11 @@ def cache_headers(etag: str) -> dict[str, str]:
 
 
 async def read_fresh(
-    request: Request, database: Database, work: Callable[[sa.Connection], T], variant: str = "json"
+    request: Request,
+    database: Database,
+    work: Callable[[sa.Connection], T],
+    variant: str = "json",
+    lane: Lane = "read",
 ) -> tuple[str, Response | None, T | None]:
     """This request's ETag and either a ready 304 (the client has it) or what `work` reads.
 
@@ -52,4 +56,4 @@ async def read_fresh(
             return etag, Response(status_code=304, headers=cache_headers(etag)), None
         return etag, None, work(connection)
 
-    return await database.read(run)
+    return await database.read(run, lane)

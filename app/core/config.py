@@ -61,11 +61,18 @@ class Settings(BaseSettings):
         default=5000,
         description="Longest a single database query may run before it is cancelled.",
     )
-    techsov_read_threads: int = Field(
+    techsov_read_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Database reads (other than searches) run at once per worker process; more requests wait "
+        "their turn. Unset: 1 on SQLite, 2 on PostgreSQL (see app/core/deps.py).",
+    )
+    techsov_search_threads: int = Field(
         default=2,
         ge=1,
         le=64,
-        description="Database reads run at once per worker process; more requests wait their turn.",
+        description="Full-text searches run at once per worker process, apart from the other reads.",
     )
     techsov_dataset_title: str = Field(
         default="techsov — the geopolitics of AI technological autonomy",

@@ -62,7 +62,7 @@ async def search_records(
     """
     secret = request.app.state.settings.techsov_cursor_secret
     spec = parse_search(request.query_params, secret)
-    etag, unchanged, page = await read_fresh(request, database, lambda c: search(c, spec, secret))
+    etag, unchanged, page = await read_fresh(request, database, lambda c: search(c, spec, secret), lane="search")
     if unchanged is not None:
         return unchanged
     assert page is not None

@@ -75,3 +75,39 @@ def test_every_api_query_has_a_time_limit(database_url: str) -> None:
         assert Database(engine).read_sync(lambda c: c.exec_driver_sql("SELECT 1").scalar()) == 1
     finally:
         engine.dispose()
+
+
+def test_reads_and_searches_wait_in_lanes_of_their_own(engine: sa.Engine) -> None:
+    import threading
+
+    import anyio
+
+    from app.core.deps import Database, default_read_threads
+
+    database = Database(engine)
+    assert database.threads == {"read": default_read_threads(engine), "search": 2}
+    assert default_read_threads(engine) == (1 if engine.dialect.name == "sqlite" else 2)
+    one_each = Database(engine, threads=1, search_threads=1)
+    searching, release = threading.Event(), threading.Event()
+
+    def slow_search(connection: sa.Connection) -> int:
+        searching.set()
+        release.wait(10)
+        return int(connection.exec_driver_sql("SELECT 1").scalar_one())
+
+    async def main() -> list[int]:
+        done: list[int] = []
+        async with anyio.create_task_group() as tasks:
+
+            async def search() -> None:
+                done.append(await one_each.read(slow_search, "search"))
+
+            tasks.start_soon(search)
+            while not searching.is_set():
+                await anyio.sleep(0.01)
+            # The search lane's one thread is taken; a list still gets its own.
+            done.append(await one_each.read(lambda c: int(c.exec_driver_sql("SELECT 2").scalar_one())))
+            release.set()
+        return done
+
+    assert anyio.run(main) == [2, 1]
