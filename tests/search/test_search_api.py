@@ -212,3 +212,20 @@ def test_search_is_documented_in_openapi(search_client: TestClient) -> None:
     assert parameters["q"]["required"] is True
     assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/SearchPage")
     assert "application/problem+json" in operation["responses"]["400"]["content"]
+
+
+def test_within_a_name_tier_the_body_does_not_lift_a_record(
+    engine: sa.Engine, settings: Settings, tmp_path: Path
+) -> None:
+    # Both statements hold the word in a two-word name; only the second repeats it in its text. Ranked by the
+    # tier's own fields (FTS5's bm25 of the tier's expression; ts_rank of `names_document` on PostgreSQL), they
+    # tie and keep id order; ranked by the whole document, the second would come first.
+    extra = (
+        "- {id: a-remark, name: 'Photoresist supply', speaker: xi-jinping, said_on: 2020-01-01, kind: remark, "
+        "text: 'Nothing to add.', sources: [src-wire]}\n"
+        "- {id: b-remark, name: 'Photoresist makers', speaker: xi-jinping, said_on: 2020-01-01, kind: remark, "
+        "text: 'Photoresist, photoresist and more photoresist.', sources: [src-wire]}\n"
+    )
+    load_dir(engine, write_search_seed(tmp_path / "names", extra), prune=True)
+    with TestClient(create_app(settings)) as client:
+        assert ids(search(client, q="photoresist")) == ["statement:a-remark", "statement:b-remark"]
