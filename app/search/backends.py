@@ -14,8 +14,9 @@ engine tokenises or stems them any further in a way that matters.
 - PostgreSQL: a `document tsvector` column with a GIN index, built in the
   INSERT from the four term columns with the `simple` configuration (no
   stemming, no stop words) and weights A exact, B names, C aliases, D body;
-  and `names_document`, its A–C lexemes (a generated column, migration
-  0003) with a GIN index of its own, which the name tiers read.
+  and, cut from it (generated columns, migration 0003), `exact_document`
+  (A) and `names_document` (B, C), each with a GIN index, which the exact
+  and name tiers read.
   The terms are letters and digits only, which PostgreSQL's parser keeps
   whole (tests/search/test_index.py checks that on PostgreSQL).
 
@@ -84,6 +85,12 @@ TIERS = (EXACT, *NARROWER, BROADEST)
 class SearchBackend(Protocol):
     """What search needs from a database engine."""
 
+    FIRST_READ: tuple[int, int]
+    """A tier's first read takes `a` × the rows wanted + `b` (app/search/repository.py): enough, mostly, to see
+    past sources, rows of other types and the rows tied on the integer score with the last one wanted. A read
+    that cannot settle the page is made again, larger; the engine scores every match either way, so one larger
+    read costs about what a smaller one does."""
+
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
         """Add index rows (their records have none yet)."""
 
@@ -130,6 +137,9 @@ def _chunks(items: Sequence[Any], size: int = BATCH) -> list[Sequence[Any]]:
 
 class SqliteFts5:
     """SQLite: an external-content FTS5 table over search_documents."""
+
+    FIRST_READ = (2, 32)
+    """bm25 seldom ties beyond a few dozen rows (names of the same length)."""
 
     WEIGHTS = "10.0, 5.0, 3.0, 1.0"
     """bm25 weight of each column of COLUMNS."""
@@ -219,6 +229,10 @@ def _lexeme(term: str) -> str:
 class PostgresTsvector:
     """PostgreSQL: a weighted tsvector column with a GIN index."""
 
+    FIRST_READ = (16, 32)
+    """ts_rank takes few values (the 42,863 name matches of `photoresist` at 1M have three, 781 rows above the
+    last): a page of 50 needed a second read of 1,056 rows after the first 132, each a full scan of the tier."""
+
     WEIGHT: ClassVar[dict[str, str]] = {"exact": "A", "names": "B", "aliases": "C", "body": "D"}
 
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
@@ -261,14 +275,18 @@ class PostgresTsvector:
 
     @staticmethod
     def vector(tier: Tier) -> str:
-        """The tsvector column a tier reads: the name fields' own (migration 0003) unless it looks at the body."""
+        """The tsvector column a tier reads: the exact keys' or the names' own (migration 0003), or the whole
+        document when it looks at the body."""
+        if tier.compact:
+            return "exact_document"
         return "document" if "body" in tier.columns else "names_document"
 
     def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
-        # The GIN index finds the tier's matches (weights are checked on the row) and ts_rank scores them by the
-        # tier's own query, as FTS5's bm25 does; the top :n by a bounded heap sort. The name tiers read the small
-        # `names_document`, never a match's whole document (at 1M, 42,863 name matches of `photoresist`
-        # detoasted their body text for nothing).
+        # The GIN index finds the tier's matches and ts_rank scores them by the tier's own query, as FTS5's bm25
+        # scores the tier's expression; the top :n by a bounded heap sort. The exact and name tiers read their
+        # small vectors: no weight rechecked on, and no body detoasted from, every match's whole document.
+        # (Normalising by length was tried: fewer ties, but the pinyin that a Chinese name adds to its vector
+        # then put Xi'an Jiaotong University above Xi Jinping for `Xi`.)
         vector = self.vector(tier)
         params: dict[str, Any] = {"m": self.match_text(tier, terms)}
         score = f"-CAST(ts_rank({vector}, CAST(:m AS tsquery)) AS DOUBLE PRECISION)"

@@ -32,9 +32,6 @@ from app.seeding.load import current_version
 SCORE_SCALE = 1_000_000
 """Relevance is kept to six decimals, as an integer."""
 SOURCE = "source"
-FIRST_READ = (2, 32)
-"""A tier's first read takes 2 × the rows wanted + 32: enough, mostly, to see past sources, rows of other types
-and a group of rows tied on the integer score (a few dozen, for names of the same length)."""
 GROWTH = 8
 """How much larger each further read of the same tier is."""
 
@@ -147,7 +144,7 @@ def _read_level(
     only = _only(types, spans)
     # Rows scoring at or below the floor are before the cursor (the floor is a little lower than exact).
     floor = (after.score - 2) / SCORE_SCALE if after is not None else None
-    n = need * FIRST_READ[0] + FIRST_READ[1]
+    n = need * backend.FIRST_READ[0] + backend.FIRST_READ[1]
     while True:
         sql, params = backend.tier_hits(tier, terms, only, floor)
         sql = (
