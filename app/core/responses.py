@@ -23,7 +23,7 @@ from app.core.deps import Database
 from app.core.render import MEDIA_TYPES, csv_rows, json_bytes, ndjson_lines, negotiate
 
 Batches = Iterator[list[dict[str, Any]]]
-CellBatches = Iterator[list[list[str]]]
+CellBatches = Iterator[Sequence[Sequence[str]]]
 
 
 @dataclass(frozen=True)

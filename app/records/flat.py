@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -37,7 +39,7 @@ from app.records.storage import (
     ValueListField,
 )
 
-Cells = list[str]
+Cells = Sequence[str]
 Column = Callable[[Sequence[sa.RowMapping]], list[str]]
 """A batch of rows -> one column of cells."""
 
@@ -73,6 +75,9 @@ def _column(field: StoredField) -> Column:
     raise TypeError(f"no CSV cell for {type(field).__name__}")
 
 
+_RECORD, _VALUE = itemgetter(0), itemgetter(1)
+
+
 class ChildCells:
     """One child-table field's cells for a batch of records: its items joined with `;`."""
 
@@ -91,12 +96,12 @@ class ChildCells:
 
     def by_record(self, connection: sa.Connection, ids: Sequence[str]) -> dict[str, str]:
         rows = self.query.rows(connection, ids)
-        items: dict[str, list[Any]] = defaultdict(list)
         field = self.field
         if isinstance(field, ValueListField | RefListField):
-            for record_id, value in rows:
-                items[record_id].append(value)
-        elif isinstance(field, TypedRefListField):
+            # Rows come in record and position order: each record's values are one run of rows.
+            return {record_id: safe_cell(";".join(map(_VALUE, run))) for record_id, run in groupby(rows, _RECORD)}
+        items: dict[str, list[Any]] = defaultdict(list)
+        if isinstance(field, TypedRefListField):
             types = field.ref.types
             for row in rows:
                 index = next(i for i, target in enumerate(row[1:]) if target is not None)
@@ -144,4 +149,4 @@ def csv_batches(connection: sa.Connection, record_type: RecordType, spec: ListSp
             cells.append([safe_cell(";".join(disputed.get(i, []))) for i in ids])
         cells.append([utc(row["created_at"]) for row in rows])
         cells.append([utc(row["updated_at"]) for row in rows])
-        yield [list(row) for row in zip(*cells, strict=True)]
+        yield list(zip(*cells, strict=True))
