@@ -15,7 +15,7 @@ from app.records.registry import ACTOR, RECORD_TYPE_LIST, STATEMENT, changes
 from app.seeding import load
 from app.seeding.load import current_version
 from app.seeding.run import SeedInvalid, load_dir
-from tests.conftest import INVALID, VALID
+from tests.conftest import INVALID, TEST_DATABASE_URL, VALID
 
 
 def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -267,3 +267,75 @@ def test_records_are_written_after_the_records_of_their_type_they_refer_to(engin
         links = [(target, record_id) for record_id, *targets in rows for target in targets if target is not None]
     assert ("huawei", "hisilicon") in links
     assert all(inserted.index(target) < inserted.index(record_id) for target, record_id in links)
+
+
+def _journal_seen_by_the_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The journal mode each load's transaction runs in."""
+    seen: list[str] = []
+    write = load.write_seed
+
+    def spy(connection: sa.Connection, *args: Any, **kwargs: Any) -> Any:
+        seen.append(connection.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+        return write(connection, *args, **kwargs)
+
+    monkeypatch.setattr("app.seeding.run.write_seed", spy)
+    return seen
+
+
+def _journal_mode(engine: sa.Engine) -> str:
+    with engine.connect() as connection:
+        return str(connection.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's journal")
+def test_a_first_load_uses_the_rollback_journal_and_leaves_wal(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen = _journal_seen_by_the_load(monkeypatch)
+    load_dir(engine, VALID)
+    assert seen == ["delete"]
+    assert _journal_mode(engine) == "wal"
+    folder = copy_fixture(tmp_path)
+    (folder / "actors.yaml").write_text(
+        (folder / "actors.yaml").read_text("utf-8").replace("name: China", "name: PRC"), "utf-8"
+    )
+    load_dir(engine, folder)  # not a first load: WAL, so readers keep their snapshot meanwhile
+    assert seen == ["delete", "wal"]
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's journal")
+def test_a_first_load_with_the_file_open_elsewhere_stays_in_wal(
+    engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.db import make_engine
+
+    seen = _journal_seen_by_the_load(monkeypatch)
+    reader = make_engine(database_url)
+    try:
+        with reader.connect() as connection:
+            connection.exec_driver_sql("SELECT 1").scalar_one()
+            load_dir(engine, VALID)  # does not wait for the reader
+            assert seen == ["wal"]
+    finally:
+        reader.dispose()
+    assert snapshot(engine)["actors"]
+    assert _journal_mode(engine) == "wal"
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's journal")
+def test_a_failed_first_load_rolls_back_through_the_journal(engine: sa.Engine, database_url: str) -> None:
+    before = snapshot(engine)
+
+    def fail_on_changes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO changes "):
+            raise RuntimeError("disk on fire")
+
+    sa.event.listen(engine, "before_cursor_execute", fail_on_changes)
+    try:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            load_dir(engine, VALID)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", fail_on_changes)
+    assert snapshot(engine) == before
+    assert _journal_mode(engine) == "wal"
+    assert not Path(database_url.removeprefix("sqlite:///") + "-journal").exists()
