@@ -29,6 +29,21 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+def load_failing_on(engine: sa.Engine, folder: Path, insert_into: str) -> None:
+    """Load `folder` with the database failing at the first INSERT into table `insert_into`."""
+
+    def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith(f"INSERT INTO {insert_into} "):
+            raise RuntimeError("disk on fire")
+
+    sa.event.listen(engine, "before_cursor_execute", fail)
+    try:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            load_dir(engine, folder)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", fail)
+
+
 def copy_fixture(tmp_path: Path) -> Path:
     """A writable copy of the valid fixture seed."""
     folder = tmp_path / "seed"
@@ -158,17 +173,7 @@ def test_a_database_failure_mid_load_writes_nothing(loaded_engine: sa.Engine, tm
         "utf-8",
     )
     before = snapshot(loaded_engine)
-
-    def fail_on_statements(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO statements "):
-            raise RuntimeError("disk on fire")
-
-    sa.event.listen(loaded_engine, "before_cursor_execute", fail_on_statements)
-    try:
-        with pytest.raises(RuntimeError, match="disk on fire"):
-            load_dir(loaded_engine, folder)
-    finally:
-        sa.event.remove(loaded_engine, "before_cursor_execute", fail_on_statements)
+    load_failing_on(loaded_engine, folder, "statements")
     assert snapshot(loaded_engine) == before
     report = load_dir(loaded_engine, folder)
     assert (report.updated["actor"], report.created["statement"], report.version) == (1, 1, 2)
@@ -215,17 +220,7 @@ def test_a_failed_bulk_load_keeps_the_indexes(engine: sa.Engine, monkeypatch: py
     monkeypatch.setattr(load, "LATER_INDEXES_FROM", 1)
     indexes = _schema(engine)
     before = snapshot(engine)
-
-    def fail_on_changes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO changes "):
-            raise RuntimeError("disk on fire")
-
-    sa.event.listen(engine, "before_cursor_execute", fail_on_changes)
-    try:
-        with pytest.raises(RuntimeError, match="disk on fire"):
-            load_dir(engine, VALID)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", fail_on_changes)
+    load_failing_on(engine, VALID, "changes")
     assert _schema(engine) == indexes
     assert snapshot(engine) == before
 
@@ -325,17 +320,7 @@ def test_a_first_load_with_the_file_open_elsewhere_stays_in_wal(
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's journal")
 def test_a_failed_first_load_rolls_back_through_the_journal(engine: sa.Engine, database_url: str) -> None:
     before = snapshot(engine)
-
-    def fail_on_changes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO changes "):
-            raise RuntimeError("disk on fire")
-
-    sa.event.listen(engine, "before_cursor_execute", fail_on_changes)
-    try:
-        with pytest.raises(RuntimeError, match="disk on fire"):
-            load_dir(engine, VALID)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", fail_on_changes)
+    load_failing_on(engine, VALID, "changes")
     assert snapshot(engine) == before
     assert _journal_mode(engine) == "wal"
     assert not Path(database_url.removeprefix("sqlite:///") + "-journal").exists()
