@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from typing import TypeVar
+import threading
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from app.seeding.load import current_version
 
 CACHE_CONTROL = "public, max-age=60"
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 def etag_for(version: int, request: Request, variant: str = "") -> str:
@@ -57,3 +59,28 @@ async def read_fresh(
         return etag, None, work(connection)
 
     return await database.read(run, lane)
+
+
+class Memo(Generic[K, T]):
+    """A few values read from the database, kept per key, the oldest dropped first; safe across threads.
+
+    The key must name what the value came from (the database and its dataset version), so a load never
+    leaves a stale value behind: it only makes a new key.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: dict[K, T] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: K, compute: Callable[[], T]) -> T:
+        """The value for `key`, computed (outside the lock) when not kept."""
+        with self.lock:
+            found = self.entries.get(key)
+        if found is None:
+            found = compute()
+            with self.lock:
+                if len(self.entries) >= self.size:
+                    self.entries.pop(next(iter(self.entries)))
+                self.entries[key] = found
+        return found

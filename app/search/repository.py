@@ -16,7 +16,6 @@ score, rows of other types), the same read is made again with a larger `n`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -24,6 +23,7 @@ from typing import Any, NamedTuple
 import orjson
 import sqlalchemy as sa
 
+from app.core.caching import Memo
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
 from app.search.backends import TIERS, Only, SearchBackend, Tier, backend_for
 from app.search.text import QueryTerms
@@ -72,35 +72,24 @@ def _scale(score: float | None) -> int:
     return int((score or 0.0) * SCORE_SCALE)
 
 
-class _Spans:
-    """Per record type, the lowest and highest doc_id of its documents and their number, per dataset version
-    and doc_id bounds (the index changes only with a load, which changes the version)."""
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self.entries: dict[tuple[Any, ...], dict[str, tuple[int, int, int]]] = {}
-        self.lock = threading.Lock()
-
-    def get(self, connection: sa.Connection) -> dict[str, tuple[int, int, int]]:
-        bounds = connection.exec_driver_sql(
-            "SELECT (SELECT MIN(doc_id) FROM search_documents), (SELECT MAX(doc_id) FROM search_documents)"
-        ).one()
-        key = (connection.engine.url.render_as_string(), *current_version(connection), *bounds)
-        with self.lock:
-            found = self.entries.get(key)
-        if found is None:
-            rows = connection.exec_driver_sql(
-                "SELECT record_type, MIN(doc_id), MAX(doc_id), COUNT(*) FROM search_documents GROUP BY record_type"
-            )
-            found = {t: (low, high, count) for t, low, high, count in rows}
-            with self.lock:
-                if len(self.entries) >= self.size:
-                    self.entries.pop(next(iter(self.entries)))
-                self.entries[key] = found
-        return found
+_SPANS: Memo[tuple[Any, ...], dict[str, tuple[int, int, int]]] = Memo(4)
 
 
-_spans = _Spans()
+def _spans(connection: sa.Connection) -> dict[str, tuple[int, int, int]]:
+    """Per record type, the lowest and highest doc_id of its documents and their number, kept per dataset
+    version and doc_id bounds (the index changes only with a load, which changes the version)."""
+    bounds = connection.exec_driver_sql(
+        "SELECT (SELECT MIN(doc_id) FROM search_documents), (SELECT MAX(doc_id) FROM search_documents)"
+    ).one()
+    key = (connection.engine.url.render_as_string(), *current_version(connection), *bounds)
+
+    def read() -> dict[str, tuple[int, int, int]]:
+        rows = connection.exec_driver_sql(
+            "SELECT record_type, MIN(doc_id), MAX(doc_id), COUNT(*) FROM search_documents GROUP BY record_type"
+        )
+        return {t: (low, high, count) for t, low, high, count in rows}
+
+    return _SPANS.get(key, read)
 
 
 def _only(types: Sequence[str], spans: dict[str, tuple[int, int, int]] | None) -> Only:
@@ -178,7 +167,7 @@ def search_page(
     """Up to `limit` hits in rank order, after the cursor's position when given."""
     backend = backend_for(connection)
     wanted = frozenset(types) if types else None
-    spans = _spans.get(connection) if connection.dialect.name == "sqlite" else None
+    spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
     keys: list[_Key] = []
     for tier in TIERS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 from starlette.datastructures import QueryParams
 
+from app.core.caching import Memo
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.params import bad, check_text, parse_int, reject_unknown, split_list
 from app.core.suggest import did_you_mean
@@ -101,34 +101,19 @@ def search(connection: sa.Connection, spec: SearchSpec, cursor_secret: str) -> d
     return {"items": items, "next_cursor": next_cursor, "did_you_mean": suggestions}
 
 
-class _LabelCache:
-    """Folded names and aliases per dataset version, so a miss does not read every name again."""
-
-    def __init__(self, size: int = 8) -> None:
-        self.size = size
-        self.entries: dict[tuple[Any, ...], dict[str, str]] = {}
-        self.lock = threading.Lock()
-
-    def get(self, connection: sa.Connection, types: list[str]) -> dict[str, str]:
-        version, changed_at = current_version(connection)
-        key = (connection.engine.url.render_as_string(), version, changed_at, tuple(sorted(types)))
-        with self.lock:
-            found = self.entries.get(key)
-        if found is None:
-            found = {label: " ".join(words(fold(label))) for label in labels(connection, types)}
-            with self.lock:
-                if len(self.entries) >= self.size:
-                    self.entries.pop(next(iter(self.entries)))
-                self.entries[key] = found
-        return found
+_LABELS: Memo[tuple[Any, ...], dict[str, str]] = Memo(8)
+"""Folded names and aliases per dataset version, so a miss does not read every name again."""
 
 
-_labels = _LabelCache()
+def _labels(connection: sa.Connection, types: list[str]) -> dict[str, str]:
+    version, changed_at = current_version(connection)
+    key = (connection.engine.url.render_as_string(), version, changed_at, tuple(sorted(types)))
+    return _LABELS.get(key, lambda: {label: " ".join(words(fold(label))) for label in labels(connection, types)})
 
 
 def suggest(connection: sa.Connection, spec: SearchSpec) -> list[str]:
     """Names and aliases that look like the query (fuzzy), best first."""
-    choices = _labels.get(connection, spec.types)
+    choices = _labels(connection, spec.types)
     query = " ".join(words(fold(spec.q)))
     found = process.extract(
         query, choices, scorer=fuzz.WRatio, processor=None, limit=SUGGESTIONS * 4, score_cutoff=SUGGESTION_CUTOFF
