@@ -27,6 +27,11 @@ ON_CHECKIN = "techsov_on_checkin"
 for what cannot be undone while its transaction lasts (detaching a database it read)."""
 
 
+def sqlite_file(dbapi_connection: Any) -> str | None:
+    """The file of a SQLite connection's main database; None in memory or for a temporary database."""
+    return dbapi_connection.execute("PRAGMA database_list").fetchone()[2] or None
+
+
 def is_sqlite(url: str | sa.URL) -> bool:
     """True for a SQLite URL."""
     return sa.make_url(url).get_backend_name() == "sqlite"

@@ -131,7 +131,7 @@ def _all_documents(connection: sa.Connection, record_type: RecordType) -> Iterat
         after = rows[-1]["id"]
 
 
-def batched(documents: Iterable[SearchDocument]) -> Iterator[list[SearchDocument]]:
+def _batched(documents: Iterable[SearchDocument]) -> Iterator[list[SearchDocument]]:
     batch: list[SearchDocument] = []
     for document in documents:
         batch.append(document)
@@ -160,7 +160,7 @@ class IndexWriter:
     def add(self, record_type: RecordType, records: Iterable[Mapping[str, Any]]) -> None:
         """Index records (canonical data, by alias) that have no index rows."""
         documents = (document_for_record(record_type, data) for data in records)
-        for batch in batched(documents):
+        for batch in _batched(documents):
             self.backend.insert(self.connection, batch)
 
     def finish(self) -> None:
@@ -177,7 +177,7 @@ def refresh_search_index(connection: sa.Connection, changed: ChangedIds, deleted
         for record_type, ids in [*deleted.items(), *changed.items()]:
             backend.delete(connection, record_type, ids)
     for record_type, ids in changed.items():
-        for batch in batched(_documents_by_id(connection, BY_NAME[record_type], ids)):
+        for batch in _batched(_documents_by_id(connection, BY_NAME[record_type], ids)):
             backend.insert(connection, batch)
     if not index_in_step(connection):
         rebuild_search_index(connection)

@@ -34,10 +34,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from app.core.db import ON_CHECKIN
+from app.core.db import ON_CHECKIN, sqlite_file
 from app.records.registry import RecordType
-from app.search.backends import SqliteFts5
-from app.search.index import SEARCH_TABLES, batched, document_for_record
+from app.search.index import SEARCH_TABLES, IndexWriter
 
 SIDE_INDEX_FROM = 50_000
 """Documents a first load must add for its index to be built in a second process (below it, the fork and the
@@ -57,8 +56,7 @@ def side_index_possible(connection: sa.Connection, documents: int) -> bool:
     """Whether this load may build its index in a second process."""
     if connection.dialect.name != "sqlite" or not hasattr(os, "fork") or documents < SIDE_INDEX_FROM:
         return False
-    database = connection.engine.url.database
-    return bool(database) and database != ":memory:" and not str(database).startswith("file:")
+    return sqlite_file(connection.connection.dbapi_connection) is not None
 
 
 class SideIndex:
@@ -100,9 +98,9 @@ class SideIndex:
         connection.exec_driver_sql(f"ATTACH DATABASE ? AS {SIDE}", (str(self.path),))
         self.attached = True
         connection.info.setdefault(ON_CHECKIN, []).append(self._detach)
+        for table in SHADOW_TABLES:  # the empty index's own rows (its structure record, its averages)
+            connection.exec_driver_sql(f"DELETE FROM main.{table}")
         for table in ("search_documents", *SHADOW_TABLES):
-            if table != "search_documents":
-                connection.exec_driver_sql(f"DELETE FROM main.{table}")
             columns = ", ".join(row[1] for row in connection.exec_driver_sql(f"PRAGMA main.table_info({table})"))
             connection.exec_driver_sql(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM {SIDE}.{table}")
 
@@ -121,17 +119,16 @@ class SideIndex:
 
 
 def _build(path: Path, schema: Iterable[str], work: Work) -> None:
-    """In the child: the search tables in a scratch file, filled as `IndexWriter` fills them."""
+    """In the child: the search tables in a scratch file, filled by the loader's own `IndexWriter`."""
     engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
-    backend = SqliteFts5()
     with engine.connect() as connection:
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -262144"):
             connection.exec_driver_sql(f"PRAGMA {pragma}")
         for sql in schema:
             connection.exec_driver_sql(sql)
         connection.exec_driver_sql(f"INSERT INTO search_fts (search_fts, rank) VALUES ('hashsize', {HASH_SIZE})")
+        writer = IndexWriter(connection)
         for record_type, records in work:
-            for batch in batched(document_for_record(record_type, data) for data in records):
-                backend.insert(connection, batch)
+            writer.add(record_type, records)
         connection.commit()
     engine.dispose()

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.core.db import sqlite_file
 from app.records.registry import dataset_state
 from app.seeding.load import Advance, LoadReport, known_ids, write_seed
 from app.seeding.reader import SeedError, read_seed_dir
@@ -98,27 +99,27 @@ def _first_load_journal(connection: sa.Connection) -> Iterator[None]:
     server that starts during such a load waits for the file until the load ends.
     """
     raw = connection.connection.dbapi_connection  # not through SQLAlchemy: it would begin a transaction
-    switched = False
-    if connection.dialect.name == "sqlite" and raw is not None and _never_loaded(raw):
-        timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
-        raw.execute("PRAGMA busy_timeout = 0")
-        try:
-            switched = raw.execute("PRAGMA main.journal_mode = DELETE").fetchone()[0] == "delete"
-        except connection.dialect.loaded_dbapi.OperationalError:
-            switched = False  # another connection has the file open
-        finally:
-            raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    if connection.dialect.name != "sqlite" or raw is None or not _never_loaded(raw):
+        yield
+        return
+    timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        switched = raw.execute("PRAGMA main.journal_mode = DELETE").fetchone()[0] == "delete"
+    except connection.dialect.loaded_dbapi.OperationalError:
+        switched = False  # another connection has the file open
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
     try:
         yield
     finally:
-        if switched and raw is not None:
+        if switched:
             raw.execute("PRAGMA main.journal_mode = WAL")
 
 
 def _never_loaded(raw: Any) -> bool:
     """True for a migrated SQLite file no load has written to (its dataset version is still unset)."""
-    database = raw.execute("PRAGMA database_list").fetchone()[2]
-    if not database:  # in memory or temporary
+    if sqlite_file(raw) is None:
         return False
     return bool(raw.execute(f"SELECT count(*) FROM {dataset_state.name}").fetchone()[0] == 0)
 
