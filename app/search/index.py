@@ -17,6 +17,7 @@ rebuilt from the rows in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import orjson
@@ -64,14 +65,14 @@ def document_for_record(record_type: RecordType, data: Mapping[str, Any]) -> Sea
 
 
 def _body_aliases(record_type: RecordType) -> list[tuple[str, str]]:
-    """(field name, alias in a record's data) of the type's body fields."""
-    found = _BODY_ALIASES.get(record_type.name)
-    if found is None:
-        found = _BODY_ALIASES[record_type.name] = [(f, record_type.field(f).alias) for f in body_fields(record_type)]
-    return found
+    """(field name, alias in a record's data) of the type's body fields (worked out once per type)."""
+    return _body_aliases_of(record_type.name)
 
 
-_BODY_ALIASES: dict[str, list[tuple[str, str]]] = {}
+@cache
+def _body_aliases_of(type_name: str) -> list[tuple[str, str]]:
+    record_type = BY_NAME[type_name]
+    return [(f, record_type.field(f).alias) for f in body_fields(record_type)]
 
 
 def _document(
