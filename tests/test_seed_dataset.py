@@ -290,8 +290,12 @@ def test_what_xi_said_about_chips_on_25_april_2025(seeded_client: TestClient) ->
     sources = {source["id"]: source for source in statement["sources"]}
     assert set(sources) == {"src-chinacomcn-politburo-ai-readout-2025", "src-sinocism-politburo-ai-2025-04-26"}
     readout = sources["src-chinacomcn-politburo-ai-readout-2025"]
-    assert (readout["type"], readout["url"], readout["published_on"]) == ("source", XINHUA_READOUT_URL, "2025-04-27")
-    assert (readout["original_publisher"], readout["kind"]) == ("xinhua", "primary")
+    assert (readout["type"], readout["retrieved_from"], readout["published_on"]) == (
+        "source",
+        XINHUA_READOUT_URL,
+        "2025-04-27",
+    )
+    assert (readout["publisher"], readout["kind"]) == ("xinhua", "primary")
 
 
 def test_the_beneficial_safe_fair_passage_through_the_api(seeded_client: TestClient) -> None:
@@ -302,7 +306,7 @@ def test_the_beneficial_safe_fair_passage_through_the_api(seeded_client: TestCli
         "2025-04-25",
         "xinhua",
     )
-    assert XINHUA_READOUT_URL in [source["url"] for source in statement["sources"]]
+    assert XINHUA_READOUT_URL in [source["url"] or source["retrieved_from"] for source in statement["sources"]]
 
 
 def test_both_deepseek_r2_claims_stand_side_by_side(seeded_client: TestClient, seed: Seed) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +126,42 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@contextmanager
+def migrating(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection in one transaction for migrations.
+
+    On SQLite, altering a table means rebuilding it, and dropping the old copy
+    counts every row that points at it as a foreign-key violation. So, as in
+    SQLite's own procedure for schema changes, enforcement is off while the
+    migrations run and `PRAGMA foreign_key_check` must find nothing before
+    the commit.
+    """
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: before BEGIN
+        try:
+            with connection.begin():
+                yield connection
+                if driver is not None:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        table, rowid, parent, _ = broken[0]
+                        raise RuntimeError(
+                            f"the migration left {len(broken)} broken references, e.g. {table} row {rowid} -> {parent}"
+                        )
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(url: str, engine: sa.Engine | None = None) -> None:
     """Run the migrations up to head (`techsov db upgrade`)."""
     config = alembic_config(url)
     own_engine = engine is None
     engine = engine or make_engine(url)
     try:
-        with engine.begin() as connection:
+        with migrating(engine) as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     finally:

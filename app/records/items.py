@@ -36,7 +36,7 @@ from app.records.storage import (
     ValueListField,
 )
 
-SOURCE_FIELDS = ("title", "publisher", "original_publisher", "url", "published_on", "language", "kind")
+SOURCE_FIELDS = ("title", "publisher", "url", "retrieved_from", "published_on", "language", "kind")
 """What an item shows of each source it cites, besides id, type and name."""
 
 Row = Any

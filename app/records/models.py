@@ -72,6 +72,7 @@ HardwareKind = Literal[
 ]
 DependencyPurpose = Literal["training", "inference", "manufacturing", "component", "deployment"]
 DependencyStatus = Literal["confirmed", "reported", "rumoured", "planned", "ended", "denied"]
+DependencyConfidence = Literal["confident", "likely", "speculative", "unverified", "unknown"]
 SourceKind = Literal["primary", "press", "analysis", "dataset"]
 
 Names = dict[LanguageTag, ShortText]
@@ -216,6 +217,11 @@ class HardwareIn(CitedRecordIn):
         examples=[{"fp16_tflops": 312, "memory_gb": 80}],
     )
     successor_of: HardwareRef | None = None
+    family: HardwareRef | None = Field(
+        default=None,
+        description="The family this variant belongs to (`nvidia-a100` for the A100 SXM4 80 GB): "
+        "a policy that restricts the family restricts the variant.",
+    )
 
 
 class DependencyIn(CitedRecordIn):
@@ -230,20 +236,35 @@ class DependencyIn(CitedRecordIn):
     valid_to: PartialDate | None = None
     alternative_to: list[HardwareRef] = Field(default_factory=list)
     quantity: int | None = Field(default=None, ge=0, le=10**12)
+    confidence: DependencyConfidence | None = Field(
+        default=None,
+        description="How sure the source dataset is of the record (Epoch AI's confidence), when it says.",
+    )
     notes: Text | None = None
 
     _valid_to_after_from = field_validator("valid_to")(not_before("valid_from"))
 
 
 class SourceIn(RecordIn):
-    """A document, article, dataset or page that records cite."""
+    """A citation: a document, article, filing, dataset or page that records cite.
 
-    title: ShortText | None = None
-    publisher: ActorOrText | None = Field(default=None, description="An actor id, or the publisher's name as text.")
-    original_publisher: ActorOrText | None = Field(
-        default=None, description="The outlet behind a mirror or syndicated copy."
+    `url` is the address at the original publisher; where the text was read in
+    a copy elsewhere (a mirror, an aggregator, an archive), that copy's address
+    goes in `retrieved_from`, never in `url`.
+    """
+
+    title: ShortText | None = Field(default=None, description="The document's own title or headline, verbatim.")
+    publisher: ActorOrText | None = Field(
+        default=None, description="Who published the document: an actor id, or the publisher's name as text."
     )
-    url: Url | None = None
+    url: Url | None = Field(default=None, description="The document's address at its original publisher.")
+    retrieved_from: Url | None = Field(
+        default=None, description="Where the text was read when that is a copy, not the publisher's own site."
+    )
     published_on: PartialDate | None = None
     language: LanguageTag | None = None
-    kind: SourceKind
+    kind: SourceKind = Field(
+        description="primary: the issuer's own publication, an official gazette or register, a filing, the "
+        "speaker's own transcript, or the state news agency's readout; press, analysis, dataset: secondary."
+    )
+    license: ShortText | None = Field(default=None, description="The licence the document is published under.")

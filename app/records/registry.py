@@ -167,7 +167,7 @@ HARDWARE = RecordType(
     HardwareIn,
     main_date="released_on",
     indexes=(("kind",), ("released_on",), ("name",)),
-    acyclic=("successor_of",),
+    acyclic=("successor_of", "family"),
     default_sort="name",
     text_filters=("process_node",),
 )

@@ -38,8 +38,8 @@ class SourceOut(BaseModel):
     name: str | None
     title: str | None
     publisher: str | None
-    original_publisher: str | None
     url: str | None
+    retrieved_from: str | None
     published_on: str | None
     language: str | None
     kind: str | None

@@ -214,7 +214,6 @@ def test_as_of_on_dependencies_and_actors(client: TestClient) -> None:
         ("/v1/dependencies?status=reported", ["huawei-on-gpu"]),
         ("/v1/dependencies?alternative_to=test-gpu", ["accel-on-node"]),
         ("/v1/sources?publisher=xinhua", []),
-        ("/v1/sources?original_publisher=xinhua", ["src-press"]),
         ("/v1/sources?publisher=Example Wire", ["src-press"]),
         ("/v1/sources?language=en", ["src-press"]),
     ],

@@ -58,8 +58,8 @@ def test_a_record_has_every_field_references_expanded_and_sources_embedded(clien
             "name": "Wire report",
             "title": None,
             "publisher": "Example Wire",
-            "original_publisher": "xinhua",
             "url": "https://example.org/wire",
+            "retrieved_from": "https://copy.example.net/wire",
             "published_on": "2019-05",
             "language": "en",
             "kind": "press",
@@ -85,7 +85,7 @@ def test_typed_and_text_references(client: TestClient) -> None:
     assert dependency["alternative_to"] == [{"id": "test-gpu", "type": "hardware", "name": "Test GPU"}]
     source = client.get("/v1/sources/src-press").json()
     assert source["publisher"] == {"id": None, "type": None, "name": "Example Wire"}
-    assert source["original_publisher"] == {"id": "xinhua", "type": "actor", "name": "Xinhua News Agency"}
+    assert source["retrieved_from"] == "https://copy.example.net/wire"
     hardware = client.get("/v1/hardware/test-accel").json()
     assert hardware["specs"] == {"fp16_tflops": 256, "memory_gb": 32.5}
 

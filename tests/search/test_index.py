@@ -13,7 +13,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 
 from app.core.config import PROJECT_ROOT, Settings
-from app.core.db import alembic_config, head_revision, make_engine, upgrade
+from app.core.db import alembic_config, head_revision, make_engine, migrating, upgrade
 from app.main import create_app
 from app.records.registry import RECORD_TYPE_LIST
 from app.search.backends import Tier, backend_for
@@ -123,7 +123,7 @@ def scratch_url(tmp_path: Path) -> Iterator[str]:
 
 def _migrate(url: str, engine: sa.Engine, action: str, revision: str) -> None:
     config = alembic_config(url)
-    with engine.begin() as connection:
+    with migrating(engine) as connection:
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 
