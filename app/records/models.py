@@ -109,6 +109,10 @@ class RecordIn(BaseModel):
     tags: Annotated[list[Tag], ChildRows()] = Field(
         default_factory=list, description="Topic tags.", examples=[["export-controls"]]
     )
+    notes: Text | None = Field(
+        default=None,
+        description="Editorial notes: corrections made to the record and why, what could not be verified.",
+    )
 
 
 class CitedRecordIn(RecordIn):
@@ -240,7 +244,6 @@ class DependencyIn(CitedRecordIn):
         default=None,
         description="How sure the source dataset is of the record (Epoch AI's confidence), when it says.",
     )
-    notes: Text | None = None
 
     _valid_to_after_from = field_validator("valid_to")(not_before("valid_from"))
 

@@ -41,7 +41,7 @@ def test_the_dataset_card(client: TestClient) -> None:
 def test_a_record_has_every_field_references_expanded_and_sources_embedded(client: TestClient) -> None:
     body = client.get("/v1/statements/stmt-one").json()
     assert list(body) == [
-        "type", "id", "name", "names", "aliases", "summary", "tags", "sources", "speaker", "said_on",
+        "type", "id", "name", "names", "aliases", "summary", "tags", "notes", "sources", "speaker", "said_on",
         "occasion", "kind", "text", "original_text", "original_language", "translated_by", "reported_by",
         "mentions", "about_policies", "created_at", "updated_at", "referenced_by",
     ]  # fmt: skip
