@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -103,11 +103,28 @@ def seed_validate(seed_dir: SeedDir = None) -> None:
     """Check seed files without touching the database; print every problem as file:line: field: message."""
     folder = seed_dir or _seed_dir_default()
     checked = check_dir(folder)
+    for warning in checked.warnings:
+        typer.echo(f"{warning} (warning)", err=True)
     if checked.errors:
         _print_seed_errors(SeedInvalid(checked.errors))
         raise typer.Exit(1)
     counts = ", ".join(f"{len(v)} {k}" for k, v in checked.validated.records.items())
-    typer.echo(f"{folder}: valid ({counts})")
+    warned = f"; {len(checked.warnings)} warning(s)" if checked.warnings else ""
+    typer.echo(f"{folder}: valid ({counts}){warned}")
+    _print_quality(checked.quality())
+
+
+def _print_quality(figures: dict[str, Any]) -> None:
+    """The quality figures, one a line: shares as percentages, lists by their length."""
+    typer.echo("quality:")
+    for key, value in figures.items():
+        if isinstance(value, float):
+            shown = f"{value:.1%}"
+        elif isinstance(value, list):
+            shown = f"{len(value)}" + (f" ({', '.join(value)})" if value else "")
+        else:
+            shown = "n/a" if value is None else str(value)
+        typer.echo(f"  {key.replace('_', ' ')}: {shown}")
 
 
 @seed_app.command("load")

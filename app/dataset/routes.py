@@ -44,6 +44,13 @@ class DatasetCard(BaseModel):
     version: int = Field(description="Dataset version: changes on every load or write that changes something.")
     last_change: str | None = Field(description="When the dataset last changed (UTC).")
     counts: dict[str, int]
+    quality: dict[str, Any] | None = Field(
+        description="How citable the data is, as of the last load: the share of curated records with a source, "
+        "with a primary source, with a primary source at its publisher's own site (by the link's host), the "
+        "share of actors based in China (Taiwan) with a zh-Hans (zh-Hant) name, sources without title, date or "
+        "link, links not at the publisher's declared domains, quotations cited only to secondary sources.",
+        examples=[{"primary_sourced_at_publisher": 0.31, "chinese_names": 1.0, "sources_without_title": 0}],
+    )
     links: dict[str, str]
 
 

@@ -205,6 +205,7 @@ dataset_state = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("version", sa.BigInteger(), nullable=False),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("quality", sa.JSON(), nullable=True),
     sa.CheckConstraint("id = 1", name="single_row"),
 )
 

@@ -338,7 +338,8 @@ def _yaml(pure: bool) -> YAML:
     return yaml
 
 
-def _read_yaml(path: Path, shown: str, errors: list[SeedError]) -> Any:
+def read_yaml(path: Path, shown: str, errors: list[SeedError]) -> Any:
+    """A YAML file as LineDict/LineList values; problems go to `errors` and give None."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -434,7 +435,7 @@ def read_seed_dir(seed_dir: Path, errors: list[SeedError]) -> list[RawRecord]:
     records: list[RawRecord] = []
     for record_type, path in seed_files(seed_dir):
         shown = str(path)
-        data = _read_ndjson(path, shown, errors) if path.suffix == ".ndjson" else _read_yaml(path, shown, errors)
+        data = _read_ndjson(path, shown, errors) if path.suffix == ".ndjson" else read_yaml(path, shown, errors)
         if data is None:
             continue
         if not isinstance(data, LineList):

@@ -14,6 +14,16 @@ import sqlalchemy as sa
 from app.core.db import sqlite_file
 from app.records.registry import dataset_state
 from app.seeding.load import Advance, LoadReport, known_ids, write_seed
+from app.seeding.quality import (
+    PublisherDomains,
+    SourceProblem,
+    duplicate_sources,
+    links_to_copies,
+    quality_figures,
+    read_publisher_domains,
+    store_quality,
+    with_actor_websites,
+)
 from app.seeding.reader import SeedError, read_seed_dir
 from app.seeding.validate import KnownIds, ValidatedSeed, validate_seed
 
@@ -28,10 +38,17 @@ class SeedInvalid(Exception):
 
 @dataclass
 class Checked:
-    """A validated seed folder."""
+    """A validated seed folder: its records, its problems, and the warnings that do not stop a load."""
 
     validated: ValidatedSeed
     errors: list[SeedError] = field(default_factory=list)
+    warnings: list[SeedError] = field(default_factory=list)
+    domains: PublisherDomains = field(default_factory=dict)
+
+    def quality(self) -> dict[str, Any]:
+        """The quality figures of the folder's records."""
+        records = {name: [v.data for v in items] for name, items in self.validated.records.items()}
+        return quality_figures(records, self.domains)
 
 
 @contextmanager
@@ -56,9 +73,20 @@ def check_dir(seed_dir: Path, known: KnownIds | None = None) -> Checked:
 def _check_dir(seed_dir: Path, known: KnownIds | None) -> Checked:
     errors: list[SeedError] = []
     raws = read_seed_dir(seed_dir, errors)
+    domains = read_publisher_domains(seed_dir, errors)
     validated = validate_seed(raws, known)
+    sources = {v.data["id"]: v for v in validated.records.get("source", ())}
+    actors = [v.data for v in validated.records.get("actor", ())]
+
+    def located(problem: SourceProblem) -> SeedError:
+        source = sources[problem.source_id]
+        return SeedError(source.path, source.line, problem.field, problem.message)
+
+    source_data = [v.data for v in sources.values()]
+    errors += [located(p) for p in duplicate_sources(source_data)]
+    warnings = [located(p) for p in links_to_copies(source_data, with_actor_websites(domains, actors))]
     all_errors = sorted(errors + validated.errors, key=lambda e: (e.path, e.line or 0))
-    return Checked(validated, all_errors)
+    return Checked(validated, all_errors, sorted(warnings, key=lambda e: (e.path, e.line or 0)), domains)
 
 
 def load_dir(
@@ -129,4 +157,6 @@ def _load(connection: sa.Connection, seed_dir: Path, prune: bool, on_total: Adva
     if checked.errors:
         raise SeedInvalid(checked.errors)
     on_total(checked.validated.count)
-    return write_seed(connection, checked.validated, prune=prune, advance=advance)
+    report = write_seed(connection, checked.validated, prune=prune, advance=advance)
+    store_quality(connection, seed_dir)
+    return report

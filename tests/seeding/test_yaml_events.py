@@ -1,6 +1,6 @@
 """The YAML event reader gives exactly what ruamel's composer gives: values, lines, errors.
 
-Each case is read twice: by `_read_yaml` as it is (events first), and with the
+Each case is read twice: by `read_yaml` as it is (events first), and with the
 event reader switched off (ruamel's C composer, then its pure parser), which is
 how every file was read before the event reader existed.
 """
@@ -36,7 +36,7 @@ def shape(value: Any) -> Any:
 
 def read_with_events(path: Path) -> tuple[Any, list[SeedError]]:
     errors: list[SeedError] = []
-    return shape(reader._read_yaml(path, str(path), errors)), errors
+    return shape(reader.read_yaml(path, str(path), errors)), errors
 
 
 def read_with_composer(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[SeedError]]:
@@ -46,7 +46,7 @@ def read_with_composer(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any
     with monkeypatch.context() as patch:
         patch.setattr(reader, "_load_events", unusual)
         errors: list[SeedError] = []
-        return shape(reader._read_yaml(path, str(path), errors)), errors
+        return shape(reader.read_yaml(path, str(path), errors)), errors
 
 
 def events_only(text: str) -> tuple[Any, list[tuple[int, str]]]:
