@@ -94,10 +94,8 @@ def read_publisher_domains(seed_dir: Path, errors: list[SeedError]) -> Publisher
                 at = item.key_lines.get(problem.loc[0], line) if isinstance(item, LineDict) and problem.loc else line
                 errors.append(SeedError(str(path), at, problem.field, problem.message))
             continue
-        if entry.publisher in domains:
-            errors.append(SeedError(str(path), line, "publisher", f"'{entry.publisher}' is declared twice"))
-            continue
-        domains[entry.publisher] = tuple(Domain.parse(d) for d in entry.domains)
+        # Several entries for one publisher add up: editors append their own (the file merges as a union).
+        domains[entry.publisher] = (*domains.get(entry.publisher, ()), *(Domain.parse(d) for d in entry.domains))
     return domains
 
 
@@ -144,20 +142,39 @@ class SourceProblem:
 
 
 def duplicate_sources(sources: Iterable[Mapping[str, Any]]) -> Iterator[SourceProblem]:
-    """Two sources with the same url or the same title are one document cited twice."""
-    seen: dict[tuple[str, str], str] = {}
+    """Two sources with the same url, or the same title unless their urls or dates tell them apart,
+    are one document cited twice (the Federal Register has many rules called "Additions to the Entity
+    List", each at its own address)."""
+    by_url: dict[str, str] = {}
+    by_title: dict[str, list[Mapping[str, Any]]] = {}
     for source in sources:
-        for field_name, key in (("url", _url_key), ("title", _title_key)):
-            value = source.get(field_name)
-            if not value:
-                continue
-            first = seen.setdefault((field_name, key(value)), source["id"])
+        url = source.get("url")
+        if url:
+            first = by_url.setdefault(_url_key(url), source["id"])
             if first != source["id"]:
-                yield SourceProblem(
-                    source["id"],
-                    field_name,
-                    f"the same {field_name} as source '{first}': merge the two into one source and cite it",
-                )
+                yield _duplicate(source, "url", first)
+        title = source.get("title")
+        if not title:
+            continue
+        same_title = by_title.setdefault(_title_key(title), [])
+        twin = next((other for other in same_title if not _told_apart(source, other)), None)
+        if twin is not None:
+            yield _duplicate(source, "title", twin["id"])
+        same_title.append(source)
+
+
+def _told_apart(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Two sources of the same title are different documents when both have urls, or dates, that differ."""
+    keys = {"url": _url_key, "published_on": str}
+    return any(one.get(f) and other.get(f) and key(one[f]) != key(other[f]) for f, key in keys.items())
+
+
+def _duplicate(source: Mapping[str, Any], field_name: str, first: str) -> SourceProblem:
+    return SourceProblem(
+        source["id"],
+        field_name,
+        f"the same {field_name} as source '{first}': merge the two into one source and cite it",
+    )
 
 
 def links_to_copies(sources: Iterable[Mapping[str, Any]], domains: PublisherDomains) -> Iterator[SourceProblem]:

@@ -112,11 +112,47 @@ def test_two_sources_with_the_same_url_or_title_are_errors(tmp_path: Path) -> No
     ]
 
 
-def test_a_bad_publishers_file_is_reported_with_its_line(tmp_path: Path) -> None:
+def test_two_rules_of_the_same_title_at_their_own_addresses_are_two_documents(tmp_path: Path) -> None:
+    rules = (
+        SOURCES
+        + """\
+- id: src-rule-1
+  name: One rule
+  title: Additions to the Entity List
+  publisher: Federal Register
+  url: https://www.federalregister.gov/d/2025-00704
+  published_on: 2025-01-16
+  kind: primary
+- id: src-rule-2
+  name: Another rule of the same day
+  title: Additions to the Entity List
+  publisher: Federal Register
+  url: https://www.federalregister.gov/d/2025-00480
+  published_on: 2025-01-16
+  kind: primary
+- id: src-rule-2-again
+  name: The second rule, cited again without its address
+  title: Additions to the Entity List
+  publisher: Federal Register
+  published_on: 2025-01-16
+  kind: primary
+"""
+    )
+    errors = [str(e) for e in check_dir(_folder(tmp_path, rules)).errors]
+    assert errors == [
+        f"{tmp_path}/seed/sources.yaml:28: title: the same title as source 'src-rule-1': merge the two into one "
+        "source and cite it"
+    ]
+
+
+def test_a_bad_publishers_file_is_reported_with_its_line_and_entries_for_one_publisher_add_up(tmp_path: Path) -> None:
     bad = "- publisher: Example Wire\n  domains: []\n- publisher: X\n  domain: [x.org]\n"
     errors = [str(e) for e in check_dir(_folder(tmp_path, publishers=bad)).errors]
     places = [e.split(": ", 1)[0].rsplit("/", 1)[1] for e in errors]
     assert places == ["publishers.yaml:2", "publishers.yaml:3", "publishers.yaml:4"]
+    twice = PUBLISHERS + "- publisher: Example Wire\n  domains: [regional.example.net]\n"
+    checked = check_dir(_folder(tmp_path, publishers=twice))
+    assert (checked.errors, checked.warnings) == ([], [])
 
 
 def test_the_figures_count_curated_records_primary_links_at_the_publisher_and_chinese_names(tmp_path: Path) -> None:
