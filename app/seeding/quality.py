@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,7 +165,7 @@ def duplicate_sources(sources: Iterable[Mapping[str, Any]]) -> Iterator[SourcePr
 
 def _told_apart(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     """Two sources of the same title are different documents when both have urls, or dates, that differ."""
-    keys = {"url": _url_key, "published_on": str}
+    keys: dict[str, Callable[[str], str]] = {"url": _url_key, "published_on": str}
     return any(one.get(f) and other.get(f) and key(one[f]) != key(other[f]) for f, key in keys.items())
 
 
