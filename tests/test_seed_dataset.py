@@ -293,7 +293,8 @@ def test_what_xi_said_about_chips_on_25_april_2025(seeded_client: TestClient) ->
     assert (readout["type"], readout["retrieved_from"], readout["published_on"]) == (
         "source",
         XINHUA_READOUT_URL,
-        "2025-04-27",
+        # Xinhua's dispatch is dated 26 April (新华社北京4月26日电); the copy went up on the 27th.
+        "2025-04-26",
     )
     assert (readout["publisher"], readout["kind"]) == ("xinhua", "primary")
 
