@@ -269,8 +269,9 @@ def test_the_2017_ai_plan_number_and_dates(seeded_client: TestClient) -> None:
     assert plan["jurisdiction"]["id"] == "china"
     assert plan["kind"] == "strategy"
     primary = [source for source in plan["sources"] if source["kind"] == "primary"]
-    assert [source["url"] for source in primary] == [
-        "https://flia.org/notice-state-council-issuing-new-generation-artificial-intelligence-development-plan/"
+    # The State Council's own notice on gov.cn; FLIA's translation is only where it was read.
+    assert [(source["url"], source["publisher"]) for source in primary] == [
+        ("https://www.gov.cn/zhengce/content/2017-07/20/content_5211996.htm", "state-council")
     ]
 
 
