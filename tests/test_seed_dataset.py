@@ -275,8 +275,9 @@ def test_the_2017_ai_plan_number_and_dates(seeded_client: TestClient) -> None:
     assert plan["jurisdiction"]["id"] == "china"
     assert plan["kind"] == "strategy"
     primary = [source for source in plan["sources"] if source["kind"] == "primary"]
-    assert [source["url"] for source in primary] == [
-        "https://flia.org/notice-state-council-issuing-new-generation-artificial-intelligence-development-plan/"
+    # The State Council's own notice on gov.cn; FLIA's translation is only where it was read.
+    assert [(source["url"], source["publisher"]) for source in primary] == [
+        ("https://www.gov.cn/zhengce/content/2017-07/20/content_5211996.htm", "state-council")
     ]
 
 
@@ -299,7 +300,8 @@ def test_what_xi_said_about_chips_on_25_april_2025(seeded_client: TestClient) ->
     assert (readout["type"], readout["retrieved_from"], readout["published_on"]) == (
         "source",
         XINHUA_READOUT_URL,
-        "2025-04-27",
+        # Xinhua's dispatch is dated 26 April (新华社北京4月26日电); the copy went up on the 27th.
+        "2025-04-26",
     )
     assert (readout["publisher"], readout["kind"]) == ("xinhua", "primary")
 
