@@ -191,6 +191,10 @@ def test_every_chinese_actor_has_a_chinese_name_or_says_why_not(seed: Seed) -> N
         ("moonshot-ai", "月之暗面"),
         ("mao-ning", "毛宁"),
         ("tsinghua-university", "清华大学"),
+        ("cas-institute-of-computing-technology", "中国科学院计算技术研究所"),
+        ("chinese-academy-of-engineering", "中国工程院"),
+        ("peng-cheng-lab", "鹏城实验室"),
+        ("beijing-review", "北京周报"),
     ],
 )
 def test_chinese_names_shown_by_the_sources_are_seeded(seed: Seed, actor_id: str, zh_hans: str) -> None:
