@@ -46,8 +46,9 @@ CORROBORATED_WIKIDATA_IDS = {
     "Q182477",
     "Q160120",
 }
-# Phrases of the starting news story that the official readout does not contain.
-UNSUPPORTED_QUOTATIONS = ("independent, secure, and fair", "young age", "as large of a lead as possible")
+# Phrases of the starting news story that the official readout does not contain. ("as large of a lead as
+# possible" was here too until Sullivan's 16 September 2022 remarks were found to contain it; see below.)
+UNSUPPORTED_QUOTATIONS = ("independent, secure, and fair", "young age")
 # Chinese names the research could not verify (Liang Wenfeng, Yang Zhilin, Wu Zhaohui, TSMC).
 UNVERIFIED_HANZI = ("梁文锋", "杨植麟", "吴朝晖", "台积电")
 OFFICIAL_TRIAD = "有益、安全、公平"
@@ -237,6 +238,21 @@ def test_no_quotation_repeats_what_the_readout_does_not_say(seed: Seed) -> None:
         if phrase in quotation.lower()
     ]
     assert repeated == []
+
+
+def test_sullivans_lead_is_quoted_from_his_own_remarks(seed: Seed) -> None:
+    """The phrase is Sullivan's (SCSP summit, 16 September 2022), cited to the White House transcript."""
+    holders = [
+        statement_id
+        for statement_id, statement in seed["statement"].items()
+        if "as large of a lead as possible" in statement.get("text", "")
+    ]
+    assert holders == ["sullivan-2022-09-16-as-large-of-a-lead-as-possible"]
+    statement = seed["statement"][holders[0]]
+    assert (statement["speaker"], statement["said_on"]) == ("jake-sullivan", "2022-09-16")
+    assert statement["text"].endswith("we must maintain as large of a lead as possible.")
+    kinds = {seed["source"][source_id]["kind"] for source_id in statement["sources"]}
+    assert "primary" in kinds
 
 
 def test_the_official_triad_is_attributed_to_xi_on_25_april_2025_as_reported_by_xinhua(seed: Seed) -> None:
