@@ -158,7 +158,7 @@ def _types(key: str, value: Any) -> tuple[str, ...]:
     for type_id in given:
         if type_id not in TYPES:
             _check_string(field, type_id)
-            suggestion = did_you_mean(type_id, [*TYPES, *(BY_NAME[t].plural for t in TYPES)])
+            suggestion = did_you_mean(type_id, list(TYPES))
             raise bad(field, f"'{type_id[:60]}' is not a type of this service{suggestion}; types: actor, hardware")
     return tuple(dict.fromkeys(given)) or tuple(TYPES)
 
