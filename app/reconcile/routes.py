@@ -76,9 +76,7 @@ def _javascript_or_json(body: bytes, callback: str | None, headers: dict[str, st
 
 
 _OK_CONTENT = {
-    "application/json": {
-        "schema": {"anyOf": [{"$ref": "#/components/schemas/Manifest"}, {"$ref": "#/components/schemas/ResultBatch"}]}
-    },
+    "application/json": {},
     "text/javascript": {"schema": {"type": "string", "description": "The same JSON, wrapped for JSONP"}},
 }
 
@@ -183,6 +181,7 @@ async def reconcile_post(request: Request, database: DatabaseDep) -> Response:
     "/reconcile/view/{entity_id}",
     status_code=303,
     response_model=None,
+    response_class=Response,
     responses={
         303: {
             "description": "The record's own page, in `Location` (on the configured base URL)",
