@@ -20,6 +20,7 @@ from app.core.middleware import RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
 from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
+from app.reconcile.routes import router as reconcile_router
 from app.records.routes import router as records_router
 from app.records.routes import unknown_types as unknown_types_router
 from app.search.routes import router as search_router
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
         allow_headers=["*"],
         expose_headers=["ETag", "Link", "X-Request-ID"],
     )
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats_router)
     app.include_router(changes_router)
     app.include_router(search_router)
+    app.include_router(reconcile_router)
     app.include_router(unknown_types_router)
     logging.getLogger("techsov").setLevel(logging.INFO)
     return app

@@ -48,6 +48,22 @@ class BadParameter(ApiError):
     slug = "bad-parameter"
 
 
+class PayloadTooLarge(ApiError):
+    """A request body or batch is larger than the endpoint takes."""
+
+    status = 413
+    title = "Content Too Large"
+    slug = "too-large"
+
+
+class UnsupportedMediaType(ApiError):
+    """A request body in a format the endpoint does not read."""
+
+    status = 415
+    title = "Unsupported Media Type"
+    slug = "unsupported-media-type"
+
+
 class ServiceUnavailable(ApiError):
     """The database cannot answer right now."""
 

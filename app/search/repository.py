@@ -163,14 +163,16 @@ def search_page(
     types: list[str],
     limit: int,
     after: list[Any] | None,
+    tiers: Sequence[Tier] = TIERS,
 ) -> list[Hit]:
-    """Up to `limit` hits in rank order, after the cursor's position when given."""
+    """Up to `limit` hits in rank order, after the cursor's position when given; only matches of `tiers`
+    when given (reconciliation reads the name tiers, never mentions in texts)."""
     backend = backend_for(connection)
     wanted = frozenset(types) if types else None
     spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
     keys: list[_Key] = []
-    for tier in TIERS:
+    for tier in tiers:
         for sources in (False, True):
             level = tier.rank * 2 + sources
             if cursor is not None and level < cursor.level:
