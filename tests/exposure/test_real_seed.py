@@ -62,7 +62,7 @@ def test_deepseek_before_and_after_the_october_2023_rules(seed_client: TestClien
     # … and the H800, made for China in place of the H100, is still a way round it.
     assert "nvidia-h800" in [a["hardware"]["id"] for a in h100["alternatives"]]
     not_yet = {e["policy"]["id"]: e["reason"] for e in before["not_in_force"]}
-    assert not_yet[RULES_2023] == "it takes effect on 2023-11, after 2023-10-16"
+    assert not_yet[RULES_2023] == "it takes effect on 2023-11-17, after 2023-10-16"
     assert not_yet[IMMEDIATE_2023] == "it takes effect on 2023-10-23, after 2023-10-16"
     assert {p["hardware"]["id"]: p["restricted"] for p in before["hardware_chain"]}["nvidia-h800"] is False
 
