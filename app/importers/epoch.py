@@ -400,6 +400,7 @@ class EpochImport:
                 "sources": [SYSTEMS_SOURCE],
             }
             self.state_index.add(record_id, {"name": name})
+            self.report.created["actors"].append(record_id)
         return record_id
 
     def resolve_actors(self, names: Iterable[str], orgs: dict[str, _Org], makers: set[str]) -> None:

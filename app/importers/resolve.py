@@ -27,7 +27,8 @@ HASH_LENGTH = 6
 
 def slugify(text: str, limit: int = SLUG_MAX_LENGTH) -> str:
     """A record id from text: folded words joined by hyphens, cut at `limit` with a stable hash of the whole."""
-    slug = "-".join(w for w in words(fold(text)) if w.isascii()) or "x"
+    # An apostrophe joins its word (`Noah's` -> `noahs`, `Xi’an` -> `xian`, as the curated ids spell them).
+    slug = "-".join(w for w in words(fold(re.sub("['’]", "", text))) if w.isascii()) or "x"
     if len(slug) <= limit:
         return slug
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:HASH_LENGTH]
