@@ -33,6 +33,32 @@ class Readiness(BaseModel):
     migration: str | None = Field(examples=["0001"])
 
 
+class Credit(BaseModel):
+    """An outside dataset the data draws on, and the licence it is used under."""
+
+    name: str = Field(examples=["Epoch AI, Data on Machine Learning Hardware"])
+    license: str = Field(examples=["CC BY 4.0"])
+    url: str = Field(examples=["https://epoch.ai/data/machine-learning-hardware"])
+    records: str = Field(description="Which records come from it: those tagged with this tag.", examples=["epoch-ai"])
+
+
+CREDITS = [
+    {
+        "name": "Epoch AI, Data on Machine Learning Hardware",
+        "license": "CC BY 4.0",
+        "url": "https://epoch.ai/data/machine-learning-hardware",
+        "records": "epoch-ai",
+    },
+    {
+        "name": "Epoch AI, Parameter, Compute and Data Trends in Machine Learning (AI Models)",
+        "license": "CC BY 4.0",
+        "url": "https://epoch.ai/data/ai-models",
+        "records": "epoch-ai",
+    },
+]
+"""Imported by `techsov import epoch`; CC BY 4.0 asks that Epoch AI be credited with a link."""
+
+
 class DatasetCard(BaseModel):
     """What this dataset is, its licence, its version and how many records of each type it holds."""
 
@@ -44,6 +70,7 @@ class DatasetCard(BaseModel):
     version: int = Field(description="Dataset version: changes on every load or write that changes something.")
     last_change: str | None = Field(description="When the dataset last changed (UTC).")
     counts: dict[str, int]
+    credits: list[Credit] = Field(description="Outside datasets the data draws on, each with its own licence.")
     links: dict[str, str]
 
 
@@ -91,6 +118,7 @@ async def card(request: Request, database: DatabaseDep) -> Response:
         "attribution": settings.techsov_dataset_attribution,
         "software_version": __version__,
         **facts,
+        "credits": CREDITS,
         "links": {t.plural: f"{base}/v1/{t.plural}" for t in RECORD_TYPE_LIST}
         | {"openapi": f"{base}/openapi.json", "docs": f"{base}/docs"},
     }
