@@ -75,6 +75,9 @@ CONFIDENCE = {
 }
 HARDWARE_KINDS = {"GPU": "gpu", "TPU": "accelerator", "Other": "accelerator"}
 NOT_A_COUNTRY = "Multinational"
+CHINA = "china"
+NO_CHINESE_NAME = "Chinese name not verified"
+"""What a Chinese actor's summary says when no source gave its Chinese characters (the curated seed's rule)."""
 _URL = re.compile(r"https?://[^\s,;]+")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
@@ -497,11 +500,28 @@ class EpochImport:
         self.report.created["actors"].append(record_id)
 
     def check_actor_references(self) -> None:
-        """Parents and countries given in the override table must exist."""
+        """Parents and countries given in the override table must exist; Chinese actors say their Chinese
+        name is not verified (Epoch gives names in English only)."""
         for record in self.actors.values():
             for ref in ("parent", "country"):
                 if ref in record and not self._known_actor(record[ref]):
                     raise EpochImportError(f"override table: actor '{record['id']}': {ref}: no actor '{record[ref]}'")
+        for record_id, record in list(self.actors.items()):
+            if self._country_of(record) == CHINA and record["kind"] != "state":
+                summary = {"summary": f"Epoch AI gives its name in English only. {NO_CHINESE_NAME}."}
+                self.actors[record_id] = {k: v for k, v in record.items() if k not in ("tags", "sources")} | summary
+                self.actors[record_id] |= {"tags": record["tags"], "sources": record["sources"]}
+
+    def _country_of(self, record: dict[str, Any]) -> str | None:
+        seen: set[str] = set()
+        while record.get("country") is None and record.get("parent") and record["parent"] not in seen:
+            seen.add(record["parent"])
+            parent = self.actors.get(record["parent"]) or self.curated.records.get("actors", {}).get(record["parent"])
+            if parent is None:
+                return None
+            record = parent
+        country: str | None = record.get("country")
+        return country
 
     # sources ---------------------------------------------------------------------------------------------
 
