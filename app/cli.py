@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, make_engine, upgrade
+from app.importers.epoch import DEFAULT_OVERRIDES, EpochImportError, run_import
 from app.seeding.export import ExportFormat, export_dir
 from app.seeding.load import LoadReport
 from app.seeding.run import SeedInvalid, check_dir, load_dir
@@ -24,6 +25,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 seed_app = typer.Typer(help="Seed files: validate, load, schemas.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
+import_app = typer.Typer(help="Import outside datasets into seed files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 err = Console(stderr=True)
 
@@ -183,6 +186,26 @@ def export(
     chosen: ExportFormat = "yaml" if fmt == "yaml" else "ndjson"
     counts = export_dir(engine, to, chosen)
     typer.echo(", ".join(f"{n} {t}" for t, n in counts.items()) + f" written to {to}")
+
+
+@import_app.command("epoch")
+def import_epoch(
+    hardware: Annotated[Path, typer.Option(help="Epoch AI's ML Hardware CSV.")],
+    systems: Annotated[Path, typer.Option(help="Epoch AI's ML Systems (models) CSV.")],
+    to: Annotated[Path, typer.Option(help="The seed folder: read for curated records, written into.")],
+    overrides: Annotated[
+        Path | None,
+        typer.Option(help=f"The override table (default: {DEFAULT_OVERRIDES} in the seed folder)."),
+    ] = None,
+) -> None:
+    """Turn Epoch AI's hardware and models into seed files (actors/, hardware/, dependencies/, sources/epoch.yaml)."""
+    try:
+        report = run_import(hardware, systems, to, overrides or to / DEFAULT_OVERRIDES)
+    except EpochImportError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(report.summary())
+    changed = ", ".join(str(p) for p in report.written) or "none (the files were already up to date)"
+    typer.echo(f"files changed: {changed}")
 
 
 def bootstrap_default_database(settings: Settings) -> None:

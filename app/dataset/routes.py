@@ -33,6 +33,32 @@ class Readiness(BaseModel):
     migration: str | None = Field(examples=["0001"])
 
 
+class Credit(BaseModel):
+    """An outside dataset the data draws on, and the licence it is used under."""
+
+    name: str = Field(examples=["Epoch AI, Data on Machine Learning Hardware"])
+    license: str = Field(examples=["CC BY 4.0"])
+    url: str = Field(examples=["https://epoch.ai/data/machine-learning-hardware"])
+    records: str = Field(description="Which records come from it: those tagged with this tag.", examples=["epoch-ai"])
+
+
+CREDITS = [
+    {
+        "name": "Epoch AI, Data on Machine Learning Hardware",
+        "license": "CC BY 4.0",
+        "url": "https://epoch.ai/data/machine-learning-hardware",
+        "records": "epoch-ai",
+    },
+    {
+        "name": "Epoch AI, Parameter, Compute and Data Trends in Machine Learning (AI Models)",
+        "license": "CC BY 4.0",
+        "url": "https://epoch.ai/data/ai-models",
+        "records": "epoch-ai",
+    },
+]
+"""Imported by `techsov import epoch`; CC BY 4.0 asks that Epoch AI be credited with a link."""
+
+
 class DatasetCard(BaseModel):
     """What this dataset is, its licence, its version and how many records of each type it holds."""
 
@@ -51,6 +77,7 @@ class DatasetCard(BaseModel):
         "link, links not at the publisher's declared domains, quotations cited only to secondary sources.",
         examples=[{"primary_sourced_at_publisher": 0.31, "chinese_names": 1.0, "sources_without_title": 0}],
     )
+    credits: list[Credit] = Field(description="Outside datasets the data draws on, each with its own licence.")
     links: dict[str, str]
 
 
@@ -98,6 +125,7 @@ async def card(request: Request, database: DatabaseDep) -> Response:
         "attribution": settings.techsov_dataset_attribution,
         "software_version": __version__,
         **facts,
+        "credits": CREDITS,
         "links": {t.plural: f"{base}/v1/{t.plural}" for t in RECORD_TYPE_LIST}
         | {"openapi": f"{base}/openapi.json", "docs": f"{base}/docs"},
     }

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import format_partial
 from app.records.items import cited_sources
-from app.records.registry import ACTOR, DEPENDENCY, POLICY
+from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY
 
 IN_CHUNK = 900
 """Ids per IN list: well under every engine's limit on bound parameters."""
@@ -75,18 +75,19 @@ def children_of(connection: sa.Connection, ids: Iterable[str]) -> dict[str, list
 
 @dataclass(frozen=True)
 class Hop:
-    """One dependency record, as a step of a chain."""
+    """One step of a chain: a dependency record, or a variant's link to its family (`kind="family"`)."""
 
     id: str
     name: str
     dependent_type: str
     dependent_id: str
     depends_on: str
-    status: str
-    purpose: str
+    status: str | None
+    purpose: str | None
     system: str | None
     valid_from: str | None
     valid_to: str | None
+    kind: str = "dependency"
 
     @property
     def dependent(self) -> str:
@@ -132,6 +133,52 @@ def hops(connection: sa.Connection, day: dt.date, column: str, ids: Iterable[str
         query = sa.select(table).where(table.c[column].in_(chunk), *dependency_valid_on(day)).order_by(table.c.id)
         found.extend(_hop(row) for row in connection.execute(query).mappings())
     return found
+
+
+def family_hops(connection: sa.Connection, ids: Iterable[str]) -> list[Hop]:
+    """A hop from each of these parts that is a variant to its family: what restricts the family restricts it."""
+    table = HARDWARE.table
+    found: list[Hop] = []
+    for chunk in _chunks(ids):
+        query = (
+            sa.select(table.c.id, table.c.name, table.c.family_id)
+            .where(table.c.id.in_(chunk), table.c.family_id.is_not(None))
+            .order_by(table.c.id)
+        )
+        for row in connection.execute(query):
+            found.append(
+                Hop(
+                    f"family:{row.id}",
+                    f"{row.name} is a variant of its family",
+                    "hardware",
+                    row.id,
+                    row.family_id,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    kind="family",
+                )
+            )
+    return found
+
+
+def variants_of(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
+    """The parts whose family is one of these."""
+    table = HARDWARE.table
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        found.update(connection.execute(sa.select(table.c.id).where(table.c.family_id.in_(chunk))).scalars())
+    return found
+
+
+def hardware_sources(connection: sa.Connection, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The sources each hardware record cites (for a family hop: the variant's own sources)."""
+    cited: dict[str, list[dict[str, Any]]] = {}
+    for chunk in _chunks(ids):
+        cited.update(cited_sources(connection, HARDWARE, chunk))
+    return cited
 
 
 @dataclass(frozen=True)

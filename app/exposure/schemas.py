@@ -29,13 +29,18 @@ class TargetStep(RefOut):
 
 
 class HopOut(BaseModel):
-    """One dependency of a chain, with its status and the sources behind it."""
+    """One step of a chain, with the sources behind it: a dependency, or a variant's link to its family."""
 
-    dependency: RefOut
+    kind: str = Field(
+        description="`dependency`; or `family`: the part is a variant (`family`) of the next, so a policy "
+        "restricting the family restricts it (sources: the variant's record's).",
+        examples=["dependency"],
+    )
+    dependency: RefOut | None = Field(description="The dependency record (null for a family hop).")
     from_: RefOut = Field(alias="from", description="The dependent: an actor or a hardware part.")
-    to: RefOut = Field(description="The hardware it depends on.")
-    status: str = Field(examples=["confirmed"])
-    purpose: str = Field(examples=["training"])
+    to: RefOut = Field(description="The hardware it depends on, or the family the variant belongs to.")
+    status: str | None = Field(description="Null for a family hop.", examples=["confirmed"])
+    purpose: str | None = Field(description="Null for a family hop.", examples=["training"])
     system: str | None = Field(examples=["DeepSeek-V3"])
     valid_from: str | None = Field(description="Null: undated, taken as valid always.", examples=[None])
     valid_to: str | None = Field(examples=[None])

@@ -36,10 +36,13 @@ from app.exposure.queries import (
     actor_rows,
     alternatives,
     children_of,
+    family_hops,
+    hardware_sources,
     hops,
     policies_targeting,
     policy_row,
     sources_of,
+    variants_of,
 )
 from app.records.registry import ACTOR, HARDWARE
 from app.records.repository import names_of
@@ -70,9 +73,9 @@ def not_in_force(policy: PolicyRow, day: dt.date) -> str | None:
     return None
 
 
-def weakest(statuses: Iterable[str]) -> str:
-    """The least sure of these statuses."""
-    return max(statuses, key=STATUS_STRENGTH.index)
+def weakest(statuses: Iterable[str | None]) -> str:
+    """The least sure of these statuses (a family hop has none: it is a fact of the records, not a claim)."""
+    return max((s for s in statuses if s is not None), key=STATUS_STRENGTH.index)
 
 
 @dataclass
@@ -178,6 +181,7 @@ def _load_hardware(connection: sa.Connection, analysis: Analysis) -> None:
             return
         expanded |= frontier
         found = hops(connection, analysis.day, "dependent_hardware_id", frontier)
+        found += family_hops(connection, frontier)
         for hop in found:
             analysis.hardware_hops[hop.dependent_id].append(hop)
         frontier = {h.depends_on for h in found}
@@ -340,6 +344,7 @@ class Presenter:
         actor_ids = set(actors) | {a for covered in analysis.subsidiaries.values() for a in covered}
         part_ids = set(parts)
         dependencies: set[str] = set()
+        variants: set[str] = set()
         for finding in found:
             part_ids.update(p for p, _via in finding.alternatives)
             if finding.hardware:
@@ -347,7 +352,7 @@ class Presenter:
             for path in finding.paths:
                 actor_ids.update(path.subsidiaries)
                 for hop in path.hops:
-                    dependencies.add(hop.id)
+                    (dependencies if hop.kind == "dependency" else variants).add(hop.id)
                     part_ids.add(hop.depends_on)
                     (actor_ids if hop.dependent_type == "actor" else part_ids).add(hop.dependent_id)
         for item in excluded:
@@ -358,6 +363,8 @@ class Presenter:
         self.actor_names.update(names_of(connection, ACTOR, actor_ids - set(self.actor_names)))
         self.part_names = names_of(connection, HARDWARE, part_ids)
         self.sources = sources_of(connection, dependencies)
+        variant_sources = hardware_sources(connection, {v.removeprefix("family:") for v in variants})
+        self.sources.update({f"family:{v}": cited for v, cited in variant_sources.items()})
 
     def actor(self, actor_id: str) -> dict[str, Any]:
         """{id, type, name} of an actor."""
@@ -388,7 +395,8 @@ class Presenter:
         """One dependency of a chain, with its status and sources."""
         dependent = self.actor(hop.dependent_id) if hop.dependent_type == "actor" else self.part(hop.dependent_id)
         return {
-            "dependency": {"id": hop.id, "type": "dependency", "name": hop.name},
+            "kind": hop.kind,
+            "dependency": {"id": hop.id, "type": "dependency", "name": hop.name} if hop.kind == "dependency" else None,
             "from": dependent,
             "to": self.part(hop.depends_on),
             "status": hop.status,
@@ -483,7 +491,7 @@ def _candidates(connection: sa.Connection, policy: PolicyRow, day: dt.date) -> s
     for _level in range(HARDWARE_DEPTH - 1):
         dependents = {h.dependent_id for h in hops(connection, day, "depends_on_id", frontier)
                       if h.dependent_type == "hardware"}  # fmt: skip
-        frontier = dependents - reached
+        frontier = (dependents | variants_of(connection, frontier)) - reached
         if not frontier or len(reached) > MAX_HARDWARE:
             break
         reached |= frontier

@@ -245,6 +245,32 @@ def _alternative_to(connection: sa.Connection, touching: Touching) -> list[Edge]
     return edges
 
 
+def _restricts_variants(connection: sa.Connection, touching: Touching) -> list[Edge]:
+    """Policy -> each variant of a part it restricts (`via_family`): a policy restricting a family restricts
+    its variants."""
+    child, hardware, policy = POLICY.child_tables["restricts"], HARDWARE.table, POLICY.table
+    query = (
+        sa.select(child.c.record_id, hardware.c.id, child.c.target_id, policy.c.status)
+        .join(hardware, hardware.c.family_id == child.c.target_id)
+        .join(policy, policy.c.id == child.c.record_id)
+        .where(_touching(_column_in(child.c.record_id, "policy"), _column_in(hardware.c.id, "hardware"), touching))
+    )
+    edges = []
+    for policy_id, variant, family, status in _run(connection, query, [child.c.record_id, hardware.c.id], touching):
+        source, target = f"policy:{policy_id}", f"hardware:{variant}"
+        attributes = (("status", status), ("via_family", family))
+        edges.append(Edge(f"restricts:{source}->{target}", source, target, "restricts", attributes))
+    return edges
+
+
+def _restricts(connection: sa.Connection, touching: Touching) -> list[Edge]:
+    """Policy -> hardware it names, and -> the variants of what it names."""
+    return _restricts_named(connection, touching) + _restricts_variants(connection, touching)
+
+
+_restricts_named = _list_edges("restricts", POLICY, "restricts", "hardware", carries_status=True)
+
+
 EDGE_KINDS: dict[str, tuple[str, Finder]] = {
     "based_in": (
         "actor -> the state it belongs to (country)",
@@ -260,8 +286,8 @@ EDGE_KINDS: dict[str, tuple[str, Finder]] = {
         _list_edges("targets", POLICY, "targets", "actor", carries_status=True),
     ),
     "restricts": (
-        "policy -> hardware it restricts",
-        _list_edges("restricts", POLICY, "restricts", "hardware", carries_status=True),
+        "policy -> hardware it restricts, and each variant of it (`via_family`: the family the policy names)",
+        _restricts,
     ),
     "said": ("actor -> a statement it made", _reference_edges("said", STATEMENT, "speaker_id", "actor", reverse=True)),
     "reported_by": (
@@ -272,6 +298,10 @@ EDGE_KINDS: dict[str, tuple[str, Finder]] = {
     "depends_on": ("actor or hardware -> hardware it depends on; one edge per dependency record", _depends_on),
     "alternative_to": ("hardware a dependency relies on -> the part it stands in for", _alternative_to),
     "made_by": ("hardware -> its maker or fab (`role`)", _made_by),
+    "variant_of": (
+        "hardware -> the family it is a variant of",
+        _reference_edges("variant_of", HARDWARE, "family_id", "hardware"),
+    ),
     "supersedes": (
         "policy -> the policy it supersedes",
         _list_edges("supersedes", POLICY, "supersedes", "policy", carries_status=True),

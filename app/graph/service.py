@@ -177,7 +177,7 @@ def build_graph(connection: sa.Connection, spec: GraphSpec) -> dict[str, Any]:
 GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
 _NODE_KEYS = (("type", "string"), ("record_id", "string"), ("label", "string"), ("kind", "string"),
               ("status", "string"), ("date", "string"), ("depth", "int"), ("href", "string"))  # fmt: skip
-_EDGE_KEYS = ("kind", "status", "dependency", "purpose", "system", "valid_from", "valid_to", "role")
+_EDGE_KEYS = ("kind", "status", "dependency", "purpose", "system", "valid_from", "valid_to", "role", "via_family")
 
 
 def graphml(graph: dict[str, Any]) -> bytes:

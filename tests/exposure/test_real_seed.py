@@ -109,7 +109,7 @@ def test_huawei_on_the_day_of_its_2019_entity_listing(seed_client: TestClient) -
     assert (listing["match"], listing["direct"]) == ("targets_directly", True)
     assert [s["id"] for s in listing["targeting_path"]] == ["huawei"]
     assert listing["policy"]["effective_on"] == "2019-05-16"
-    assert [s["id"] for s in on["subsidiaries"]] == ["hisilicon"]
+    assert [s["id"] for s in on["subsidiaries"]] == ["hisilicon", "huawei-noahs-ark-lab"]
 
     before = get(seed_client, "/v1/actors/huawei/exposure?as_of=2019-05-15")
     assert HUAWEI_LISTING not in by_policy(before)
@@ -127,7 +127,7 @@ def test_huawei_on_the_day_of_its_2019_entity_listing(seed_client: TestClient) -
 def test_the_policy_view_of_the_listing_and_of_the_october_2023_rules(seed_client: TestClient) -> None:
     listing = get(seed_client, f"/v1/policies/{HUAWEI_LISTING}/exposure?as_of=2019-05-16")
     assert listing["in_force"] is True
-    assert [g["actor"]["id"] for g in listing["exposed"]] == ["hisilicon", "huawei"]
+    assert [g["actor"]["id"] for g in listing["exposed"]] == ["hisilicon", "huawei", "huawei-noahs-ark-lab"]
     assert get(seed_client, f"/v1/policies/{HUAWEI_LISTING}/exposure?as_of=2019-05-15")["exposed"] == []
 
     rules = get(seed_client, f"/v1/policies/{RULES_2023}/exposure?as_of=2023-11-17")
