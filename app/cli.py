@@ -9,12 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, make_engine, upgrade
 from app.seeding.export import ExportFormat, export_dir
 from app.seeding.load import LoadReport
+from app.seeding.lock import DEFAULT_WAIT_TIMEOUT, LoadBusy
 from app.seeding.run import SeedInvalid, check_dir, load_dir
 from app.seeding.schema import write_schemas
 from app.seeding.synth import DEFAULT_SEED, write_synthetic_seed
@@ -29,7 +31,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -53,7 +55,9 @@ def _seed_dir_default() -> Path:
     return get_settings().techsov_seed_dir
 
 
-def _load(settings: Settings, seed_dir: Path, prune: bool) -> LoadReport:
+def _load(
+    settings: Settings, seed_dir: Path, prune: bool, wait: bool = True, wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+) -> LoadReport:
     engine = make_engine(settings.resolved_database_url)
     ensure_at_head(engine)
     with _progress() as progress:
@@ -62,6 +66,9 @@ def _load(settings: Settings, seed_dir: Path, prune: bool) -> LoadReport:
             engine,
             seed_dir,
             prune=prune,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            on_wait=lambda: err.print("waiting for another load to finish…", highlight=False),
             on_total=lambda total: progress.update(task, total=total),
             advance=lambda n: progress.advance(task, n),
         )
@@ -114,12 +121,18 @@ def seed_validate(seed_dir: SeedDir = None) -> None:
 def seed_load(
     seed_dir: SeedDir = None,
     prune: Annotated[bool, typer.Option(help="Delete stored records that are no longer in the files.")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for a load already running to finish (--no-wait: refuse at once).")
+    ] = True,
+    wait_timeout: Annotated[
+        float, typer.Option(min=0, help="Longest wait for another load, in seconds.")
+    ] = DEFAULT_WAIT_TIMEOUT,
 ) -> None:
-    """Validate and load seed files in one transaction (upsert by id)."""
+    """Validate and load seed files in one transaction (upsert by id); one load at a time."""
     settings = get_settings()
     try:
-        report = _load(settings, seed_dir or _seed_dir_default(), prune)
-    except DatabaseNotReady as exc:
+        report = _load(settings, seed_dir or _seed_dir_default(), prune, wait, wait_timeout)
+    except (DatabaseNotReady, LoadBusy) as exc:
         raise _fail(str(exc)) from None
     except SeedInvalid as exc:
         _print_seed_errors(exc)
