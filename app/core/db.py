@@ -186,7 +186,7 @@ def ensure_at_head(engine: sa.Engine) -> None:
     try:
         current = current_revision(engine)
     except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseNotReady(f"cannot reach the database: {type(exc).__name__}") from None
+        raise DatabaseNotReady(f"cannot reach the database: {type(exc).__name__}") from exc
     head = head_revision()
     if current != head:
         state = "is empty" if current is None else f"is at migration {current}"
