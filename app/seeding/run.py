@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import signal
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 
 from app.core.db import sqlite_file
 from app.records.registry import dataset_state
+from app.search.side import sweep_scratch
 from app.seeding.load import Advance, LoadReport, known_ids, write_seed
 from app.seeding.lock import DEFAULT_WAIT_TIMEOUT, begin_immediate, load_transaction, sqlite_busy
 from app.seeding.reader import RawRecord, SeedError, read_seed_dir
@@ -85,7 +88,8 @@ def load_dir(
     against what is stored and plans its writes, in the transaction it
     writes in.
     """
-    with _without_cycle_collection():
+    sweep_scratch()
+    with _without_cycle_collection(), _terminate_as_exception():
         read_errors: list[SeedError] = []
         raws = read_seed_dir(seed_dir, read_errors)
         with (
@@ -95,6 +99,34 @@ def load_dir(
             # The records are freed when _load returns, before the collector is back: its first collection
             # would otherwise walk every one of them (4 s at a million records).
             return _load(connection, raws, read_errors, prune, on_total, advance)
+
+
+class Terminated(Exception):
+    """The load was asked to stop (SIGTERM); raised where it was, so everything it holds is undone."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}; nothing was written")
+
+
+@contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    """While a load runs in a process with SIGTERM's default action (the CLI), SIGTERM raises Terminated:
+    the transaction rolls back, the side index's child is stopped and its scratch folder removed, instead
+    of the process vanishing with them left behind."""
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Terminated(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _once(callback: Callable[[], None]) -> Callable[[], None]:
