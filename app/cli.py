@@ -247,6 +247,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (halves throughput).")] = False,
+    graceful_timeout: Annotated[
+        int, typer.Option(min=0, help="On SIGTERM, seconds to let requests in flight finish before closing them.")
+    ] = 10,
 ) -> None:
     """Serve the API with uvicorn; with no DATABASE_URL, a seeded SQLite file is made on first start."""
     import uvicorn
@@ -269,6 +272,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=access_log,
+        timeout_graceful_shutdown=graceful_timeout,
         log_level="info",
     )
 
