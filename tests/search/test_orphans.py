@@ -100,12 +100,12 @@ def test_sigterm_of_the_load_removes_its_child_and_scratch_and_writes_nothing(
     process, child, scratch, _env = start_held_load(database_url, tmp_path)
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=20)
-    assert process.returncode == 1
+    assert process.returncode == 1, err.decode()
     lines = err.decode().strip().splitlines()
     assert lines == [
         "error: seed load: Terminated: stopped by SIGTERM; nothing was written (techsov --debug … shows the traceback)"
     ]
-    assert wait_until(lambda: gone(child), 10)
+    assert wait_until(lambda: gone(child), 10), "the index builder outlived its parent"
     assert scratch_folders(scratch) == []
     with engine.connect() as connection:
         assert current_version(connection)[0] == 0
