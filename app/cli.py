@@ -9,18 +9,60 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, make_engine, upgrade
+from app.core.failures import explain
 from app.importers.epoch import DEFAULT_OVERRIDES, EpochImportError, run_import
 from app.seeding.export import ExportFormat, export_dir
 from app.seeding.load import LoadReport
+from app.seeding.lock import DEFAULT_WAIT_TIMEOUT, LoadBusy
 from app.seeding.run import SeedInvalid, check_dir, load_dir
 from app.seeding.schema import write_schemas
 from app.seeding.synth import DEFAULT_SEED, write_synthetic_seed
 
-app = typer.Typer(help="techsov: the geopolitics of AI technological autonomy, as an API.", no_args_is_help=True)
+
+class _Commands(TyperGroup):
+    """Any failure of any command is one line on stderr (what, where, what to do) and exit status 1; the
+    traceback only with `techsov --debug …`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        command = self._command_name([*ctx._protected_args, *ctx.args])
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            raise _fail(f"{command}: {_explain(exc)}" if command else _explain(exc)) from None
+
+    def _command_name(self, args: list[str]) -> str:
+        """`seed load`, `db upgrade`, `serve`: the command the arguments name."""
+        words = [a for a in args if not a.startswith("-")]
+        if not words or words[0] not in self.commands:
+            return ""
+        group = getattr(self.commands[words[0]], "commands", None)
+        return " ".join(words[:2]) if group and len(words) > 1 and words[1] in group else words[0]
+
+
+def _explain(exc: BaseException) -> str:
+    try:
+        url: str | None = get_settings().resolved_database_url
+    except Exception:  # the settings themselves are the failure
+        url = None
+    if isinstance(exc, DatabaseNotReady) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    return explain(exc, url) + " (techsov --debug … shows the traceback)"
+
+
+app = typer.Typer(
+    help="techsov: the geopolitics of AI technological autonomy, as an API.", no_args_is_help=True, cls=_Commands
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 seed_app = typer.Typer(help="Seed files: validate, load, schemas.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -31,8 +73,15 @@ app.add_typer(import_app, name="import")
 err = Console(stderr=True)
 
 
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="On a failure, print the traceback too.")] = False,
+) -> None:
+    """techsov: the geopolitics of AI technological autonomy, as an API."""
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -56,7 +105,9 @@ def _seed_dir_default() -> Path:
     return get_settings().techsov_seed_dir
 
 
-def _load(settings: Settings, seed_dir: Path, prune: bool) -> LoadReport:
+def _load(
+    settings: Settings, seed_dir: Path, prune: bool, wait: bool = True, wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+) -> LoadReport:
     engine = make_engine(settings.resolved_database_url)
     ensure_at_head(engine)
     with _progress() as progress:
@@ -65,6 +116,9 @@ def _load(settings: Settings, seed_dir: Path, prune: bool) -> LoadReport:
             engine,
             seed_dir,
             prune=prune,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            on_wait=lambda: err.print("waiting for another load to finish…", highlight=False),
             on_total=lambda total: progress.update(task, total=total),
             advance=lambda n: progress.advance(task, n),
         )
@@ -91,7 +145,7 @@ def db_current() -> None:
     try:
         ensure_at_head(engine)
     except DatabaseNotReady as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(_explain(exc) if exc.__cause__ else str(exc)) from None
     typer.echo(f"database at migration {current_revision(engine)} (latest)")
 
 
@@ -134,12 +188,20 @@ def _print_quality(figures: dict[str, Any]) -> None:
 def seed_load(
     seed_dir: SeedDir = None,
     prune: Annotated[bool, typer.Option(help="Delete stored records that are no longer in the files.")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for a load already running to finish (--no-wait: refuse at once).")
+    ] = True,
+    wait_timeout: Annotated[
+        float, typer.Option(min=0, help="Longest wait for another load, in seconds.")
+    ] = DEFAULT_WAIT_TIMEOUT,
 ) -> None:
-    """Validate and load seed files in one transaction (upsert by id)."""
+    """Validate and load seed files in one transaction (upsert by id); one load at a time."""
     settings = get_settings()
     try:
-        report = _load(settings, seed_dir or _seed_dir_default(), prune)
+        report = _load(settings, seed_dir or _seed_dir_default(), prune, wait, wait_timeout)
     except DatabaseNotReady as exc:
+        raise _fail(_explain(exc) if exc.__cause__ else str(exc)) from None
+    except LoadBusy as exc:
         raise _fail(str(exc)) from None
     except SeedInvalid as exc:
         _print_seed_errors(exc)
@@ -182,7 +244,7 @@ def export(
     try:
         ensure_at_head(engine)
     except DatabaseNotReady as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(_explain(exc) if exc.__cause__ else str(exc)) from None
     chosen: ExportFormat = "yaml" if fmt == "yaml" else "ndjson"
     counts = export_dir(engine, to, chosen)
     typer.echo(", ".join(f"{n} {t}" for t, n in counts.items()) + f" written to {to}")
@@ -225,6 +287,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (halves throughput).")] = False,
+    graceful_timeout: Annotated[
+        int, typer.Option(min=0, help="On SIGTERM, seconds to let requests in flight finish before closing them.")
+    ] = 10,
 ) -> None:
     """Serve the API with uvicorn; with no DATABASE_URL, a seeded SQLite file is made on first start."""
     import uvicorn
@@ -235,7 +300,7 @@ def serve(
             bootstrap_default_database(settings)
         ensure_at_head(make_engine(settings.resolved_database_url))
     except DatabaseNotReady as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(_explain(exc) if exc.__cause__ else str(exc)) from None
     except SeedInvalid as exc:
         _print_seed_errors(exc)
         raise typer.Exit(1) from None
@@ -247,6 +312,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=access_log,
+        timeout_graceful_shutdown=graceful_timeout,
         log_level="info",
     )
 

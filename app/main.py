@@ -16,6 +16,8 @@ from app.core.config import Settings, get_settings
 from app.core.db import ensure_at_head, make_engine
 from app.core.deps import Database
 from app.core.errors import CatchAllMiddleware, install_error_handlers
+from app.core.logs import use_json_logs
+from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
 from app.exposure.routes import router as exposure_router
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Link", "X-Request-ID"],
     )
     app.add_middleware(RequestIdMiddleware)
+    app.state.metrics = Metrics(engine)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, token=settings.techsov_metrics_token)
     install_error_handlers(app)
     app.include_router(records_router)  # first: the most requested, matched in route order
     app.include_router(dataset_router)
@@ -74,4 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reconcile_router)
     app.include_router(unknown_types_router)
     logging.getLogger("techsov").setLevel(logging.INFO)
+    if settings.techsov_log_json:
+        use_json_logs()
     return app

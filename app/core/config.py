@@ -74,6 +74,21 @@ class Settings(BaseSettings):
         le=64,
         description="Full-text searches run at once per worker process, apart from the other reads.",
     )
+    techsov_metrics_token: str = Field(
+        default="",
+        description="Bearer token /metrics asks for (Authorization: Bearer …). Empty: /metrics is open; "
+        "keep it off the public internet then.",
+    )
+    techsov_log_json: bool = Field(
+        default=False,
+        description="Log as JSON lines, one object per record, with the request id of the request that logged it. "
+        "Off by default: plain text is cheaper.",
+    )
+    techsov_ready_timeout_ms: int = Field(
+        default=2000,
+        ge=1,
+        description="Longest /readyz waits for its table read before it answers 503.",
+    )
     techsov_dataset_title: str = Field(
         default="techsov — the geopolitics of AI technological autonomy",
         description="Title shown on the dataset card (GET /v1).",

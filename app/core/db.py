@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,9 +63,17 @@ def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any)
             # waits for a writer instead of failing with "database is locked".
             # The driver's own transaction handling is off: SQLAlchemy emits BEGIN
             # (below), so a request's reads share one snapshot.
+            # A file another connection is writing in rollback-journal mode (a first load,
+            # app/seeding/run.py) cannot switch now: it is left as it is, without waiting, and
+            # this connection follows it into WAL when that load switches it back.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=0")
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -78,7 +87,10 @@ def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any)
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection: sa.Connection) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # A load begins its own transaction first (BEGIN IMMEDIATE, app/seeding/lock.py).
+            raw = connection.connection.driver_connection
+            if raw is None or not raw.in_transaction:
+                connection.exec_driver_sql("BEGIN")
 
         if query_timeout_ms:
             _limit_sqlite_queries(engine, query_timeout_ms / 1000)
@@ -174,7 +186,7 @@ def ensure_at_head(engine: sa.Engine) -> None:
     try:
         current = current_revision(engine)
     except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseNotReady(f"cannot reach the database: {type(exc).__name__}") from None
+        raise DatabaseNotReady(f"cannot reach the database: {type(exc).__name__}") from exc
     head = head_revision()
     if current != head:
         state = "is empty" if current is None else f"is at migration {current}"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+"""The id of the request being answered, for the logs (app/core/logs.py)."""
 
 
 class RequestIdMiddleware:
@@ -22,11 +25,15 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        this_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                MutableHeaders(scope=message)["X-Request-ID"] = this_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = request_id.set(this_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import orjson
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -15,7 +17,7 @@ from app.core.db import DatabaseNotReady, current_revision, ensure_at_head
 from app.core.deps import DatabaseDep
 from app.core.errors import problem
 from app.dataset.queries import dataset_card
-from app.records.registry import RECORD_TYPE_LIST
+from app.records.registry import RECORD_TYPE_LIST, dataset_state
 
 router = APIRouter()
 
@@ -92,17 +94,24 @@ async def healthz() -> Response:
 
 
 @router.get("/readyz", response_model=Readiness, tags=["health"], summary="The database is reachable and migrated")
-async def readyz(database: DatabaseDep) -> Response:
-    """503 problem+json when the database cannot be reached or is not at the latest migration."""
+async def readyz(request: Request, database: DatabaseDep) -> Response:
+    """503 problem+json when the database cannot be reached, is not at the latest migration, or does not
+    answer a read of a record table within TECHSOV_READY_TIMEOUT_MS."""
 
-    def check(_connection: object) -> str | None:
+    def check(connection: sa.Connection) -> str | None:
         ensure_at_head(database.engine)
+        connection.execute(sa.select(dataset_state.c.version)).first()
+        connection.execute(sa.select(RECORD_TYPE_LIST[0].table.c.id).limit(1)).first()
         return current_revision(database.engine)
 
     try:
-        migration = await database.read(check)
+        with anyio.fail_after(request.app.state.settings.techsov_ready_timeout_ms / 1000):
+            # Its own thread, given up when the time runs out (a blocked read would hold up the answer).
+            migration = await anyio.to_thread.run_sync(database.read_sync, check, abandon_on_cancel=True)
     except DatabaseNotReady as exc:
         return problem(503, "Service Unavailable", str(exc), slug="not-ready")
+    except TimeoutError:
+        return problem(503, "Service Unavailable", "the database did not answer a read in time", slug="not-ready")
     return _json({"status": "ready", "migration": migration})
 
 

@@ -18,14 +18,24 @@ transaction rolls back as for any other error; the scratch file is removed.
 
 Only where `os.fork` exists (Linux, macOS); elsewhere, and for small or
 incremental loads, the loader writes the index itself (`IndexWriter`).
+
+No orphaned work: the child dies with its parent (Linux: `PR_SET_PDEATHSIG`;
+elsewhere it watches a pipe whose other end only the parent holds), the
+scratch folder is removed on every exit the parent survives (a SIGTERM
+during a load is turned into an exception, app/seeding/run.py), and a folder
+whose owner died without removing it (kill -9) is swept by the next load
+(`sweep_scratch`): the folder's name carries the owner's pid and start time.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
+import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -68,20 +78,25 @@ class SideIndex:
             SEARCH_TABLES,
         ).all()
         self.schema: dict[str, str] = {str(name): str(sql) for name, sql in found}
-        self.folder = Path(tempfile.mkdtemp(prefix="techsov-index-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{_owner_tag(os.getpid())}-"))
         self.path = self.folder / "index.sqlite3"
         self.errors = self.folder / "error.txt"
         self.attached = False
+        parent = os.getpid()
+        watch, self._lifeline = os.pipe()  # the parent holds the write end: EOF in the child means it died
         self.pid = os.fork()
         if self.pid == 0:  # the child: build, then leave without running any of the parent's cleanup
             code = 0
             try:
+                os.close(self._lifeline)
+                _die_with(parent, watch)
                 _build(self.path, [self.schema[t] for t in SEARCH_TABLES], work)
             except BaseException:
                 self.errors.write_text(traceback.format_exc())
                 code = 1
             finally:
                 os._exit(code)
+        os.close(watch)
 
     def take(self, connection: sa.Connection) -> None:
         """Wait for the child, then fill this database's (empty) index with the scratch file's rows."""
@@ -110,12 +125,68 @@ class SideIndex:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = 0
+        if self._lifeline >= 0:
+            os.close(self._lifeline)
+            self._lifeline = -1
         if not self.attached:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def _detach(self, dbapi_connection: Any) -> None:
         dbapi_connection.execute(f"DETACH DATABASE {SIDE}")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+SCRATCH_PREFIX = "techsov-index-"
+PR_SET_PDEATHSIG = 1
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), to tell it from a later one with its pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "0"
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _owner_tag(pid: int) -> str:
+    return f"{pid}.{_start_time(pid)}"
+
+
+def _alive(tag: str) -> bool:
+    pid_text, _, started = tag.partition(".")
+    try:
+        pid = int(pid_text)
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return started in ("", "0") or _start_time(pid) in (started, "0")
+
+
+def sweep_scratch(folder: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of side indexes whose owner process is gone; return what was removed."""
+    removed: list[Path] = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        tag = path.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if path.is_dir() and not _alive(tag):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _die_with(parent: int, watch: int) -> None:
+    """In the child: end when the parent ends, even by kill -9."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:  # pragma: no cover - macOS: a thread that waits for the pipe's end of file
+        threading.Thread(target=lambda: (os.read(watch, 1), os._exit(1)), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
 
 
 def _build(path: Path, schema: Iterable[str], work: Work) -> None:

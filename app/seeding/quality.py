@@ -304,9 +304,9 @@ _FIGURE_FIELDS: dict[str, tuple[str, ...]] = {
 _FIGURE_FIELDS.update({t.name: ("tags", "sources") for t in RECORD_TYPE_LIST if t.name not in _FIGURE_FIELDS})
 
 
-def store_quality(connection: sa.Connection, seed_dir: Path) -> dict[str, Any]:
-    """Compute the figures from what is stored now (with the publishers declared in `seed_dir`) and keep
-    them for the dataset card, in the load's transaction."""
-    figures = quality_figures(_stored_records(connection), read_publisher_domains(seed_dir, []))
+def store_quality(connection: sa.Connection, domains: PublisherDomains) -> dict[str, Any]:
+    """Compute the figures from what is stored now (with the publishers' declared domains) and keep them
+    for the dataset card, in the load's transaction."""
+    figures = quality_figures(_stored_records(connection), domains)
     connection.execute(dataset_state.update().values(quality=figures))
     return figures

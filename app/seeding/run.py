@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import signal
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +16,11 @@ import sqlalchemy as sa
 
 from app.core.db import sqlite_file
 from app.records.registry import dataset_state
+from app.search.side import sweep_scratch
 from app.seeding.load import Advance, LoadReport, known_ids, write_seed
+from app.seeding.lock import DEFAULT_WAIT_TIMEOUT, begin_immediate, load_transaction, sqlite_busy
 from app.seeding.quality import (
     PublisherDomains,
-    SourceProblem,
     duplicate_sources,
     links_to_copies,
     quality_figures,
@@ -24,7 +28,7 @@ from app.seeding.quality import (
     store_quality,
     with_actor_websites,
 )
-from app.seeding.reader import SeedError, read_seed_dir
+from app.seeding.reader import RawRecord, SeedError, read_seed_dir
 from app.seeding.validate import KnownIds, ValidatedSeed, validate_seed
 
 
@@ -74,19 +78,31 @@ def _check_dir(seed_dir: Path, known: KnownIds | None) -> Checked:
     errors: list[SeedError] = []
     raws = read_seed_dir(seed_dir, errors)
     domains = read_publisher_domains(seed_dir, errors)
+    return _checked(raws, errors, domains, known)
+
+
+def _checked(
+    raws: list[RawRecord], read_errors: list[SeedError], domains: PublisherDomains, known: KnownIds | None
+) -> Checked:
+    """Validate what was read: the records, then the sources as citations (duplicates, links to copies)."""
     validated = validate_seed(raws, known)
     sources = {v.data["id"]: v for v in validated.records.get("source", ())}
     actors = [v.data for v in validated.records.get("actor", ())]
-
-    def located(problem: SourceProblem) -> SeedError:
-        source = sources[problem.source_id]
-        return SeedError(source.path, source.line, problem.field, problem.message)
-
     source_data = [v.data for v in sources.values()]
-    errors += [located(p) for p in duplicate_sources(source_data)]
-    warnings = [located(p) for p in links_to_copies(source_data, with_actor_websites(domains, actors))]
-    all_errors = sorted(errors + validated.errors, key=lambda e: (e.path, e.line or 0))
-    return Checked(validated, all_errors, sorted(warnings, key=lambda e: (e.path, e.line or 0)), domains)
+
+    def located(source_id: str, field_name: str, message: str) -> SeedError:
+        source = sources[source_id]
+        return SeedError(source.path, source.line, field_name, message)
+
+    duplicates = [located(p.source_id, p.field, p.message) for p in duplicate_sources(source_data)]
+    copies = links_to_copies(source_data, with_actor_websites(domains, actors))
+    warnings = [located(p.source_id, p.field, p.message) for p in copies]
+
+    def by_place(error: SeedError) -> tuple[str, int]:
+        return error.path, error.line or 0
+
+    errors = sorted(read_errors + validated.errors + duplicates, key=by_place)
+    return Checked(validated, errors, sorted(warnings, key=by_place), domains)
 
 
 def load_dir(
@@ -94,6 +110,9 @@ def load_dir(
     seed_dir: Path,
     *,
     prune: bool = False,
+    wait: bool = True,
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+    on_wait: Callable[[], None] = lambda: None,
     on_total: Advance = lambda _n: None,
     advance: Advance = lambda _n: None,
 ) -> LoadReport:
@@ -101,20 +120,101 @@ def load_dir(
 
     Without `prune`, references may point at records already stored; with it,
     the files must stand alone, since everything else is deleted.
+
+    One load at a time (app/seeding/lock.py): the files are read first, then
+    the load waits for any other load to commit (`on_wait` is called once if
+    it must; `wait=False` raises LoadBusy instead), and only then validates
+    against what is stored and plans its writes, in the transaction it
+    writes in.
     """
-    with (
-        _without_cycle_collection(),
-        engine.connect() as connection,
-        _first_load_journal(connection),
-        connection.begin(),
-    ):
-        # The records are freed when _load returns, before the collector is back: its first collection
-        # would otherwise walk every one of them (4 s at a million records).
-        return _load(connection, seed_dir, prune, on_total, advance)
+    sweep_scratch()
+    with _without_cycle_collection(), _terminate_as_exception():
+        read_errors: list[SeedError] = []
+        raws = read_seed_dir(seed_dir, read_errors)
+        domains = read_publisher_domains(seed_dir, read_errors)
+        with (
+            engine.connect() as connection,
+            _load_transaction(connection, wait=wait, wait_timeout=wait_timeout, on_wait=_once(on_wait)),
+        ):
+            # The records are freed when _load returns, before the collector is back: its first collection
+            # would otherwise walk every one of them (4 s at a million records).
+            return _load(connection, raws, read_errors, domains, prune, on_total, advance)
+
+
+class Terminated(Exception):
+    """The load was asked to stop (SIGTERM); raised where it was, so everything it holds is undone."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}; nothing was written")
 
 
 @contextmanager
-def _first_load_journal(connection: sa.Connection) -> Iterator[None]:
+def _terminate_as_exception() -> Iterator[None]:
+    """While a load runs in a process with SIGTERM's default action (the CLI), SIGTERM raises Terminated:
+    the transaction rolls back, the side index's child is stopped and its scratch folder removed, instead
+    of the process vanishing with them left behind."""
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Terminated(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _once(callback: Callable[[], None]) -> Callable[[], None]:
+    called = False
+
+    def call() -> None:
+        nonlocal called
+        if not called:
+            called = True
+            callback()
+
+    return call
+
+
+@contextmanager
+def _load_transaction(
+    connection: sa.Connection, *, wait: bool, wait_timeout: float, on_wait: Callable[[], None]
+) -> Iterator[None]:
+    """The load's transaction, holding the load lock; on a SQLite file never loaded, in rollback-journal mode.
+
+    SQLite's journal mode cannot change inside a transaction, and whether the
+    file was ever loaded is known only once the lock is held. So a first load
+    takes the lock, finds the file empty, lets go, switches the journal
+    (possible only while no other connection has the file open) and takes the
+    lock again; all it plans is read after that.
+    """
+    raw = connection.connection.dbapi_connection  # not through SQLAlchemy: it would begin a transaction
+    if connection.dialect.name != "sqlite" or raw is None or sqlite_file(raw) is None:
+        with load_transaction(connection, wait=wait, wait_timeout=wait_timeout, on_wait=on_wait):
+            yield
+        return
+    switched = False
+    begin_immediate(raw, wait, wait_timeout, on_wait)
+    try:
+        if _never_loaded(raw):
+            raw.execute("ROLLBACK")
+            switched = _rollback_journal(raw)
+            begin_immediate(raw, wait, wait_timeout, on_wait)
+        with connection.begin():
+            yield
+    finally:
+        if raw.in_transaction:  # failed before SQLAlchemy's transaction began
+            raw.execute("ROLLBACK")
+        if switched:
+            _back_to_wal(raw)
+
+
+def _rollback_journal(raw: Any) -> bool:
     """SQLite's rollback journal for the first load into a file no other connection has open; WAL after it.
 
     In WAL mode every page of a large load is written twice, to the WAL and then, by the checkpoint at
@@ -126,37 +226,48 @@ def _first_load_journal(connection: sa.Connection) -> Iterator[None]:
     connection has the file open (asked without waiting: otherwise the load stays in WAL, as before); a
     server that starts during such a load waits for the file until the load ends.
     """
-    raw = connection.connection.dbapi_connection  # not through SQLAlchemy: it would begin a transaction
-    if connection.dialect.name != "sqlite" or raw is None or not _never_loaded(raw):
-        yield
-        return
     timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
     raw.execute("PRAGMA busy_timeout = 0")
     try:
-        switched = raw.execute("PRAGMA main.journal_mode = DELETE").fetchone()[0] == "delete"
-    except connection.dialect.loaded_dbapi.OperationalError:
-        switched = False  # another connection has the file open
+        return bool(raw.execute("PRAGMA main.journal_mode = DELETE").fetchone()[0] == "delete")
+    except sqlite3.OperationalError:
+        return False  # another connection has the file open
     finally:
         raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+
+
+def _back_to_wal(raw: Any) -> None:
+    """WAL again after a first load. A load that took the lock as this one ended holds the file now: it is
+    not waited for; the next connection to open the file switches it (app/core/db.py)."""
+    timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute("PRAGMA busy_timeout = 0")
     try:
-        yield
+        raw.execute("PRAGMA main.journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        if not sqlite_busy(exc):
+            raise
     finally:
-        if switched:
-            raw.execute("PRAGMA main.journal_mode = WAL")
+        raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
 
 def _never_loaded(raw: Any) -> bool:
     """True for a migrated SQLite file no load has written to (its dataset version is still unset)."""
-    if sqlite_file(raw) is None:
-        return False
     return bool(raw.execute(f"SELECT count(*) FROM {dataset_state.name}").fetchone()[0] == 0)
 
 
-def _load(connection: sa.Connection, seed_dir: Path, prune: bool, on_total: Advance, advance: Advance) -> LoadReport:
-    checked = _check_dir(seed_dir, None if prune else known_ids(connection))
+def _load(
+    connection: sa.Connection,
+    raws: list[RawRecord],
+    read_errors: list[SeedError],
+    domains: PublisherDomains,
+    prune: bool,
+    on_total: Advance,
+    advance: Advance,
+) -> LoadReport:
+    checked = _checked(raws, read_errors, domains, None if prune else known_ids(connection))
     if checked.errors:
         raise SeedInvalid(checked.errors)
     on_total(checked.validated.count)
     report = write_seed(connection, checked.validated, prune=prune, advance=advance)
-    store_quality(connection, seed_dir)
+    store_quality(connection, domains)
     return report
