@@ -256,7 +256,11 @@ class SourceIn(RecordIn):
     goes in `retrieved_from`, never in `url`.
     """
 
-    title: ShortText | None = Field(default=None, description="The document's own title or headline, verbatim.")
+    title: ShortText = Field(
+        description="The document's own title or headline, verbatim; a title in square brackets is supplied "
+        "by us because the document's own could not be seen (or it has none), and describes it.",
+        examples=["Implementation of Additional Export Controls: Certain Advanced Computing Items"],
+    )
     publisher: ActorOrText | None = Field(
         default=None, description="Who published the document: an actor id, or the publisher's name as text."
     )

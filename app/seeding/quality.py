@@ -190,6 +190,11 @@ def links_to_copies(sources: Iterable[Mapping[str, Any]], domains: PublisherDoma
             )
 
 
+def _supplied(title: str | None) -> bool:
+    """A title in square brackets is ours, describing a document whose own title was not seen."""
+    return title is not None and title.startswith("[") and title.endswith("]")
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -254,6 +259,7 @@ def quality_figures(records: Records, domains: PublisherDomains) -> dict[str, An
         "china_based_actors_without_chinese_name": sorted(set(curated_based) - set(named)),
         "sources": len(sources),
         "sources_without_title": sum(1 for s in sources.values() if not s.get("title")),
+        "sources_with_supplied_title": sum(1 for s in sources.values() if _supplied(s.get("title"))),
         "sources_without_date": sum(1 for s in sources.values() if not s.get("published_on")),
         "sources_without_url": sum(1 for s in sources.values() if not s.get("url")),
         "source_urls_not_at_publisher": verdicts.count(False),

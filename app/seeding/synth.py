@@ -224,8 +224,8 @@ def sources(world: _World, seed: int) -> Iterator[Record]:
             record["publisher"] = f"media-{rng.randrange(world.sizes.media)}"
         else:
             record["publisher"] = f"Newsletter {rng.randrange(500)}"
-        if rng.random() < 0.3:
-            record["title"] = text.headline()
+        # Every source has a title; most synthetic ones share their label's words.
+        record["title"] = text.headline() if rng.random() < 0.3 else record["name"]
         yield record
 
 

@@ -6,6 +6,7 @@ Sources become citations: `retrieved_from` holds a copy's address (never
 variant's family), dependencies `confidence` (a dataset's own confidence),
 and every type `notes` (corrections made and why; dependencies had it already).
 The dataset state keeps the quality figures of the last load (`quality`).
+A source's `title` is required (a stored one without gets its label in brackets).
 The seed reload fills them; a dropped `original_publisher` is not carried
 over because the seed files hold it as `publisher` now.
 
@@ -48,7 +49,11 @@ def upgrade() -> None:
             deferrable=True,
         )
 
+    # Every source has a title now: a source stored without one gets its label in brackets (a supplied
+    # title) until the next load writes the seed's.
+    op.execute("UPDATE sources SET title = '[' || name || ']' WHERE title IS NULL")
     with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.alter_column("title", existing_type=sa.Text(), nullable=False)
         batch_op.add_column(sa.Column("retrieved_from", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("license", sa.Text(), nullable=True))
         batch_op.drop_index(batch_op.f("ix_sources_original_publisher_id"))
@@ -87,6 +92,7 @@ def downgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sources_original_publisher_id"), ["original_publisher_id"], unique=False)
         batch_op.drop_column("license")
         batch_op.drop_column("retrieved_from")
+        batch_op.alter_column("title", existing_type=sa.Text(), nullable=True)
 
     with op.batch_alter_table("hardware", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_hardware_family_id_hardware"), type_="foreignkey")

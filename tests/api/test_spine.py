@@ -56,7 +56,7 @@ def test_a_record_has_every_field_references_expanded_and_sources_embedded(clien
             "id": "src-press",
             "type": "source",
             "name": "Wire report",
-            "title": None,
+            "title": "Wire report",
             "publisher": "Example Wire",
             "url": "https://example.org/wire",
             "retrieved_from": "https://copy.example.net/wire",

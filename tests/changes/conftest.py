@@ -16,7 +16,7 @@ from app.seeding.run import load_dir
 from tests.conftest import write_seed
 
 VERSION_1 = {
-    "sources.yaml": "- {id: src, name: Source, kind: press}\n",
+    "sources.yaml": "- {id: src, name: Source, title: Source, kind: press}\n",
     "actors.yaml": (
         "- {id: a1, kind: company, name: One, sources: [src]}\n"
         "- {id: a2, kind: company, name: Two, sources: [src]}\n"

@@ -27,8 +27,8 @@ from app.seeding.run import load_dir
 from tests.conftest import write_seed
 
 SOURCES = """
-- {id: src-a, name: Source A, url: 'https://example.org/a', published_on: 2020-01-02, kind: press}
-- {id: src-b, name: Source B, kind: analysis}
+- {id: src-a, name: Source A, title: Source A, url: 'https://example.org/a', published_on: 2020-01-02, kind: press}
+- {id: src-b, name: Source B, title: Source B, kind: analysis}
 """
 ACTORS = """
 - {id: land, kind: state, name: Land, sources: [src-a]}

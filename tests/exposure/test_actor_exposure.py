@@ -80,7 +80,7 @@ def test_a_chain_three_hops_deep_hop_by_hop_with_statuses_and_sources(exposure_c
         "id": "src-a",
         "type": "source",
         "name": "Source A",
-        "title": None,
+        "title": "Source A",
         "publisher": None,
         "url": "https://example.org/a",
         "retrieved_from": None,

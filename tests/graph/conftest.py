@@ -23,7 +23,7 @@ from tests.conftest import write_seed
 
 FILES = {
     "sources.yaml": """
-- {id: src, name: Source, kind: press}
+- {id: src, name: Source, title: Source, kind: press}
 """,
     "actors.yaml": """
 - {id: land, kind: state, name: Land, sources: [src]}

@@ -15,7 +15,8 @@ from app.main import create_app
 from app.seeding.run import load_dir
 
 SOURCES = """\
-- {id: src-wire, name: Example wire report, publisher: Example Wire, url: "https://example.org/w", kind: press}
+- {id: src-wire, name: Example wire report, title: Example wire report,
+   publisher: Example Wire, url: "https://example.org/w", kind: press}
 """
 ACTORS = """\
 - id: china

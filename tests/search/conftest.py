@@ -15,8 +15,10 @@ from app.main import create_app
 from app.seeding.run import load_dir
 
 SOURCES = """\
-- {id: src-wire, name: Example wire report, publisher: Example Wire, url: "https://example.org/w", kind: press}
-- {id: src-huawei-wire, name: Huawei wire report, publisher: Example Wire, url: "https://example.org/h", kind: press}
+- {id: src-wire, name: Example wire report, title: Example wire report,
+   publisher: Example Wire, url: "https://example.org/w", kind: press}
+- {id: src-huawei-wire, name: Huawei wire report, title: Huawei wire report,
+   publisher: Example Wire, url: "https://example.org/h", kind: press}
 """
 ACTORS = """\
 - id: china

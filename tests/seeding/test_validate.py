@@ -20,7 +20,7 @@ def write(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
 
-SOURCE = "- {id: src, name: S, kind: press}\n"
+SOURCE = "- {id: src, name: S, title: S, kind: press}\n"
 STATE = "- {id: china, kind: state, name: China, sources: [src]}\n"
 
 
@@ -110,7 +110,7 @@ def test_dates_out_of_order_are_reported_on_the_later_field(tmp_path: Path) -> N
 
 
 def test_references_must_exist_and_be_of_the_right_kind(tmp_path: Path) -> None:
-    write(tmp_path, "sources.yaml", SOURCE + "- {id: src2, name: S2, kind: press, publisher: huawe}\n")
+    write(tmp_path, "sources.yaml", SOURCE + "- {id: src2, name: S2, title: S2, kind: press, publisher: huawe}\n")
     write(
         tmp_path,
         "actors.yaml",
@@ -152,11 +152,11 @@ def test_parent_cycles_are_reported_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("- {id: Bad Id, kind: press, name: S}\n", "id: 'Bad Id' is not an id: use lowercase letters"),
-        ("- {id: s, kind: press, name: S, url: ftp://x}\n", "url: 'ftp://x' is not an http(s) URL"),
-        ('- {id: s, kind: press, name: "a\\0b"}\n', "name: text must not contain NUL characters"),
-        ("- {id: s, kind: press, name: S, language: '!!'}\n", "language: '!!' is not in the expected form"),
-        ("- {id: s, kind: pres, name: S}\n", "kind: 'pres' is not allowed — did you mean 'press'?"),
+        ("- {id: Bad Id, kind: press, name: S, title: S}\n", "id: 'Bad Id' is not an id: use lowercase letters"),
+        ("- {id: s, kind: press, name: S, title: S, url: ftp://x}\n", "url: 'ftp://x' is not an http(s) URL"),
+        ('- {id: s, kind: press, name: "a\\0b", title: S}\n', "name: text must not contain NUL characters"),
+        ("- {id: s, kind: press, name: S, title: S, language: '!!'}\n", "language: '!!' is not in the expected form"),
+        ("- {id: s, kind: pres, name: S, title: S}\n", "kind: 'pres' is not allowed — did you mean 'press'?"),
         ("{id: s}\n", "(file): expected a list of source records"),
         ("- [1, 2]\n", "(record): expected a source record"),
         ("- {id: s, kind: press, name: S\n", "(yaml):"),
@@ -185,9 +185,14 @@ def test_typed_references_in_flow_lists_parse_as_yaml_1_2(tmp_path: Path) -> Non
 
 def test_a_folder_per_type_and_ndjson_files_are_read(tmp_path: Path) -> None:
     write(tmp_path / "sources", "a.yaml", SOURCE)
-    write(tmp_path / "sources", "b.ndjson", '{"id": "src2", "name": "S2", "kind": "press"}\n\n{"id": "src3"}\n')
+    write(
+        tmp_path / "sources",
+        "b.ndjson",
+        '{"id": "src2", "name": "S2", "title": "S2", "kind": "press"}\n\n{"id": "src3"}\n',
+    )
     assert messages(tmp_path) == [
         "sources/b.ndjson:3: name: required field is missing",
+        "sources/b.ndjson:3: title: required field is missing",
         "sources/b.ndjson:3: kind: required field is missing",
     ]
 

@@ -15,8 +15,8 @@ from app.seeding.run import load_dir
 
 FILES = {
     "sources.yaml": """
-- {id: src, name: Wire, kind: press, published_on: 2019-05, tags: [wire]}
-- {id: src2, name: Text, kind: primary}
+- {id: src, name: Wire, title: Wire, kind: press, published_on: 2019-05, tags: [wire]}
+- {id: src2, name: Text, title: Text, kind: primary}
 """,
     "actors.yaml": """
 - {id: land, kind: state, name: Land, sources: [src]}
