@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from app.core.caching import cache_headers, read_fresh
@@ -52,6 +52,7 @@ GRAPH_PAGE_LIMIT = 80
 """Records a graph page draws unless `limit` says otherwise: past this many, labels overlap into a blot."""
 
 router = APIRouter(include_in_schema=False)
+GET = ["GET", "HEAD"]
 
 
 def _query(request: Request, drop: tuple[str, ...] = ("cursor",)) -> list[tuple[str, str]]:
@@ -91,14 +92,26 @@ def error_page(request: Request, exc: ApiError) -> Response:
     return HTMLResponse(body, status_code=exc.status, headers={**exc.headers, **SECURITY_HEADERS})
 
 
+def blanks_dropped(request: Request) -> Response | None:
+    """A form submits its empty fields (`from=&to=`): send the browser to the same page without them, so the
+    address is clean to share and the API's parsers see only what was filled in. Relative `Location` only."""
+    params = request.query_params.multi_items()
+    kept = [(k, v) for k, v in params if v.strip()]
+    if len(kept) == len(params):
+        return None
+    return RedirectResponse(request.url.path + (f"?{urlencode(kept)}" if kept else ""), status_code=303)
+
+
 def _secret(request: Request) -> str:
     secret: str = request.app.state.settings.techsov_cursor_secret
     return secret
 
 
-@router.get("/")
+@router.api_route("/", methods=GET)
 async def home(request: Request) -> Response:
     """What the dataset is, its counts, licence, credits and quality figures, a search box, the latest changes."""
+    if (redirect := blanks_dropped(request)) is not None:
+        return redirect
     try:
         reject_unknown(request.query_params, [])
         settings = request.app.state.settings
@@ -109,9 +122,11 @@ async def home(request: Request) -> Response:
         return error_page(request, exc)
 
 
-@router.get("/search")
+@router.api_route("/search", methods=GET)
 async def search(request: Request) -> Response:
     """Search every type, in any script; hits grouped by type, with their highlighted snippets."""
+    if (redirect := blanks_dropped(request)) is not None:
+        return redirect
     try:
         q = request.query_params.get("q", "")
         context: dict[str, Any] = {"q": q, "title": f"Search: {q}" if q.strip() else "Search", "twins": []}
@@ -133,9 +148,11 @@ def render_empty(request: Request, template: str, context: dict[str, Any]) -> Re
     return HTMLResponse(render(request, template, context), headers=SECURITY_HEADERS)
 
 
-@router.get("/timeline")
+@router.api_route("/timeline", methods=GET)
 async def timeline(request: Request) -> Response:
     """Events by year, with the API's filters."""
+    if (redirect := blanks_dropped(request)) is not None:
+        return redirect
     try:
         secret = _secret(request)
         spec = parse_timeline(request.query_params, secret)
@@ -151,9 +168,11 @@ async def timeline(request: Request) -> Response:
         return error_page(request, exc)
 
 
-@router.get("/graph")
+@router.api_route("/graph", methods=GET)
 async def graph(request: Request) -> Response:
     """The neighbourhood of a record as an interactive graph (and as lists without script)."""
+    if (redirect := blanks_dropped(request)) is not None:
+        return redirect
     try:
         base = {"title": "Graph", "edge_kinds": EDGE_KINDS, "twins": []}
         if "root" not in request.query_params:
@@ -177,9 +196,11 @@ async def graph(request: Request) -> Response:
         return error_page(request, exc)
 
 
-@router.get("/actors/{actor_id}/exposure")
+@router.api_route("/actors/{actor_id}/exposure", methods=GET)
 async def exposure(request: Request, actor_id: str) -> Response:
     """The policies in force on a day that reach an actor, each chain hop by hop, with a date picker."""
+    if (redirect := blanks_dropped(request)) is not None:
+        return redirect
     try:
         reject_unknown(request.query_params, ["as_of"])
         if request.query_params.get("as_of"):
@@ -204,6 +225,8 @@ async def exposure(request: Request, actor_id: str) -> Response:
 
 def _list_page(record_type: RecordType) -> Callable[[Request], Any]:
     async def page(request: Request) -> Response:
+        if (redirect := blanks_dropped(request)) is not None:
+            return redirect
         try:
             secret = _secret(request)
             spec = parse_list(record_type, request.query_params, secret)
@@ -227,6 +250,8 @@ def _list_page(record_type: RecordType) -> Callable[[Request], Any]:
 
 def _record_page(record_type: RecordType) -> Callable[[Request, str], Any]:
     async def page(request: Request, record_id: str) -> Response:
+        if (redirect := blanks_dropped(request)) is not None:
+            return redirect
         try:
             reject_unknown(request.query_params, [])
             if not is_slug(record_id):
@@ -251,8 +276,8 @@ def _record_page(record_type: RecordType) -> Callable[[Request, str], Any]:
 
 
 for _type in RECORD_TYPE_LIST:
-    router.add_api_route(f"/{_type.plural}", _list_page(_type), methods=["GET"])
-    router.add_api_route(f"/{_type.plural}/{{record_id}}", _record_page(_type), methods=["GET"])
+    router.add_api_route(f"/{_type.plural}", _list_page(_type), methods=GET)
+    router.add_api_route(f"/{_type.plural}/{{record_id}}", _record_page(_type), methods=GET)
 
 
 def install(app: FastAPI) -> None:
