@@ -20,6 +20,7 @@ from app.core.logs import use_json_logs
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
+from app.explorer.routes import install as install_explorer
 from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
 from app.reconcile.routes import router as reconcile_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(reconcile_router)
     app.include_router(unknown_types_router)
+    install_explorer(app)  # the HTML pages, at the API's paths without /v1
     logging.getLogger("techsov").setLevel(logging.INFO)
     if settings.techsov_log_json:
         use_json_logs()

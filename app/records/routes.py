@@ -11,15 +11,17 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
+from app.core.params import parse_choice
 from app.core.render import MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response
 from app.core.suggest import did_you_mean
+from app.records.citation import BIBTEX_MEDIA_TYPE, CITATION_FORMATS, CSL_MEDIA_TYPE, record_citation
 from app.records.detail import record_detail
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_batches, csv_columns
@@ -56,6 +58,9 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     """One record with references expanded, sources embedded and what refers to it."""
     if not is_slug(record_id):
         raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
+    fmt = request.query_params.get("format")
+    if fmt is not None and parse_choice("format", fmt, ("json", *CITATION_FORMATS)) != "json":
+        return await cite_record(record_type, record_id, request, database, fmt)
 
     etag, unchanged, record = await read_fresh(request, database, lambda c: record_detail(c, record_type, record_id))
     if unchanged is not None:
@@ -63,6 +68,31 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if record is None:
         raise NotFound(f"no {record_type.name} with id '{record_id}'")
     return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+
+
+async def cite_record(
+    record_type: RecordType, record_id: str, request: Request, database: Database, fmt: str
+) -> Response:
+    """The record's citation: CSL-JSON (`fmt=csl`) or BibTeX (`fmt=bibtex`)."""
+    settings = request.app.state.settings
+    etag, unchanged, citation = await read_fresh(
+        request, database, lambda c: record_citation(c, record_type, record_id, settings), fmt
+    )
+    if unchanged is not None:
+        return unchanged
+    if citation is None:
+        raise NotFound(f"no {record_type.name} with id '{record_id}'")
+    if fmt == "csl":
+        return Response(json_bytes(citation.csl_json()), media_type=CSL_MEDIA_TYPE, headers=cache_headers(etag))
+    return Response(citation.bibtex(), media_type=BIBTEX_MEDIA_TYPE, headers=cache_headers(etag))
+
+
+_DETAIL_FORMAT = Query(
+    description="json (default), or the record's citation: csl (CSL-JSON, for Zotero, Pandoc and citeproc) or bibtex.",
+    examples=["csl"],
+)
+_DETAIL_CONTENT = {CSL_MEDIA_TYPE: {"schema": {"type": "array", "items": {"type": "object"}}},
+                   "application/x-bibtex": {"schema": {"type": "string"}}}  # fmt: skip
 
 
 _SCHEMAS: dict[Any, dict[str, Any]] = {
@@ -127,7 +157,7 @@ def _list_parameters(record_type: RecordType) -> list[dict[str, Any]]:
 
 
 def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
-    async def endpoint(request: Request, record_id: str) -> Response:
+    async def endpoint(request: Request, record_id: str, format: str | None = None) -> Response:
         return await get_record(record_type, record_id, request, get_database(request))
 
     record_id = inspect.Parameter(
@@ -143,10 +173,13 @@ def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, An
         ],
     )
     request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
-    endpoint.__signature__ = inspect.Signature([request, record_id])  # type: ignore[attr-defined]
+    fmt = inspect.Parameter(
+        "format", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, _DETAIL_FORMAT]
+    )
+    endpoint.__signature__ = inspect.Signature([request, record_id, fmt])  # type: ignore[attr-defined]
     endpoint.__doc__ = (
         f"One {record_type.name}: references expanded one level (id, type, name), sources embedded, and "
-        "`referenced_by`: the records that point at it."
+        "`referenced_by`: the records that point at it; `format=csl` or `format=bibtex` gives its citation."
     )
     return endpoint
 
@@ -168,7 +201,7 @@ for _type in RECORD_TYPE_LIST:
         _detail_endpoint(_type),
         methods=["GET"],
         response_model=DETAIL_MODELS[_type.name],
-        responses=PROBLEM_RESPONSES,
+        responses={**PROBLEM_RESPONSES, 200: {"content": _DETAIL_CONTENT}},
         summary=f"One {_type.name}",
         operation_id=f"get_{_type.name}",
         tags=[_type.plural],

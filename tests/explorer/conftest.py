@@ -1,0 +1,82 @@
+"""The explorer on the real seed: one database per module (loading ~2,300 records takes seconds), a TestClient
+over it, and for the browser tests a live `techsov serve` on a free port with its own data directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.core.db import make_engine
+from app.main import create_app
+from app.seeding.run import load_dir
+from tests.conftest import TEST_DATABASE_URL, empty_all_tables
+from tests.test_serve import free_port
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+
+
+@pytest.fixture(scope="module")
+def seed_url(_template: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database of this module's own with the real seed loaded (on PostgreSQL: the session's, refilled)."""
+    if TEST_DATABASE_URL:
+        url = _template
+        engine = make_engine(url)
+        empty_all_tables(engine)
+    else:
+        path = tmp_path_factory.mktemp("explorer") / "seed.sqlite3"
+        shutil.copy(_template, path)
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+    load_dir(engine, SEED_DIR)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def site(seed_url: str) -> Iterator[TestClient]:
+    """A client on the app over the real seed."""
+    settings = Settings(database_url=seed_url, techsov_seed_dir=SEED_DIR)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`techsov serve` on a free port: a fresh SQLite file in its own data directory, seeded on first start."""
+    port = free_port()
+    env = {**os.environ, "TECHSOV_DATA_DIR": str(tmp_path_factory.mktemp("live") / "data"),
+           "TECHSOV_SEED_DIR": str(SEED_DIR)}  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = server.stdout.read().decode() if server.stdout else ""
+                pytest.fail(f"server did not start:\n{output[-3000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
