@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import statistics
-import time
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -23,7 +21,6 @@ PAGES = {
 }
 PAGE_BUDGET = 200_000
 """Bytes a page may take on the wire with its stylesheet and scripts (gzip, as the app sends them)."""
-RECORD_PAGE_MS = 50
 
 
 class Assets(HTMLParser):
@@ -272,23 +269,6 @@ def test_the_search_box_shows_a_script_query_as_text(site: TestClient) -> None:
     html = page(site, "/search?q=" + quote("<script>alert(1)</script>"))
     assert 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in html
     assert "<q>&lt;script&gt;alert(1)&lt;/script&gt;</q>" in html
-
-
-def test_a_record_page_renders_in_under_50_ms_on_the_seed(site: TestClient) -> None:
-    """The median of ten requests (three big records), in the best of three rounds: the machine is shared, so one
-    busy round does not fail it, but a page that is slow every time does."""
-    urls = ["/actors/huawei", "/actors/china", "/policies/us-bis-rules-2023-10"]
-    for url in urls:
-        site.get(url)
-    rounds = []
-    for _ in range(3):
-        timings = []
-        for url in urls * 10:
-            started = time.perf_counter()
-            assert site.get(url).status_code == 200
-            timings.append((time.perf_counter() - started) * 1000)
-        rounds.append(statistics.median(timings))
-    assert min(rounds) < RECORD_PAGE_MS, rounds
 
 
 def test_html_routes_stay_out_of_the_openapi_document(site: TestClient) -> None:
