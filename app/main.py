@@ -16,7 +16,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import ensure_at_head, make_engine
 from app.core.deps import Database
 from app.core.errors import CatchAllMiddleware, install_error_handlers
-from app.core.middleware import RequestIdMiddleware
+from app.core.middleware import HeadAndNosniffMiddleware, RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
 from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Link", "X-Request-ID"],
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HeadAndNosniffMiddleware)  # outermost: every response says nosniff, every GET takes HEAD
     install_error_handlers(app)
     app.include_router(records_router)  # first: the most requested, matched in route order
     app.include_router(dataset_router)
