@@ -206,6 +206,8 @@ def serve(
     """Serve the API with uvicorn; with no DATABASE_URL, a seeded SQLite file is made on first start."""
     import uvicorn
 
+    from app.core.http_protocol import PROTOCOL
+
     settings = get_settings()
     try:
         if settings.uses_default_database:
@@ -225,6 +227,7 @@ def serve(
         workers=workers,
         access_log=access_log,
         log_level="info",
+        http=PROTOCOL,  # takes raw UTF-8 in the query, as curl sends `q=习近平`
     )
 
 
