@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 _NOT_ASCII = re.compile(rb"[\x80-\xff]")
@@ -49,6 +50,23 @@ class Utf8RequestLineProtocol(HttpToolsProtocol):
             if not line.isascii():
                 data = percent_encode_non_ascii(line) + (b"" if end < 0 else data[end:])
         super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        """What the parser still refuses (a broken request line, a URL over 64 kB) is a problem+json 400 too."""
+        body = orjson.dumps(
+            {
+                "type": "urn:techsov:problem:bad-request",
+                "title": "Bad Request",
+                "status": 400,
+                "detail": "the request could not be read as HTTP/1.1 (a malformed request line, or a URL over 64 kB)",
+            }
+        )
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        head.extend(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)
+        head.append(b"content-type: application/problem+json\r\n")
+        head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body))
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
 
     def on_message_begin(self) -> None:
         """A message that begins after another ended in the same chunk: its request line is already read."""

@@ -155,3 +155,9 @@ def test_a_utf8_path_is_decoded() -> None:
     [scope] = scopes_seen("GET /v1/actors/华为 HTTP/1.1\r\nHost: a\r\n\r\n".encode())
     assert scope["path"] == "/v1/actors/华为"
     assert scope["raw_path"] == b"/v1/actors/%E5%8D%8E%E4%B8%BA"
+
+
+def test_what_the_parser_refuses_is_a_problem_too(live_server: str) -> None:
+    [(status, body)] = exchange(live_server, request(b"/v1/actors?q=" + b"a" * 70_000))
+    assert status == 400
+    assert orjson.loads(body)["type"] == "urn:techsov:problem:bad-request"
