@@ -38,7 +38,7 @@ def test_parameters_carry_their_bounds_enums_and_requirement(client: TestClient)
         "type": "integer", "minimum": 1, "maximum": 500, "examples": [50]
     }  # fmt: skip
     assert parameter("/v1/statements", "format")["schema"]["enum"] == ["json", "csv", "ndjson"]
-    assert parameter("/v1/graph", "format")["schema"]["enum"] == ["json", "graphml"]
+    assert parameter("/v1/graph", "format")["schema"]["enum"] == ["json", "graphml", "cytoscape"]
     assert parameter("/v1/search", "limit")["schema"]["maximum"] == 100
     assert "anyOf" in parameter("/v1/timeline", "from")["schema"]
     kind = parameter("/v1/actors", "kind")["schema"]
