@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app import __version__
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, make_engine, upgrade
 from app.seeding.export import ExportFormat, export_dir
@@ -26,6 +28,29 @@ app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 
 err = Console(stderr=True)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"techsov {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """techsov: the geopolitics of AI technological autonomy, as an API."""
+
+
+def masked(url: str) -> str:
+    """A database URL fit to print: its password hidden."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(an unreadable DATABASE_URL)"
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -218,7 +243,9 @@ def serve(
     except SeedInvalid as exc:
         _print_seed_errors(exc)
         raise typer.Exit(1) from None
-    err.print(f"serving {settings.resolved_database_url} on http://{host}:{port}/v1", highlight=False)
+    err.print(
+        f"serving {masked(settings.resolved_database_url)} on http://{host}:{port}/v1", highlight=False, soft_wrap=True
+    )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
