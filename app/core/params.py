@@ -28,6 +28,8 @@ def reject_unknown(params: QueryParams, allowed: Iterable[str]) -> None:
     for name, value in params.multi_items():
         if name not in names:
             raise bad(name, f"unknown parameter '{name[:100]}'{did_you_mean(name, sorted(names))}")
+        if not value and name not in ("q", "_"):  # `kind=` or `count=` is a slip, not "no filter" or "false"
+            raise bad(name, "has no value: give one, or leave the parameter out")
         check_text(name, value)
 
 

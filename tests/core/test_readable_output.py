@@ -93,3 +93,10 @@ def test_jquerys_cache_buster_is_ignored_everywhere(client: TestClient) -> None:
         if plain.headers["content-type"].startswith("application/json") and url != "/healthz":
             assert with_buster.json() == plain.json(), busted
     assert client.get("/v1/statements?format=csv&_=1").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/v1/actors?kind=", "/v1/changes?action=", "/v1/statements?count=", "/v1/stats?type="])
+def test_a_parameter_without_a_value_is_a_400(client: TestClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "has no value" in response.json()["detail"]
