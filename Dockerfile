@@ -23,6 +23,8 @@ COPY app ./app
 COPY migrations ./migrations
 COPY seed ./seed
 USER techsov
+# The SQLite file (created, migrated and seeded on first start) outlives the container.
+VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz')"
 CMD ["techsov", "serve", "--host", "0.0.0.0", "--port", "8000"]

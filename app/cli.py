@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from app import __version__
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, make_engine, upgrade
 from app.core.failures import explain
@@ -73,11 +75,28 @@ app.add_typer(import_app, name="import")
 err = Console(stderr=True)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"techsov {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option("--debug", help="On a failure, print the traceback too.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """techsov: the geopolitics of AI technological autonomy, as an API."""
+
+
+def masked(url: str) -> str:
+    """A database URL fit to print: its password hidden."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(an unreadable DATABASE_URL)"
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -294,6 +313,8 @@ def serve(
     """Serve the API with uvicorn; with no DATABASE_URL, a seeded SQLite file is made on first start."""
     import uvicorn
 
+    from app.core.http_protocol import PROTOCOL
+
     settings = get_settings()
     try:
         if settings.uses_default_database:
@@ -304,7 +325,9 @@ def serve(
     except SeedInvalid as exc:
         _print_seed_errors(exc)
         raise typer.Exit(1) from None
-    err.print(f"serving {settings.resolved_database_url} on http://{host}:{port}/v1", highlight=False)
+    err.print(
+        f"serving {masked(settings.resolved_database_url)} on http://{host}:{port}/v1", highlight=False, soft_wrap=True
+    )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -314,6 +337,7 @@ def serve(
         access_log=access_log,
         timeout_graceful_shutdown=graceful_timeout,
         log_level="info",
+        http=PROTOCOL,  # takes raw UTF-8 in the query, as curl sends `q=习近平`
     )
 
 

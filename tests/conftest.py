@@ -21,6 +21,7 @@ from app.core.db import is_sqlite, make_engine, upgrade
 from app.main import create_app
 from app.records.registry import metadata
 from app.seeding.run import load_dir
+from tests.live import serve
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "valid"
@@ -119,3 +120,11 @@ def client(loaded_engine: sa.Engine, settings: Settings) -> Iterator[TestClient]
 def uses_sqlite(url: str) -> bool:
     """True when the test runs on SQLite."""
     return is_sqlite(url)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `techsov serve` over the repository's seed (its own SQLite file), shared by the tests that speak
+    HTTP over a socket as outside clients do; yields its base URL."""
+    with serve(tmp_path_factory.mktemp("live") / "data") as base_url:
+        yield base_url

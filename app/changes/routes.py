@@ -15,6 +15,7 @@ from app.core.deps import DatabaseDep
 from app.core.pagination import encode_cursor
 from app.core.render import item_cells
 from app.core.responses import Export, list_response
+from app.records.fields import RECORD_TYPES
 from app.records.routes import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["changes"])
@@ -39,25 +40,43 @@ async def list_changes(
             "`version`) or an ISO 8601 timestamp (`2025-01-31T12:00:00Z`; without a zone it is UTC). "
             "Left out: the whole log.",
             examples=["3"],
+            json_schema_extra={"maxLength": 40},
         ),
     ] = None,
     type: Annotated[
         list[str] | None,
-        Query(description="Only records of this type (repeat for OR).", examples=["policy"]),
+        Query(
+            description="Only records of this type (repeat for OR).",
+            examples=["policy"],
+            json_schema_extra={"items": {"type": "string", "enum": list(RECORD_TYPES)}},
+        ),
     ] = None,
     action: Annotated[
         list[str] | None,
-        Query(description=f"Only these actions (repeat for OR): {', '.join(ACTIONS)}.", examples=["deleted"]),
+        Query(
+            description=f"Only these actions (repeat for OR): {', '.join(ACTIONS)}.",
+            examples=["deleted"],
+            json_schema_extra={"items": {"type": "string", "enum": list(ACTIONS)}},
+        ),
     ] = None,
     limit: Annotated[
         int | None,
-        Query(description="Entries per page, 1 to 500 (default 50). CSV and NDJSON ignore it.", examples=[100]),
+        Query(
+            description="Entries per page, 1 to 500 (default 50). CSV and NDJSON ignore it.",
+            examples=[100],
+            json_schema_extra={"minimum": 1, "maximum": 500},
+        ),
     ] = None,
     cursor: Annotated[
-        str | None, Query(description="The `next_cursor` of the previous page.", examples=["eyJ..."])
+        str | None, Query(description="The `next_cursor` of the previous page (opaque; only the API makes them).")
     ] = None,
     format: Annotated[
-        str | None, Query(description="json (default), csv or ndjson; or use the Accept header.", examples=["ndjson"])
+        str | None,
+        Query(
+            description="json (default), csv or ndjson; or use the Accept header.",
+            examples=["ndjson"],
+            json_schema_extra={"enum": ["json", "csv", "ndjson"]},
+        ),
     ] = None,
 ) -> Response:
     """Every load and write appends to the change log: one entry per record created, updated or deleted, with

@@ -12,6 +12,9 @@ from app.core.errors import BadParameter
 from app.core.suggest import did_you_mean
 
 MAX_PARAM_LENGTH = 1000
+EVERYWHERE = ("pretty", "bom", "_")
+"""Parameters every endpoint takes: `pretty` and `bom` (app.core.middleware) and jQuery's `_` cache buster,
+which is ignored."""
 
 
 def bad(field: str, message: str) -> BadParameter:
@@ -21,10 +24,12 @@ def bad(field: str, message: str) -> BadParameter:
 
 def reject_unknown(params: QueryParams, allowed: Iterable[str]) -> None:
     """A 400 for any parameter the endpoint does not take, with the closest valid name."""
-    names = set(allowed)
+    names = {*allowed, *EVERYWHERE}
     for name, value in params.multi_items():
         if name not in names:
             raise bad(name, f"unknown parameter '{name[:100]}'{did_you_mean(name, sorted(names))}")
+        if not value and name not in ("q", "_"):  # `kind=` or `count=` is a slip, not "no filter" or "false"
+            raise bad(name, "has no value: give one, or leave the parameter out")
         check_text(name, value)
 
 

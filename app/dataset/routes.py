@@ -115,7 +115,9 @@ async def readyz(request: Request, database: DatabaseDep) -> Response:
     return _json({"status": "ready", "migration": migration})
 
 
-@router.get("/v1", response_model=DatasetCard, tags=["dataset"], summary="The dataset card")
+@router.get(
+    "/v1", response_model=DatasetCard, tags=["dataset"], summary="The dataset card", operation_id="get_dataset_card"
+)
 async def card(request: Request, database: DatabaseDep) -> Response:
     """Title, licence, attribution, version, last change and counts per type."""
     settings = request.app.state.settings

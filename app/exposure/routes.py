@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import DatabaseDep
 from app.core.errors import NotFound
+from app.core.openapi import DATE_SCHEMA
 from app.core.params import parse_date_bound, reject_unknown
 from app.core.render import MEDIA_TYPES, json_bytes
 from app.exposure.schemas import ActorExposure, PolicyExposure
@@ -50,6 +51,7 @@ AsOf = Annotated[
     Query(
         description="The day to answer for: 2023-11-17 (a partial date means its first day). Default: today (UTC).",
         examples=["2023-11-17"],
+        json_schema_extra=DATE_SCHEMA,
     ),
 ]
 

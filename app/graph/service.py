@@ -21,7 +21,7 @@ from app.records.listing import suggest_id
 from app.records.registry import BY_NAME
 
 PARAMETERS = ("root", "depth", "edges", "as_of", "limit", "format")
-FORMATS = ("json", "graphml")
+FORMATS = ("json", "graphml", "cytoscape")
 DEFAULT_DEPTH, MAX_DEPTH = 2, 4
 DEFAULT_LIMIT, MAX_LIMIT = 200, 1000
 
@@ -178,6 +178,15 @@ GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
 _NODE_KEYS = (("type", "string"), ("record_id", "string"), ("label", "string"), ("kind", "string"),
               ("status", "string"), ("date", "string"), ("depth", "int"), ("href", "string"))  # fmt: skip
 _EDGE_KEYS = ("kind", "status", "dependency", "purpose", "system", "valid_from", "valid_to", "role", "via_family")
+
+
+def cytoscape_document(graph: dict[str, Any]) -> dict[str, Any]:
+    """The graph as Cytoscape.js writes it (`cy.json()`), which `networkx.cytoscape_graph` reads as served: the
+    elements under `elements`, the query under `data`, each node's id also as `value` and its label as `name`."""
+    nodes = [{"data": {**n["data"], "value": n["data"]["id"], "name": n["data"].get("label")}} for n in graph["nodes"]]
+    edges = [{"data": {**e["data"], "key": e["data"]["id"]}} for e in graph["edges"]]
+    facts = {k: v for k, v in graph.items() if k not in ("nodes", "edges")}
+    return {"data": facts, "directed": True, "multigraph": True, "elements": {"nodes": nodes, "edges": edges}}
 
 
 def graphml(graph: dict[str, Any]) -> bytes:

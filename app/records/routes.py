@@ -17,8 +17,9 @@ from starlette.responses import Response
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
-from app.core.params import parse_choice
-from app.core.render import MEDIA_TYPES, json_bytes
+from app.core.openapi import DATE_SCHEMA
+from app.core.params import MAX_PARAM_LENGTH, parse_choice
+from app.core.render import FORMATS, MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CITATION_FORMATS, CSL_MEDIA_TYPE, record_citation
@@ -29,7 +30,7 @@ from app.records.listing import EXAMPLE_IDS as _EXAMPLE_IDS
 from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST, RecordType
 from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
-from app.records.service import all_items, common_parameters, list_page, parse_list
+from app.records.service import DEFAULT_LIMIT, MAX_LIMIT, all_items, common_parameters, list_page, parse_list
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -95,38 +96,35 @@ _DETAIL_CONTENT = {CSL_MEDIA_TYPE: {"schema": {"type": "array", "items": {"type"
                    "application/x-bibtex": {"schema": {"type": "string"}}}  # fmt: skip
 
 
-_SCHEMAS: dict[Any, dict[str, Any]] = {
-    str: {"type": "string"},
-    int: {"type": "integer"},
-    bool: {"type": "boolean"},
-    list: {"type": "array", "items": {"type": "string"}},
-}
-
-
-def _query_parameter(name: str, kind: Any, description: str, example: Any) -> dict[str, Any]:
-    """One documented query parameter (OpenAPI), all optional."""
-    schema = {**_SCHEMAS[kind], "examples": [[example] if kind is list else example]}
+def _query_parameter(name: str, schema: dict[str, Any], description: str, example: Any = None) -> dict[str, Any]:
+    """One documented query parameter (OpenAPI), all optional; no example where none would be valid."""
+    if example is not None:
+        schema = {**schema, "examples": [example]}
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
-def _common_parameter_docs(record_type: RecordType) -> dict[str, tuple[Any, str, Any]]:
-    sorts = ", ".join(sort_keys_for(record_type))
+def _common_parameter_docs(record_type: RecordType) -> dict[str, tuple[dict[str, Any], str, Any]]:
+    sorts = list(sort_keys_for(record_type))
+    facets = facet_names(record_type)
     main = record_type.main_date
-    docs: dict[str, tuple[Any, str, Any]] = {
-        "q": (str, "Text to look for in names, aliases, other-language names and text.", "export"),
-        "from": (str, f"Keep records whose {main} is on or after this date (2018, 2018-07 or 2018-07-20).",
+    text = {"type": "string", "maxLength": MAX_PARAM_LENGTH}
+    docs: dict[str, tuple[dict[str, Any], str, Any]] = {
+        "q": (text, "Text to look for in names, aliases, other-language names and text.", "export"),
+        "from": (DATE_SCHEMA, f"Keep records whose {main} is on or after this date (2018, 2018-07 or 2018-07-20).",
                  "2018"),
-        "to": (str, f"Keep records whose {main} is on or before this date; 2018 means up to 2018-12-31.",
+        "to": (DATE_SCHEMA, f"Keep records whose {main} is on or before this date; 2018 means up to 2018-12-31.",
                "2019-06"),
-        "as_of": (str, f"Keep records valid on this date: {record_type.valid_from} on or before it (or "
+        "as_of": (DATE_SCHEMA, f"Keep records valid on this date: {record_type.valid_from} on or before it (or "
                   f"unknown) and {record_type.valid_to} after it (or unknown).", "2023-10-17"),
-        "sort": (str, f"Comma list of fields, `-` for descending; ties by id. Sortable: {sorts}. "
+        "sort": (text, f"Comma list of fields, `-` for descending; ties by id. Sortable: {', '.join(sorts)}. "
                  f"Default: {record_type.default_sort}.", record_type.default_sort),
-        "limit": (int, "Records per page, 1 to 500 (default 50). CSV and NDJSON ignore it.", 50),
-        "cursor": (str, "The `next_cursor` of the previous page.", "eyJ..."),
-        "count": (bool, "Add `total`, the number of matching records.", True),
-        "facets": (str, f"Comma list of fields to count by: {', '.join(facet_names(record_type))}.", "kind"),
-        "format": (str, "json (default), csv or ndjson; or use the Accept header.", "csv"),
+        "limit": ({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                  f"Records per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}). CSV and NDJSON ignore it.", 50),
+        "cursor": (text, "The `next_cursor` of the previous page (opaque; only the API makes them).", None),
+        "count": ({"type": "boolean"}, "Add `total`, the number of matching records.", True),
+        "facets": (text, f"Comma list of fields to count by: {', '.join(facets)}.", facets[0]),
+        "format": ({"type": "string", "enum": list(FORMATS)}, "json (default), csv or ndjson; or use the Accept "
+                   "header.", "csv"),
     }  # fmt: skip
     return {name: docs[name] for name in common_parameters(record_type)}
 
@@ -150,9 +148,13 @@ def _list_parameters(record_type: RecordType) -> list[dict[str, Any]]:
     parameters = []
     for name, flt in filters_for(record_type).items():
         choices = f" One of: {', '.join(flt.choices)}." if flt.choices else ""
-        parameters.append(_query_parameter(name, list, flt.description + "." + choices, flt.example))
-    for name, (kind, description, example) in _common_parameter_docs(record_type).items():
-        parameters.append(_query_parameter(name, kind, description, example))
+        item: dict[str, Any] = {"type": "string", "maxLength": MAX_PARAM_LENGTH}
+        if flt.choices:
+            item = {"type": "string", "enum": list(flt.choices)}
+        schema = {"type": "array", "items": item}
+        parameters.append(_query_parameter(name, schema, flt.description + "." + choices, [flt.example]))
+    for name, (schema, description, example) in _common_parameter_docs(record_type).items():
+        parameters.append(_query_parameter(name, schema, description, example))
     return parameters
 
 

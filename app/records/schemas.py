@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, Field, create_model
 
 from app.records.registry import DEPENDENCY, RECORD_TYPE_LIST, RecordType
 from app.records.storage import (
@@ -95,7 +95,7 @@ def _item_model(record_type: RecordType) -> type[BaseModel]:
     fields["created_at"] = (str, ...)
     fields["updated_at"] = (str, ...)
     name = record_type.model.__name__.removesuffix("In")
-    model: type[BaseModel] = create_model(f"{name}Read", __config__=ConfigDict(title=f"{name}"), **fields)
+    model: type[BaseModel] = create_model(f"{name}Read", **fields)
     return model
 
 

@@ -9,7 +9,9 @@ from starlette.responses import Response
 
 from app.core.caching import read_fresh
 from app.core.deps import DatabaseDep
+from app.core.params import MAX_PARAM_LENGTH
 from app.core.responses import page_response
+from app.records.registry import BY_NAME, BY_PLURAL
 from app.records.routes import PROBLEM_RESPONSES
 from app.search.schemas import SearchPage
 from app.search.service import DEFAULT_LIMIT, MAX_LIMIT, parse_search, search
@@ -37,6 +39,7 @@ async def search_records(
                 'begins (`ascen` finds Ascend). Query syntax is not interpreted: `"`, `*`, `-`, `:` are spaces.'
             ),
             examples=["习近平"],
+            json_schema_extra={"minLength": 1, "maxLength": MAX_PARAM_LENGTH},
         ),
     ],
     type: Annotated[
@@ -44,14 +47,19 @@ async def search_records(
         Query(
             description="Only these record types (repeat or comma-separate for several; singular or plural).",
             examples=[["actor", "hardware"]],
+            json_schema_extra={"items": {"type": "string", "enum": list(dict.fromkeys([*BY_NAME, *BY_PLURAL]))}},
         ),
     ] = None,
     limit: Annotated[
         int | None,
-        Query(description=f"Hits per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).", examples=[DEFAULT_LIMIT]),
+        Query(
+            description=f"Hits per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+            examples=[DEFAULT_LIMIT],
+            json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
+        ),
     ] = None,
     cursor: Annotated[
-        str | None, Query(description="The `next_cursor` of the previous page.", examples=["eyJ..."])
+        str | None, Query(description="The `next_cursor` of the previous page (opaque; only the API makes them).")
     ] = None,
 ) -> Response:
     """Ranked search across actors, policies, statements, hardware, dependencies and sources.

@@ -9,7 +9,9 @@ from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import DatabaseDep
+from app.core.openapi import DATE_SCHEMA
 from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
+from app.records.fields import RECORD_TYPES
 from app.records.routes import PROBLEM_RESPONSES
 from app.stats.queries import counts, ordered
 from app.stats.schemas import Stats
@@ -33,7 +35,9 @@ async def get_stats(
     type: Annotated[
         list[str] | None,
         Query(
-            description="Count only these types (repeat or comma list for several). Default: all.", examples=["policy"]
+            description="Count only these types (repeat or comma list for several). Default: all.",
+            examples=["policy"],
+            json_schema_extra={"items": {"type": "string", "enum": list(RECORD_TYPES)}},
         ),
     ] = None,
     from_: Annotated[
@@ -44,6 +48,7 @@ async def get_stats(
             "valid_from, founded_on, published_on) is on or after this date: 2018, 2018-07 or 2018-07-20. "
             "Records without that date are then left out.",
             examples=["2018"],
+            json_schema_extra=DATE_SCHEMA,
         ),
     ] = None,
     to: Annotated[
@@ -51,6 +56,7 @@ async def get_stats(
         Query(
             description="Only records whose main date is on or before this date; 2019 means up to 2019-12-31.",
             examples=["2019"],
+            json_schema_extra=DATE_SCHEMA,
         ),
     ] = None,
     tag: Annotated[
@@ -61,6 +67,7 @@ async def get_stats(
         Query(
             description="json (default); csv or ndjson give long-format rows `dimension,value,count,label`.",
             examples=["csv"],
+            json_schema_extra={"enum": ["json", "csv", "ndjson"]},
         ),
     ] = None,
 ) -> Response:

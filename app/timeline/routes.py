@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.core.deps import DatabaseDep
+from app.core.openapi import DATE_SCHEMA
 from app.core.pagination import encode_cursor
 from app.core.render import item_cells
 from app.core.responses import Export, list_response
@@ -36,7 +37,10 @@ async def get_timeline(
     from_: Annotated[
         str | None,
         Query(
-            alias="from", description="Events on or after this date: 2018, 2018-07 or 2018-07-20.", examples=["2018"]
+            alias="from",
+            description="Events on or after this date: 2018, 2018-07 or 2018-07-20.",
+            examples=["2018"],
+            json_schema_extra=DATE_SCHEMA,
         ),
     ] = None,
     to: Annotated[
@@ -44,6 +48,7 @@ async def get_timeline(
         Query(
             description="Events on or before this date; a partial date means its last day (2018: to 2018-12-31).",
             examples=["2018"],
+            json_schema_extra=DATE_SCHEMA,
         ),
     ] = None,
     actor: Annotated[
@@ -60,11 +65,16 @@ async def get_timeline(
         Query(
             description=f"Events of records of this type (repeat for OR): {', '.join(EVENT_TYPES)}.",
             examples=["policy"],
+            json_schema_extra={"items": {"type": "string", "enum": list(EVENT_TYPES)}},
         ),
     ] = None,
     kind: Annotated[
         list[str] | None,
-        Query(description=f"Events of this kind (repeat for OR). {_KINDS}.", examples=["policy.effective"]),
+        Query(
+            description=f"Events of this kind (repeat for OR). {_KINDS}.",
+            examples=["policy.effective"],
+            json_schema_extra={"items": {"type": "string", "enum": [k.name for k in EVENT_KINDS]}},
+        ),
     ] = None,
     tag: Annotated[
         list[str] | None,
@@ -76,20 +86,30 @@ async def get_timeline(
             description="`date` (oldest first, default) or `-date` (newest first). Events on the same day are "
             "ordered by kind, type and id, in the same direction.",
             examples=["-date"],
+            json_schema_extra={"enum": ["date", "-date"]},
         ),
     ] = None,
     limit: Annotated[
         int | None,
-        Query(description="Events per page, 1 to 500 (default 50). CSV and NDJSON ignore it.", examples=[50]),
+        Query(
+            description="Events per page, 1 to 500 (default 50). CSV and NDJSON ignore it.",
+            examples=[50],
+            json_schema_extra={"minimum": 1, "maximum": 500},
+        ),
     ] = None,
     cursor: Annotated[
-        str | None, Query(description="The `next_cursor` of the previous page.", examples=["eyJ..."])
+        str | None, Query(description="The `next_cursor` of the previous page (opaque; only the API makes them).")
     ] = None,
     count: Annotated[
         bool | None, Query(description="Add `total`, the number of matching events.", examples=[True])
     ] = None,
     format: Annotated[
-        str | None, Query(description="json (default), csv or ndjson; or use the Accept header.", examples=["csv"])
+        str | None,
+        Query(
+            description="json (default), csv or ndjson; or use the Accept header.",
+            examples=["csv"],
+            json_schema_extra={"enum": ["json", "csv", "ndjson"]},
+        ),
     ] = None,
 ) -> Response:
     """Dated events merged across types: policies announced, taking effect and ending; statements made;
