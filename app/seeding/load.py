@@ -337,6 +337,8 @@ def write_seed(
             for record_type in RECORD_TYPE_LIST
         ]
         side = _side_index(connection, search, plans)
+        if side is not None:
+            side.start()
         for plan in plans:
             advance(report.unchanged[plan.record_type.name])
             later.defer(plan.record_type.table, len(plan.new))

@@ -169,7 +169,11 @@ class Terminated(Exception):
 def _terminate_as_exception() -> Iterator[None]:
     """While a load runs in a process with SIGTERM's default action (the CLI), SIGTERM raises Terminated:
     the transaction rolls back, the side index's child is stopped and its scratch folder removed, instead
-    of the process vanishing with them left behind."""
+    of the process vanishing with them left behind.
+
+    The handler runs wherever Python is when the signal comes; inside a statement's execution (a
+    parameter being converted, an event hook) SQLAlchemy wraps what it raises in a StatementError,
+    which is unwrapped here: a stop is a stop wherever it landed."""
     if threading.current_thread() is not threading.main_thread() or (
         signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
     ):
@@ -182,6 +186,10 @@ def _terminate_as_exception() -> Iterator[None]:
     signal.signal(signal.SIGTERM, stop)
     try:
         yield
+    except sa.exc.StatementError as exc:
+        if isinstance(exc.orig, Terminated):
+            raise exc.orig from None
+        raise
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
