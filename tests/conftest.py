@@ -70,10 +70,13 @@ def write_seed(folder: Path, files: dict[str, str]) -> Path:
 
 
 def empty_all_tables(engine: sa.Engine) -> None:
-    """Delete every row (children first); the schema and migration stamp stay."""
+    """Delete every row (children first) and, on PostgreSQL, the search index's documents (a table the
+    migrations make outside the models); the schema and migration stamp stay."""
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("DELETE FROM search_documents")
 
 
 @pytest.fixture

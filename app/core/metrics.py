@@ -28,7 +28,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class _DatabaseCollector(Collector):
-    """Dataset version, last change and pool use, read at scrape time."""
+    """Dataset version, last change, last load and pool use, read at scrape time."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -45,7 +45,14 @@ class _DatabaseCollector(Collector):
         up = GaugeMetricFamily("techsov_db_up", "1 when the database answered this scrape's read.")
         try:
             with self.engine.connect() as connection:
-                row = connection.execute(sa.select(dataset_state.c.version, dataset_state.c.changed_at)).first()
+                row = connection.execute(
+                    sa.select(
+                        dataset_state.c.version,
+                        dataset_state.c.changed_at,
+                        dataset_state.c.load_started_at,
+                        dataset_state.c.load_seconds,
+                    )
+                ).first()
         except sa.exc.SQLAlchemyError:
             up.add_metric([], 0.0)
             yield up
@@ -60,6 +67,18 @@ class _DatabaseCollector(Collector):
                 "techsov_dataset_last_change_timestamp_seconds",
                 "When the last load or write that changed the dataset committed (Unix time).",
                 value=_timestamp(row.changed_at),
+            )
+        if row and row.load_started_at is not None and row.load_seconds is not None:
+            yield GaugeMetricFamily(
+                "techsov_dataset_last_load_started_timestamp_seconds",
+                "When the last successful load began (Unix time), whether or not it changed anything.",
+                value=_timestamp(row.load_started_at),
+            )
+            yield GaugeMetricFamily(
+                "techsov_dataset_last_load_duration_seconds",
+                "How long the last successful load took: reading its files, then its work once it held the load "
+                "lock (not its wait for another load, nor its commit).",
+                value=float(row.load_seconds),
             )
 
 

@@ -199,6 +199,9 @@ BY_NAME: dict[str, RecordType] = {t.name: t for t in RECORD_TYPE_LIST}
 BY_PLURAL: dict[str, RecordType] = {t.plural: t for t in RECORD_TYPE_LIST}
 assert tuple(BY_NAME) == RECORD_TYPES
 
+# The dataset's one row: its version and last change (written by a load that changed something), the quality
+# figures of the last load, and when the last successful load began and how long it took (every load, even
+# one that changed nothing, once a first load has created the row).
 dataset_state = sa.Table(
     "dataset_state",
     metadata,
@@ -206,6 +209,8 @@ dataset_state = sa.Table(
     sa.Column("version", sa.BigInteger(), nullable=False),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("quality", sa.JSON(), nullable=True),
+    sa.Column("load_started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("load_seconds", sa.Float(), nullable=True),
     sa.CheckConstraint("id = 1", name="single_row"),
 )
 

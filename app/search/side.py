@@ -37,7 +37,8 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,12 @@ def side_index_possible(connection: sa.Connection, documents: int) -> bool:
 
 
 class SideIndex:
-    """The index of a first load, built by a forked process into a scratch file, then taken by the parent."""
+    """The index of a first load, built by a forked process into a scratch file, then taken by the parent.
+
+    Made first, then started (`start`), so that whoever holds it can always `close` it: a SIGTERM raises
+    where the load is (app/seeding/run.py), and one raised between the fork and the moment the caller
+    holds the object would leave the child's scratch folder with nobody to remove it.
+    """
 
     def __init__(self, connection: sa.Connection, work: Work) -> None:
         found = connection.exec_driver_sql(
@@ -78,25 +84,48 @@ class SideIndex:
             SEARCH_TABLES,
         ).all()
         self.schema: dict[str, str] = {str(name): str(sql) for name, sql in found}
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{_owner_tag(os.getpid())}-"))
-        self.path = self.folder / "index.sqlite3"
-        self.errors = self.folder / "error.txt"
+        self.work = work
+        self.folder: Path | None = None
         self.attached = False
+        self.pid = 0
+        self._lifeline = -1
+
+    @property
+    def path(self) -> Path:
+        assert self.folder is not None, "not started"
+        return self.folder / "index.sqlite3"
+
+    @property
+    def errors(self) -> Path:
+        assert self.folder is not None, "not started"
+        return self.folder / "error.txt"
+
+    def start(self) -> None:
+        """Make the scratch folder and fork the child that builds the index in it.
+
+        SIGTERM and SIGINT are held (blocked, not lost) from the folder's making to the child's pid being
+        noted, so a stop arrives only once `close` knows both; the child sets its own handling, then lets
+        them through.
+        """
         parent = os.getpid()
-        watch, self._lifeline = os.pipe()  # the parent holds the write end: EOF in the child means it died
-        self.pid = os.fork()
-        if self.pid == 0:  # the child: build, then leave without running any of the parent's cleanup
-            code = 0
-            try:
-                os.close(self._lifeline)
-                _die_with(parent, watch)
-                _build(self.path, [self.schema[t] for t in SEARCH_TABLES], work)
-            except BaseException:
-                self.errors.write_text(traceback.format_exc())
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(watch)
+        with _signals_held():
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{_owner_tag(parent)}-"))
+            watch, self._lifeline = os.pipe()  # the parent holds the write end: EOF in the child means it died
+            pid = os.fork()
+            if pid == 0:  # the child: build, then leave without running any of the parent's cleanup
+                code = 0
+                try:
+                    os.close(self._lifeline)
+                    _die_with(parent, watch)
+                    _build(self.path, [self.schema[t] for t in SEARCH_TABLES], self.work)
+                except BaseException:
+                    self.errors.write_text(traceback.format_exc())
+                    code = 1
+                finally:
+                    os._exit(code)
+            self.pid = pid
+            self.work = ()  # the child has its copy
+            os.close(watch)
 
     def take(self, connection: sa.Connection) -> None:
         """Wait for the child, then fill this database's (empty) index with the scratch file's rows."""
@@ -128,12 +157,13 @@ class SideIndex:
         if self._lifeline >= 0:
             os.close(self._lifeline)
             self._lifeline = -1
-        if not self.attached:
+        if not self.attached and self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def _detach(self, dbapi_connection: Any) -> None:
         dbapi_connection.execute(f"DETACH DATABASE {SIDE}")
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 SCRATCH_PREFIX = "techsov-index-"
@@ -176,10 +206,27 @@ def sweep_scratch(folder: Path | None = None) -> list[Path]:
     return removed
 
 
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGTERM and SIGINT blocked in this thread for the block's length; one that came meanwhile is handled
+    as the block ends. (The load runs its SIGTERM handler in the main thread, app/seeding/run.py.)"""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _die_with(parent: int, watch: int) -> None:
-    """In the child: end when the parent ends, even by kill -9."""
+    """In the child: end when the parent ends, even by kill -9. Entered with SIGTERM and SIGINT blocked
+    (`_signals_held`): their default action is set before they are let through, so the parent's handlers,
+    inherited by the fork, never run here."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

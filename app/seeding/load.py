@@ -96,6 +96,14 @@ def current_version(connection: sa.Connection) -> tuple[int, dt.datetime | None]
     return (row.version, row.changed_at) if row else (0, None)
 
 
+def record_load(connection: sa.Connection, started_at: dt.datetime, seconds: float) -> None:
+    """Keep when this load began and how long it took, in its own transaction (read by /metrics).
+
+    Nothing is kept while the dataset has no state row: a load into an empty database that wrote nothing.
+    """
+    connection.execute(dataset_state.update().values(load_started_at=started_at, load_seconds=seconds))
+
+
 class _TypeRows:
     """The rows of one record type's tables, as tuples in a fixed column order."""
 
@@ -329,6 +337,8 @@ def write_seed(
             for record_type in RECORD_TYPE_LIST
         ]
         side = _side_index(connection, search, plans)
+        if side is not None:
+            side.start()
         for plan in plans:
             advance(report.unchanged[plan.record_type.name])
             later.defer(plan.record_type.table, len(plan.new))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import signal
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from app.core.db import sqlite_file
 from app.records.registry import dataset_state
 from app.search.side import sweep_scratch
-from app.seeding.load import Advance, LoadReport, known_ids, write_seed
+from app.seeding.load import Advance, LoadReport, known_ids, record_load, write_seed
 from app.seeding.lock import DEFAULT_WAIT_TIMEOUT, begin_immediate, load_transaction, sqlite_busy
 from app.seeding.quality import (
     PublisherDomains,
@@ -126,19 +128,34 @@ def load_dir(
     it must; `wait=False` raises LoadBusy instead), and only then validates
     against what is stored and plans its writes, in the transaction it
     writes in.
+
+    The load keeps when it began and how long it took (reading the files,
+    then the work done once it held the lock; not the wait for another
+    load, nor its own commit) in the dataset state it commits.
     """
+    started = _Started(dt.datetime.now(dt.UTC), time.perf_counter())
     sweep_scratch()
     with _without_cycle_collection(), _terminate_as_exception():
         read_errors: list[SeedError] = []
         raws = read_seed_dir(seed_dir, read_errors)
         domains = read_publisher_domains(seed_dir, read_errors)
+        started.reading = time.perf_counter() - started.clock
         with (
             engine.connect() as connection,
             _load_transaction(connection, wait=wait, wait_timeout=wait_timeout, on_wait=_once(on_wait)),
         ):
             # The records are freed when _load returns, before the collector is back: its first collection
             # would otherwise walk every one of them (4 s at a million records).
-            return _load(connection, raws, read_errors, domains, prune, on_total, advance)
+            return _load(connection, raws, read_errors, domains, prune, on_total, advance, started)
+
+
+@dataclass
+class _Started:
+    """When a load began (wall clock, for the record; monotonic, for its duration) and its time reading files."""
+
+    at: dt.datetime
+    clock: float
+    reading: float = 0.0
 
 
 class Terminated(Exception):
@@ -152,7 +169,11 @@ class Terminated(Exception):
 def _terminate_as_exception() -> Iterator[None]:
     """While a load runs in a process with SIGTERM's default action (the CLI), SIGTERM raises Terminated:
     the transaction rolls back, the side index's child is stopped and its scratch folder removed, instead
-    of the process vanishing with them left behind."""
+    of the process vanishing with them left behind.
+
+    The handler runs wherever Python is when the signal comes; inside a statement's execution (a
+    parameter being converted, an event hook) SQLAlchemy wraps what it raises in a StatementError,
+    which is unwrapped here: a stop is a stop wherever it landed."""
     if threading.current_thread() is not threading.main_thread() or (
         signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
     ):
@@ -165,6 +186,10 @@ def _terminate_as_exception() -> Iterator[None]:
     signal.signal(signal.SIGTERM, stop)
     try:
         yield
+    except sa.exc.StatementError as exc:
+        if isinstance(exc.orig, Terminated):
+            raise exc.orig from None
+        raise
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -263,11 +288,14 @@ def _load(
     prune: bool,
     on_total: Advance,
     advance: Advance,
+    started: _Started,
 ) -> LoadReport:
+    locked = time.perf_counter()
     checked = _checked(raws, read_errors, domains, None if prune else known_ids(connection))
     if checked.errors:
         raise SeedInvalid(checked.errors)
     on_total(checked.validated.count)
     report = write_seed(connection, checked.validated, prune=prune, advance=advance)
     store_quality(connection, domains)
+    record_load(connection, started.at, started.reading + time.perf_counter() - locked)
     return report

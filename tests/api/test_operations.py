@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,10 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.core.logs import JsonFormatter
 from app.main import create_app
-from tests.conftest import TEST_DATABASE_URL
+from app.records.registry import dataset_state
+from app.seeding.lock import load_transaction
+from app.seeding.run import SeedInvalid, load_dir
+from tests.conftest import INVALID, TEST_DATABASE_URL, VALID
 
 
 def sample(text: str, name: str, **labels: str) -> float | None:
@@ -50,6 +55,63 @@ def test_metrics_count_requests_by_route_template_and_status(client: TestClient)
     assert sample(text, "techsov_db_up") == 1
     assert (sample(text, "techsov_dataset_last_change_timestamp_seconds") or 0) > 1.7e9
     assert sample(text, "techsov_db_pool_checked_out") is not None
+
+
+def test_metrics_show_when_the_last_load_began_and_how_long_it_took(client: TestClient, engine: sa.Engine) -> None:
+    first = client.get("/metrics").text
+    first_start = sample(first, "techsov_dataset_last_load_started_timestamp_seconds")
+    first_duration = sample(first, "techsov_dataset_last_load_duration_seconds")
+    assert first_start is not None
+    assert first_duration is not None
+    assert 0 < first_duration < 60
+    assert abs(first_start - time.time()) < 600
+
+    before = time.time()
+    load_dir(engine, VALID)  # changes nothing: the version stays, the load is still recorded
+    after = time.time()
+    again = client.get("/metrics").text
+    assert sample(again, "techsov_dataset_version") == 1
+    started = sample(again, "techsov_dataset_last_load_started_timestamp_seconds")
+    duration = sample(again, "techsov_dataset_last_load_duration_seconds")
+    assert started is not None
+    assert duration is not None
+    assert before - 0.01 <= started <= after
+    assert 0 < duration <= after - started + 0.01
+
+    with pytest.raises(SeedInvalid):  # a failed load rolls back, its timing with it
+        load_dir(engine, INVALID)
+    failed = client.get("/metrics").text
+    assert sample(failed, "techsov_dataset_last_load_started_timestamp_seconds") == started
+    assert sample(failed, "techsov_dataset_last_load_duration_seconds") == duration
+
+
+def test_a_loads_duration_leaves_out_its_wait_for_another_load(loaded_engine: sa.Engine) -> None:
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with loaded_engine.connect() as connection, load_transaction(connection):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    waited = threading.Event()
+    began = time.monotonic()
+    loading = threading.Thread(target=lambda: load_dir(loaded_engine, VALID, on_wait=waited.set), daemon=True)
+    loading.start()
+    assert waited.wait(10), "the load did not wait for the lock"
+    time.sleep(1.5)
+    release.set()
+    holder.join(30)
+    loading.join(60)
+    took = time.monotonic() - began
+    assert not loading.is_alive()
+    with loaded_engine.connect() as connection:
+        row = connection.execute(sa.select(dataset_state.c.load_started_at, dataset_state.c.load_seconds)).one()
+    assert row.load_seconds < took - 1.0  # the 1.5 s it waited are not counted
+    assert row.load_started_at.replace(tzinfo=row.load_started_at.tzinfo or dt.UTC) <= dt.datetime.now(dt.UTC)
 
 
 def test_metrics_can_ask_for_a_token(loaded_engine: sa.Engine, database_url: str) -> None:

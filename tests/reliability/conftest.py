@@ -14,3 +14,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("reliability figures")
         for name in ("loads raced", "reads made", "errors"):
             terminalreporter.write_line(f"{name}: {FIGURES[name]}")
+        for name in sorted(set(FIGURES) - {"loads raced", "reads made", "errors"}):
+            terminalreporter.write_line(f"{name}: {FIGURES[name]}")

@@ -20,6 +20,7 @@ from tests.reliability.conftest import FIGURES
 from tests.seeding.test_concurrent_loads import ids_in, stored_ids
 
 CASE_TIMEOUT = 90
+pytestmark = pytest.mark.timeout(CASE_TIMEOUT * 2)
 
 
 @pytest.fixture

@@ -112,6 +112,47 @@ def test_sigterm_of_the_load_removes_its_child_and_scratch_and_writes_nothing(
         assert connection.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
 
 
+SIGTERM_AT_THE_FORK = """
+import os, signal, sys
+from pathlib import Path
+import app.search.side as side
+side.SIDE_INDEX_FROM = 1
+fork = os.fork
+def fork_then_sigterm():
+    pid = fork()
+    if pid:  # the parent, the instant the child exists: before any of its bookkeeping
+        Path(os.environ["TECHSOV_TEST_MARKER"]).write_text(str(pid))
+        os.kill(os.getpid(), signal.SIGTERM)
+    return pid
+os.fork = fork_then_sigterm
+from app.cli import main
+sys.argv = ["techsov", "seed", "load", sys.argv[1]]
+main()
+"""
+
+
+def test_sigterm_the_instant_the_child_is_forked_still_removes_child_and_scratch(
+    database_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    """The race behind a once-failing run: a SIGTERM handled between the fork and the parent's note of its
+    child left the child's scratch folder behind (the SideIndex was never assigned, so never closed)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    marker = tmp_path / "child.pid"
+    env = {**os.environ, "DATABASE_URL": database_url, "TMPDIR": str(scratch), "TECHSOV_TEST_MARKER": str(marker)}
+    done = subprocess.run(
+        [sys.executable, "-c", SIGTERM_AT_THE_FORK, str(VALID)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: seed load: Terminated: stopped by SIGTERM; nothing was written (techsov --debug … shows the traceback)"
+    ]
+    assert wait_until(lambda: gone(int(marker.read_text())), 10), "the index builder outlived its parent"
+    assert scratch_folders(scratch) == []
+    with engine.connect() as connection:
+        assert current_version(connection)[0] == 0
+
+
 def test_the_sweep_leaves_the_folders_of_live_processes(tmp_path: Path) -> None:
     mine = tmp_path / f"{SCRATCH_PREFIX}{_owner_tag(os.getpid())}-x"
     mine.mkdir()

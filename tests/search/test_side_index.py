@@ -135,6 +135,7 @@ def test_a_failure_in_the_loader_stops_the_second_process_and_removes_its_file(
         load_dir(engine, search_seed, prune=True)
     assert len(started) == 1
     assert started[0].pid == 0
+    assert started[0].folder is not None  # it had started
     assert not started[0].folder.exists()
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM actors").scalar_one() == 0
