@@ -57,6 +57,10 @@ class Database:
                     "this question took longer than the time limit; narrow it (filters, a smaller limit)"
                 ) from None
             raise ServiceUnavailable("the database is not answering; try again shortly") from None
+        except sa.exc.DatabaseError as exc:
+            if not _unreadable(exc):
+                raise
+            raise ServiceUnavailable("the database file cannot be read; try again shortly") from None
 
     def stream(self, work: Callable[[sa.Connection], Iterator[T]]) -> Iterator[T]:
         """Items from `work` on a connection held until the last one is taken (or the client leaves)."""
@@ -73,6 +77,13 @@ class Database:
         if limiter is None:
             limiter = self._limiters[lane] = CapacityLimiter(self.threads[lane])
         return await anyio.to_thread.run_sync(self.read_sync, work, limiter=limiter)
+
+
+def _unreadable(exc: sa.exc.DatabaseError) -> bool:
+    """SQLite's answer when the file at the database's path is no database (replaced, truncated, corrupted):
+    an outage of the file, not a bug, so a 503 like an unreachable server."""
+    reason = str(exc.orig)
+    return "file is not a database" in reason or "malformed" in reason
 
 
 def get_database(request: Request) -> Database:

@@ -196,3 +196,19 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
     missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in readme]
     assert missing == []
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite: a file at the database's path that is no database")
+def test_a_database_file_that_is_no_database_is_a_503_not_a_500(loaded_engine: sa.Engine, database_url: str) -> None:
+    app = create_app(Settings(database_url=database_url, techsov_seed_dir=VALID))
+    with TestClient(app) as client:
+        assert client.get("/v1/actors").status_code == 200
+        app.state.database.engine.dispose()  # the pooled connections go; new ones open the file anew
+        path = Path(sa.make_url(database_url).database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.write_bytes(b"this is not a database" * 256)
+        response = client.get("/v1/actors")
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "cannot be read" in response.json()["detail"]
