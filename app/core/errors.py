@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.records.validation import format_loc
@@ -96,6 +98,25 @@ def problem(
 _HTTP_TITLES = {404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable"}
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path: one path may be served by several routes (a GET and a
+    POST), and Starlette's 405 names only the first one's."""
+    methods: set[str] = set()
+
+    def visit(routes: Iterable[BaseRoute]) -> None:
+        for route in routes:
+            included = getattr(route, "original_router", None)  # FastAPI's include_router wraps the router
+            if included is not None:
+                visit(included.routes)
+                continue
+            route_methods = getattr(route, "methods", None)
+            if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+                methods.update(route_methods)
+
+    visit(request.app.router.routes)
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error, ours and the framework's, through `problem`."""
 
@@ -109,9 +130,11 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = str(exc.detail)
         if exc.status_code == 404:
             detail = f"no such path: {request.url.path}; GET /v1 lists what is here"
-        elif exc.status_code == 405:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
             detail = f"{request.method} is not allowed here"
-        return problem(exc.status_code, title, detail, headers=dict(exc.headers or {}))
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return problem(exc.status_code, title, detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:

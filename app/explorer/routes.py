@@ -38,13 +38,12 @@ from app.timeline.queries import EVENT_KINDS, EVENT_TYPES
 from app.timeline.service import parse_timeline
 
 STATIC = Path(__file__).parent / "static"
-SECURITY_HEADERS = {
+SECURITY_HEADERS = {  # nosniff comes with every response (app.core.middleware)
     # Scripts, styles and images only from this app (Cytoscape.js is served from /static, never a CDN).
     # Cytoscape.js sets inline styles on its canvas, hence style-src 'unsafe-inline' (no inline scripts).
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
 

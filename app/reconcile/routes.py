@@ -16,6 +16,7 @@ from app.core.render import MEDIA_TYPES, json_bytes
 from app.core.suggest import did_you_mean
 from app.reconcile.schemas import Manifest, ResultBatch
 from app.reconcile.service import (
+    CALLBACK,
     DEFAULT_LIMIT,
     MAX_BATCH,
     MAX_BODY,
@@ -98,7 +99,11 @@ async def reconcile_get(
     queries: Annotated[str | None, Query(description=QUERIES_HELP, examples=['{"q0":{"query":"华为"}}'])] = None,
     callback: Annotated[
         str | None,
-        Query(description="JSONP: the body wrapped in a call of this function name.", examples=["jQuery3600_1"]),
+        Query(
+            description="JSONP: the body wrapped in a call of this function name.",
+            examples=["jQuery3600_1"],
+            pattern=CALLBACK.pattern,
+        ),
     ] = None,
     cache_buster: Annotated[
         str | None, Query(alias="_", description="Ignored: the cache-buster jQuery adds to JSONP calls.")

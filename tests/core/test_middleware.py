@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 # One concrete URL per GET route: a path parameter gets an id the fixture seed holds.
-PATH_EXAMPLES = {"record_id": None, "actor_id": "huawei", "policy_id": "us-listing-2019"}
+PATH_EXAMPLES = {"record_id": None, "actor_id": "huawei", "policy_id": "us-listing-2019", "entity_id": "actor:huawei"}
 RECORD_IDS = {
     "actors": "huawei",
     "policies": "us-listing-2019",

@@ -365,3 +365,10 @@ def test_openapi_documents_the_service(reconcile_client: TestClient) -> None:
     assert "application/x-www-form-urlencoded" in paths["/v1/reconcile"]["post"]["requestBody"]["content"]
     assert [p["name"] for p in paths["/v1/reconcile"]["get"]["parameters"]] == ["queries", "callback", "_"]
     assert "get" in paths["/v1/reconcile/view/{entity_id}"]
+
+
+def test_a_method_the_service_does_not_take_names_both_it_does(reconcile_client: TestClient) -> None:
+    response = reconcile_client.request("PUT", "/v1/reconcile")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == "application/problem+json"
