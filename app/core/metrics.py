@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.records.registry import dataset_state
+from app.core.state import current_version
 
 METRICS_PATH = "/metrics"
 UNMATCHED = "<unmatched>"
@@ -45,21 +45,19 @@ class _DatabaseCollector(Collector):
         up = GaugeMetricFamily("techsov_db_up", "1 when the database answered this scrape's read.")
         try:
             with self.engine.connect() as connection:
-                row = connection.execute(sa.select(dataset_state.c.version, dataset_state.c.changed_at)).first()
+                version, changed_at = current_version(connection)
         except sa.exc.SQLAlchemyError:
             up.add_metric([], 0.0)
             yield up
             return
         up.add_metric([], 1.0)
         yield up
-        yield GaugeMetricFamily(
-            "techsov_dataset_version", "Dataset version (0 before the first load).", value=row.version if row else 0
-        )
-        if row and row.changed_at is not None:
+        yield GaugeMetricFamily("techsov_dataset_version", "Dataset version (0 before the first load).", value=version)
+        if changed_at is not None:
             yield GaugeMetricFamily(
                 "techsov_dataset_last_change_timestamp_seconds",
                 "When the last load or write that changed the dataset committed (Unix time).",
-                value=_timestamp(row.changed_at),
+                value=_timestamp(changed_at),
             )
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app.core.config import Settings
 from app.core.pagination import encode_cursor
+from app.core.state import current_version
 from app.dataset.queries import dataset_card
 from app.dataset.routes import CREDITS
 from app.explorer.queries import latest_changes
@@ -27,7 +28,6 @@ from app.records.listing import ListSpec, facet_names, filters_for
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST, RecordType
 from app.records.service import list_page
 from app.search.service import SearchSpec, search
-from app.seeding.load import current_version
 from app.timeline.queries import TimelineSpec
 from app.timeline.service import checked_page
 

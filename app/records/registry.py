@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.core.state import metadata
 from app.records.fields import RECORD_TYPES, RecordTypeName
 from app.records.models import (
     ActorIn,
@@ -31,16 +32,6 @@ from app.records.storage import (
     StoredField,
     stored_field_for,
 )
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_N_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 # Columns every record table has besides its fields; `name` etc. are fields of RecordIn.
 SYSTEM_COLUMNS = ("content_hash", "created_at", "updated_at")
@@ -198,26 +189,3 @@ RECORD_TYPE_LIST: tuple[RecordType, ...] = (ACTOR, POLICY, STATEMENT, HARDWARE, 
 BY_NAME: dict[str, RecordType] = {t.name: t for t in RECORD_TYPE_LIST}
 BY_PLURAL: dict[str, RecordType] = {t.plural: t for t in RECORD_TYPE_LIST}
 assert tuple(BY_NAME) == RECORD_TYPES
-
-dataset_state = sa.Table(
-    "dataset_state",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-    sa.Column("version", sa.BigInteger(), nullable=False),
-    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("quality", sa.JSON(), nullable=True),
-    sa.CheckConstraint("id = 1", name="single_row"),
-)
-
-changes = sa.Table(
-    "changes",
-    metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("version", sa.BigInteger(), nullable=False, index=True),
-    sa.Column("record_type", sa.String(20), nullable=False),
-    sa.Column("record_id", sa.String(80), nullable=False),
-    sa.Column("action", sa.String(10), nullable=False),
-    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.CheckConstraint("action IN ('created', 'updated', 'deleted')", name="action_allowed"),
-)
-sa.Index("ix_changes_record", changes.c.record_type, changes.c.record_id)

@@ -11,16 +11,16 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from app.cli import app
-from app.records.registry import ACTOR, RECORD_TYPE_LIST, STATEMENT, changes
+from app.core.state import changes, current_version
+from app.records.registry import ACTOR, RECORD_TYPE_LIST, STATEMENT
 from app.seeding import load
-from app.seeding.load import current_version
 from app.seeding.run import SeedInvalid, load_dir
 from tests.conftest import INVALID, TEST_DATABASE_URL, VALID
 
 
 def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to compare database states."""
-    from app.records.registry import metadata
+    from app.core.state import metadata
 
     with engine.connect() as connection:
         return {
