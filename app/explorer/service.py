@@ -22,7 +22,7 @@ from app.explorer.queries import latest_changes
 from app.exposure.service import actor_exposure
 from app.graph.service import GraphSpec, build_graph
 from app.records.citation import citation_for
-from app.records.detail import ITEM_FIELDS, record_detail
+from app.records.detail import record_detail
 from app.records.items import display_names
 from app.records.listing import ListSpec, facet_names, filters_for
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST, RecordType
@@ -82,7 +82,7 @@ def search_results(connection: sa.Connection, spec: SearchSpec, secret: str) -> 
 def list_columns(record_type: RecordType) -> list[str]:
     """The columns of a list page: the type's main date, then what a reference shows of it."""
     columns = [record_type.main_date] if record_type.main_date else []
-    return [*dict.fromkeys([*columns, *ITEM_FIELDS[record_type.name]])]
+    return [*dict.fromkeys([*columns, *record_type.item_fields])]
 
 
 def record_list(connection: sa.Connection, record_type: RecordType, spec: ListSpec, secret: str) -> dict[str, Any]:
