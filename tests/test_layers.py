@@ -122,7 +122,7 @@ def test_the_walk_finds_every_kind_of_import(tmp_path: Path) -> None:
         "from app.records.fields import is_slug\n"
         "from .queries import entry\n"
         "def late() -> None:\n"
-        "    from app.seeding.load import load_seed\n",
+        "    from app.seeding.load import write_seed\n",
         encoding="utf-8",
     )
     found = [target for _line, target in imported_modules("app.changes", source)]

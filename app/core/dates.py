@@ -64,11 +64,6 @@ def stored_date(value: dt.date | str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def parse_full_date(text: str) -> dt.date:
-    """Parse a query-string date bound; partial dates are accepted and mean their first day."""
-    return first_day(normalise_partial_date(text))
-
-
 def utc(value: dt.datetime) -> str:
     """A stored timestamp as ISO 8601 in UTC (SQLite hands them back without a zone)."""
     if value.tzinfo is None:

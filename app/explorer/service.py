@@ -25,7 +25,7 @@ from app.records.citation import citation_for
 from app.records.detail import record_detail
 from app.records.items import display_names
 from app.records.listing import ListSpec, facet_names, filters_for
-from app.records.registry import BY_NAME, RECORD_TYPE_LIST, RecordType
+from app.records.registry import RecordType
 from app.records.service import list_page
 from app.search.service import SearchSpec, search
 from app.timeline.queries import TimelineSpec
@@ -171,13 +171,3 @@ def graph(connection: sa.Connection, spec: GraphSpec) -> dict[str, Any]:
         by_type.setdefault(node["data"]["type"], []).append(node["data"])
     labels = {node["data"]["id"]: node["data"]["label"] for node in body["nodes"]}
     return {"graph": body, "by_type": by_type, "labels": labels}
-
-
-def record_types() -> tuple[RecordType, ...]:
-    """Every record type, in the API's order."""
-    return RECORD_TYPE_LIST
-
-
-def type_of(name: str) -> RecordType:
-    """A record type by its singular name."""
-    return BY_NAME[name]

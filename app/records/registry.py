@@ -32,15 +32,11 @@ from app.records.models import (
 )
 from app.records.storage import (
     ChildTableField,
-    DateField,
     Reference,
     StoredField,
     TableNames,
     stored_field_for,
 )
-
-# Columns every record table has besides its fields; `name` etc. are fields of RecordIn.
-SYSTEM_COLUMNS = ("content_hash", "created_at", "updated_at")
 
 
 @dataclass
@@ -126,11 +122,6 @@ class RecordType:
     def list_fields(self) -> list[ChildTableField]:
         """Fields stored in child tables."""
         return [f for f in self.fields if isinstance(f, ChildTableField)]
-
-    @cached_property
-    def date_fields(self) -> list[DateField]:
-        """The record's date fields."""
-        return [f for f in self.fields if isinstance(f, DateField)]
 
     def row_values(self, record: dict[str, Any]) -> dict[str, Any]:
         """Values of the record's own row, from its input-model dump (by alias)."""

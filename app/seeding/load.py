@@ -379,15 +379,3 @@ def _analyze(connection: sa.Connection) -> None:
         connection.exec_driver_sql(f"PRAGMA analysis_limit = {int(limit)}")
     else:
         connection.exec_driver_sql("ANALYZE")
-
-
-def load_seed(
-    engine: sa.Engine,
-    validated: ValidatedSeed,
-    *,
-    prune: bool = False,
-    advance: Advance = lambda _n: None,
-) -> LoadReport:
-    """Load validated records in one transaction: all of it is written, or none of it."""
-    with engine.begin() as connection:
-        return write_seed(connection, validated, prune=prune, advance=advance)
