@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings, get_settings
 from app.core.db import is_sqlite, make_engine, upgrade
+from app.core.state import metadata
 from app.main import create_app
-from app.records.registry import metadata
 from app.seeding.run import load_dir
 from tests.live import serve
 

@@ -15,7 +15,7 @@ import pytest
 from app.cli import bootstrap_default_database
 from app.core.config import Settings
 from app.core.db import current_revision, head_revision, make_engine
-from app.seeding.load import current_version
+from app.core.state import current_version
 from tests.conftest import VALID
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.dates import utc
-from app.records.registry import BY_NAME, changes
-from app.seeding.load import current_version
+from app.core.state import changes, current_version
+from app.records.registry import BY_NAME
 
 BATCH = 1000
 

@@ -6,12 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.records.fields import RecordTypeName
+
 
 class ChangeEntry(BaseModel):
     """One created, updated or deleted record; a deletion is a tombstone without `href`."""
 
     version: int = Field(description="The dataset version this change produced.", examples=[3])
-    type: Literal["actor", "policy", "statement", "hardware", "dependency", "source"] = Field(examples=["policy"])
+    type: RecordTypeName = Field(examples=["policy"])
     id: str = Field(examples=["us-bis-rules-2023-10"])
     action: Literal["created", "updated", "deleted"] = Field(examples=["updated"])
     changed_at: str = Field(description="When, in UTC (ISO 8601 with `Z`).", examples=["2026-11-28T18:54:21.123456Z"])

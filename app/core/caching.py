@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.deps import Database, Lane
-from app.seeding.load import current_version
+from app.core.state import current_version
 
 CACHE_CONTROL = "public, max-age=60"
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import Literal
+from typing import Literal, overload
 
 Precision = Literal["year", "month", "day"]
 
@@ -55,9 +55,13 @@ def format_partial(day: dt.date, precision: str) -> str:
     return day.isoformat()[: _LENGTH_BY_PRECISION[precision]]
 
 
-def parse_full_date(text: str) -> dt.date:
-    """Parse a query-string date bound; partial dates are accepted and mean their first day."""
-    return first_day(normalise_partial_date(text))
+@overload
+def stored_date(value: dt.date | str) -> dt.date: ...
+@overload
+def stored_date(value: None) -> None: ...
+def stored_date(value: dt.date | str | None) -> dt.date | None:
+    """A date as the database hands it back: SQLite gives ISO text, PostgreSQL a date."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def utc(value: dt.datetime) -> str:

@@ -15,11 +15,23 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.records.validation import format_loc
-
 log = logging.getLogger("techsov")
 
 PROBLEM_JSON = "application/problem+json"
+
+Loc = tuple[str | int, ...]
+"""Where a field sits in its input: ('roles', 0, 'of')."""
+
+
+def format_loc(loc: Loc) -> str:
+    """('roles', 0, 'of') -> 'roles[0].of'."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(record)"
 
 
 @dataclass

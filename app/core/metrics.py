@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.records.registry import dataset_state
+from app.core.state import dataset_state
 
 METRICS_PATH = "/metrics"
 UNMATCHED = "<unmatched>"
@@ -59,14 +59,13 @@ class _DatabaseCollector(Collector):
             return
         up.add_metric([], 1.0)
         yield up
-        yield GaugeMetricFamily(
-            "techsov_dataset_version", "Dataset version (0 before the first load).", value=row.version if row else 0
-        )
-        if row and row.changed_at is not None:
+        version, changed_at = (row.version, row.changed_at) if row else (0, None)
+        yield GaugeMetricFamily("techsov_dataset_version", "Dataset version (0 before the first load).", value=version)
+        if changed_at is not None:
             yield GaugeMetricFamily(
                 "techsov_dataset_last_change_timestamp_seconds",
                 "When the last load or write that changed the dataset committed (Unix time).",
-                value=_timestamp(row.changed_at),
+                value=_timestamp(changed_at),
             )
         if row and row.load_started_at is not None and row.load_seconds is not None:
             yield GaugeMetricFamily(

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.dates import utc
-from app.records.registry import RECORD_TYPE_LIST, dataset_state
-from app.seeding.load import current_version
+from app.core.state import current_version, dataset_state
+from app.records.registry import RECORD_TYPE_LIST
 
 
 def dataset_card(connection: sa.Connection) -> dict[str, Any]:

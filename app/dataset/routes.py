@@ -16,8 +16,9 @@ from app.core.caching import cache_headers, read_fresh
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head
 from app.core.deps import DatabaseDep
 from app.core.errors import problem
+from app.core.state import dataset_state
 from app.dataset.queries import dataset_card
-from app.records.registry import RECORD_TYPE_LIST, dataset_state
+from app.records.registry import RECORD_TYPE_LIST
 
 router = APIRouter()
 

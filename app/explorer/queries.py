@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.changes.queries import entry
+from app.core.state import changes
 from app.records.items import display_names
-from app.records.registry import changes
 
 
 def latest_changes(connection: sa.Connection, limit: int) -> list[dict[str, Any]]:

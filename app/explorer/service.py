@@ -15,19 +15,19 @@ import sqlalchemy as sa
 
 from app.core.config import Settings
 from app.core.pagination import encode_cursor
+from app.core.state import current_version
 from app.dataset.queries import dataset_card
 from app.dataset.routes import CREDITS
 from app.explorer.queries import latest_changes
 from app.exposure.service import actor_exposure
 from app.graph.service import GraphSpec, build_graph
 from app.records.citation import citation_for
-from app.records.detail import ITEM_FIELDS, record_detail
+from app.records.detail import record_detail
 from app.records.items import display_names
 from app.records.listing import ListSpec, facet_names, filters_for
-from app.records.registry import BY_NAME, RECORD_TYPE_LIST, RecordType
+from app.records.registry import RecordType
 from app.records.service import list_page
 from app.search.service import SearchSpec, search
-from app.seeding.load import current_version
 from app.timeline.queries import TimelineSpec
 from app.timeline.service import checked_page
 
@@ -82,7 +82,7 @@ def search_results(connection: sa.Connection, spec: SearchSpec, secret: str) -> 
 def list_columns(record_type: RecordType) -> list[str]:
     """The columns of a list page: the type's main date, then what a reference shows of it."""
     columns = [record_type.main_date] if record_type.main_date else []
-    return [*dict.fromkeys([*columns, *ITEM_FIELDS[record_type.name]])]
+    return [*dict.fromkeys([*columns, *record_type.item_fields])]
 
 
 def record_list(connection: sa.Connection, record_type: RecordType, spec: ListSpec, secret: str) -> dict[str, Any]:
@@ -171,13 +171,3 @@ def graph(connection: sa.Connection, spec: GraphSpec) -> dict[str, Any]:
         by_type.setdefault(node["data"]["type"], []).append(node["data"])
     labels = {node["data"]["id"]: node["data"]["label"] for node in body["nodes"]}
     return {"graph": body, "by_type": by_type, "labels": labels}
-
-
-def record_types() -> tuple[RecordType, ...]:
-    """Every record type, in the API's order."""
-    return RECORD_TYPE_LIST
-
-
-def type_of(name: str) -> RecordType:
-    """A record type by its singular name."""
-    return BY_NAME[name]

@@ -16,9 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.dates import format_partial
+from app.core.dates import stored_date
 from app.records.items import cited_sources
 from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY
+from app.records.storage import partial_date
 
 IN_CHUNK = 900
 """Ids per IN list: well under every engine's limit on bound parameters."""
@@ -28,17 +29,6 @@ def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), IN_CHUNK):
         yield ordered[start : start + IN_CHUNK]
-
-
-def _day(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _partial(row: sa.RowMapping, column: str) -> str | None:
-    day = _day(row[column])
-    return None if day is None else format_partial(day, row[f"{column}_precision"])
 
 
 @dataclass(frozen=True)
@@ -97,12 +87,7 @@ class Hop:
 
 def dependency_valid_on(day: dt.date) -> list[ColumnElement[bool]]:
     """Dependencies that hold on `day`: begun on or before it or undated, not yet ended, and not denied."""
-    table = DEPENDENCY.table
-    return [
-        sa.or_(table.c.valid_from.is_(None), table.c.valid_from <= day),
-        sa.or_(table.c.valid_to.is_(None), table.c.valid_to > day),
-        table.c.status != "denied",
-    ]
+    return [*DEPENDENCY.valid_on(day), DEPENDENCY.table.c.status != "denied"]
 
 
 def _hop(row: sa.RowMapping) -> Hop:
@@ -119,8 +104,8 @@ def _hop(row: sa.RowMapping) -> Hop:
         status=row["status"],
         purpose=row["purpose"],
         system=row["system"],
-        valid_from=_partial(row, "valid_from"),
-        valid_to=_partial(row, "valid_to"),
+        valid_from=partial_date(row, "valid_from"),
+        valid_to=partial_date(row, "valid_to"),
     )
 
 
@@ -216,10 +201,10 @@ def _policy_rows(connection: sa.Connection, ids: list[str]) -> list[PolicyRow]:
             name=row["name"],
             kind=row["kind"],
             status=row["status"],
-            effective_on=_day(row["effective_on"]),
-            effective_text=_partial(row, "effective_on"),
-            ended_on=_day(row["ended_on"]),
-            ended_text=_partial(row, "ended_on"),
+            effective_on=stored_date(row["effective_on"]),
+            effective_text=partial_date(row, "effective_on"),
+            ended_on=stored_date(row["ended_on"]),
+            ended_text=partial_date(row, "ended_on"),
             jurisdiction=row["jurisdiction_id"],
             targets=tuple(targets[row["id"]]),
             restricts=tuple(restricts[row["id"]]),

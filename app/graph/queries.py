@@ -20,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.dates import format_partial
 from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
+from app.records.storage import partial_date
 
 NODE_TYPES = ("actor", "policy", "statement", "hardware")
 Frontier = dict[str, set[str]]
@@ -53,15 +53,6 @@ class Touching:
 
 
 Finder = Callable[[sa.Connection, Touching], list[Edge]]
-
-
-def _valid_on(record_type: RecordType, day: dt.date | None) -> list[ColumnElement[bool]]:
-    """Rows valid on `day` under the list `as_of` rule: started on or before it (or unknown), not yet ended."""
-    if day is None or record_type.valid_from is None:
-        return []
-    table = record_type.table
-    start, end = table.c[record_type.valid_from], table.c[record_type.valid_to or ""]
-    return [sa.or_(start.is_(None), start <= day), sa.or_(end.is_(None), end > day)]
 
 
 def _ids(nodes: Frontier, type_name: str) -> list[str]:
@@ -190,15 +181,8 @@ _DEPENDENCY_ATTRIBUTES = ("status", "purpose", "system")
 
 
 def _dependency_attributes(row: sa.RowMapping) -> tuple[tuple[str, Any], ...]:
-    dated = [
-        (name, format_partial(_day(row[name]), row[f"{name}_precision"]) if row[name] is not None else None)
-        for name in ("valid_from", "valid_to")
-    ]
+    dated = [(name, partial_date(row, name)) for name in ("valid_from", "valid_to")]
     return (("dependency", row["id"]), *((k, row[k]) for k in _DEPENDENCY_ATTRIBUTES), *dated)
-
-
-def _day(value: Any) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _depends_on(connection: sa.Connection, touching: Touching) -> list[Edge]:
@@ -209,7 +193,7 @@ def _depends_on(connection: sa.Connection, touching: Touching) -> list[Edge]:
     )
     query = sa.select(table).where(
         _touching(dependent, _column_in(table.c.depends_on_id, "hardware"), touching),
-        *_valid_on(DEPENDENCY, touching.day),
+        *DEPENDENCY.valid_on(touching.day),
     )
     edges = []
     for row in _run(connection, query, [table.c.id], touching):
@@ -232,7 +216,7 @@ def _alternative_to(connection: sa.Connection, touching: Touching) -> list[Edge]
         .where(
             _touching(_column_in(table.c.depends_on_id, "hardware"), _column_in(child.c.target_id, "hardware"),
                       touching),
-            *_valid_on(DEPENDENCY, touching.day),
+            *DEPENDENCY.valid_on(touching.day),
         )
     )  # fmt: skip
     edges = []
@@ -330,13 +314,13 @@ def node_rows(connection: sa.Connection, wanted: Frontier, day: dt.date | None) 
         record_type = BY_NAME[type_name]
         table = record_type.table
         columns = [table.c.id, table.c.name, *(table.c[c] for c in NODE_COLUMNS[type_name])]
-        query = sa.select(*columns).where(table.c.id.in_(sorted(ids)), *_valid_on(record_type, day))
+        query = sa.select(*columns).where(table.c.id.in_(sorted(ids)), *record_type.valid_on(day))
         for row in connection.execute(query).mappings():
             data: dict[str, Any] = {"kind": row["kind"]}
             if type_name == "policy":
                 data["status"] = row["status"]
             if type_name == "statement":
-                data["date"] = format_partial(_day(row["said_on"]), row["said_on_precision"])
+                data["date"] = partial_date(row, "said_on")
             found[f"{type_name}:{row['id']}"] = {"label": row["name"], **data}
     return found
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from app.core.config import Settings
 from app.core.dates import utc
+from app.core.state import current_version
 from app.records.registry import BY_NAME, RecordType
-from app.seeding.load import current_version
 
 CSL_MEDIA_TYPE = "application/vnd.citationstyles.csl+json"
 BIBTEX_MEDIA_TYPE = "application/x-bibtex; charset=utf-8"

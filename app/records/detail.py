@@ -18,15 +18,6 @@ from app.records.listing import Filter, ListSpec, filters_for, order_terms, pars
 from app.records.registry import RECORD_TYPE_LIST, RecordType
 
 REFERENCED_BY_ITEMS = 20
-# What a record shows when it appears in another record's `referenced_by`.
-ITEM_FIELDS: dict[str, tuple[str, ...]] = {
-    "actor": ("kind",),
-    "policy": ("kind", "status", "effective_on"),
-    "statement": ("said_on", "speaker"),
-    "hardware": ("kind",),
-    "dependency": ("dependent", "depends_on", "purpose", "system", "status"),
-    "source": ("published_on", "url"),
-}
 
 
 def _reverse_filters(target: RecordType) -> list[tuple[RecordType, Filter]]:
@@ -52,7 +43,7 @@ def referenced_by(connection: sa.Connection, record_type: RecordType, record_id:
             .all()
         )
         items = items_from_rows(connection, other, rows, embed_sources=False)
-        keep = ("type", "id", "name", *ITEM_FIELDS[other.name], "disputed", "disputed_by")
+        keep = ("type", "id", "name", *other.item_fields, "disputed", "disputed_by")
         links[f"{other.plural}.{flt.name}"] = {
             "total": total,
             "items": [{k: item[k] for k in keep if k in item} for item in items],

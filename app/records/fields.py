@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
 from app.core.dates import PARTIAL_DATE_PATTERN, normalise_partial_date
 
 RecordTypeName = Literal["actor", "policy", "statement", "hardware", "dependency", "source"]
-RECORD_TYPES: tuple[RecordTypeName, ...] = (
-    "actor",
-    "policy",
-    "statement",
-    "hardware",
-    "dependency",
-    "source",
-)
+"""The names of the record types, in the API's order: the one list of them (app/records/registry.py declares each)."""
+RECORD_TYPES: tuple[RecordTypeName, ...] = get_args(RecordTypeName)
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SLUG_MAX_LENGTH = 80
@@ -110,15 +104,20 @@ PolicyRef = Annotated[Slug, RefTo(("policy",))]
 HardwareRef = Annotated[Slug, RefTo(("hardware",))]
 SourceRef = Annotated[Slug, RefTo(("source",))]
 
-_TYPED = r"^(actor|policy|statement|hardware|dependency|source):[a-z0-9]+(-[a-z0-9]+)*$"
+
+def typed_ref_pattern(types: tuple[RecordTypeName, ...]) -> str:
+    """The pattern of a typed reference to one of `types`: `actor:huawei`."""
+    return rf"^({'|'.join(types)}):{SLUG_PATTERN.removeprefix('^')}"
+
+
 AnyRecordRef = Annotated[
     str,
-    StringConstraints(pattern=_TYPED, max_length=SLUG_MAX_LENGTH + 12),
+    StringConstraints(pattern=typed_ref_pattern(RECORD_TYPES), max_length=SLUG_MAX_LENGTH + 12),
     RefTo(RECORD_TYPES),
 ]
 DependentRef = Annotated[
     str,
-    StringConstraints(pattern=r"^(actor|hardware):[a-z0-9]+(-[a-z0-9]+)*$", max_length=SLUG_MAX_LENGTH + 12),
+    StringConstraints(pattern=typed_ref_pattern(("actor", "hardware")), max_length=SLUG_MAX_LENGTH + 12),
     RefTo(("actor", "hardware")),
 ]
 StateRef = Annotated[Slug, RefTo(("actor",), kinds=("state",))]

@@ -112,25 +112,17 @@ def _filters(type_name: str) -> dict[str, Filter]:
         elif isinstance(stored, RefField | RefListField | SlugOrTextField):
             target = stored.ref.types[0]
             description = f"{stored.alias} includes this {target} id (repeat for OR)"
-            filters[name] = Filter(name, description, EXAMPLE_IDS[target], stored, targets=(target,))
+            filters[name] = Filter(name, description, BY_NAME[target].example_id, stored, targets=(target,))
         elif isinstance(stored, TypedRefField | TypedRefListField):
             types = stored.ref.types
             description = f"{stored.alias} includes this record: type:id ({', '.join(types)}) or a bare id"
-            filters[name] = Filter(name, description, f"actor:{EXAMPLE_IDS['actor']}", stored, targets=types)
+            filters[name] = Filter(
+                name, description, f"{types[0]}:{BY_NAME[types[0]].example_id}", stored, targets=types
+            )
         elif isinstance(stored, ValueListField):
             example = "export-controls" if name == "tag" else "87 FR 62186"
             filters[name] = Filter(name, f"{stored.alias} includes this value (repeat for OR)", example, stored)
     return filters
-
-
-EXAMPLE_IDS = {
-    "actor": "huawei",
-    "policy": "cn-ngaidp-2017",
-    "statement": "xi-2025-04-25-self-reliance-beneficial-safe-fair",
-    "hardware": "huawei-ascend-910b",
-    "dependency": "deepseek-v3-training-h800",
-    "source": "src-bis-advanced-computing-rule-2022-10-07",
-}
 
 
 @dataclass(frozen=True)
@@ -282,10 +274,7 @@ def conditions(record_type: RecordType, spec: ListSpec) -> list[ColumnElement[bo
             terms.append(column >= spec.date_from)
         if spec.date_to is not None:
             terms.append(column <= spec.date_to)
-    if spec.as_of is not None and record_type.valid_from is not None:
-        start, end = table.c[record_type.valid_from], table.c[record_type.valid_to or ""]
-        terms.append(sa.or_(start.is_(None), start <= spec.as_of))
-        terms.append(sa.or_(end.is_(None), end > spec.as_of))
+    terms.extend(record_type.valid_on(spec.as_of))
     if spec.q:
         pattern = f"%{_escape_like(spec.q)}%"
         columns = [table.c[name] for name in record_type.search_fields] + [

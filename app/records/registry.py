@@ -1,18 +1,25 @@
-"""The six record types, declared once: model, plural, main date, validity window, indexes.
+"""The six record types, declared once: model, plural (its path and its table), main date, validity
+window, indexes, example id, what it shows in another record's `referenced_by`.
 
 Tables are derived from each model's fields (app/records/storage.py). Adding a
 field means adding it to the model; adding an index means adding it here.
+Adding a type means its name in `RecordTypeName` (app/records/fields.py), its
+model (app/records/models.py) and its declaration here, then a migration and
+its seed file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.state import metadata
 from app.records.fields import RECORD_TYPES, RecordTypeName
 from app.records.models import (
     ActorIn,
@@ -24,26 +31,12 @@ from app.records.models import (
     StatementIn,
 )
 from app.records.storage import (
-    TABLE_OF,
     ChildTableField,
-    DateField,
     Reference,
     StoredField,
+    TableNames,
     stored_field_for,
 )
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_N_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-
-# Columns every record table has besides its fields; `name` etc. are fields of RecordIn.
-SYSTEM_COLUMNS = ("content_hash", "created_at", "updated_at")
 
 
 @dataclass
@@ -52,8 +45,13 @@ class RecordType:
 
     name: RecordTypeName
     plural: str
+    """The list's path (`/v1/policies`) and the table's name."""
     model: type[RecordIn]
     main_date: str | None
+    example_id: str = field(kw_only=True)
+    """A real id of this type, shown in the OpenAPI document's examples."""
+    item_fields: tuple[str, ...] = field(default=(), kw_only=True)
+    """What the record shows, besides its type, id and name, when it appears in another's `referenced_by`."""
     valid_from: str | None = None
     valid_to: str | None = None
     indexes: tuple[tuple[str, ...], ...] = ()
@@ -69,9 +67,12 @@ class RecordType:
     table: sa.Table = field(init=False, repr=False)
     child_tables: dict[str, sa.Table] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.fields = [stored_field_for(name, info) for name, info in self.model.model_fields.items() if name != "id"]
-        table_name = TABLE_OF[self.name]
+    def declare_tables(self, tables: TableNames) -> None:
+        """Derive the fields and declare the tables, once every type is named (references cross types)."""
+        self.fields = [
+            stored_field_for(name, info, tables) for name, info in self.model.model_fields.items() if name != "id"
+        ]
+        table_name = self.plural
         self.table = sa.Table(
             table_name,
             metadata,
@@ -91,6 +92,17 @@ class RecordType:
             names = [self.column_name(c) for c in columns] + ["id"]
             sa.Index(f"ix_{table_name}_{'_'.join(names)}", *(self.table.c[n] for n in names))
 
+    def valid_on(self, day: dt.date | None) -> list[ColumnElement[bool]]:
+        """Rows valid on `day`: started on or before it (or start unknown) and not yet ended (or end unknown).
+
+        The end date is the first day a record no longer holds. Without a day, or for a type without a
+        validity window, there is no condition.
+        """
+        if day is None or self.valid_from is None:
+            return []
+        start, end = self.table.c[self.valid_from], self.table.c[self.valid_to or ""]
+        return [sa.or_(start.is_(None), start <= day), sa.or_(end.is_(None), end > day)]
+
     def field(self, name: str) -> StoredField:
         """The stored field called `name`."""
         return next(f for f in self.fields if f.name == name)
@@ -98,7 +110,7 @@ class RecordType:
     def column_name(self, field_name: str) -> str:
         """The main-table column a field is sorted and filtered on."""
         stored = self.field(field_name)
-        columns = stored.columns(self.table.name if hasattr(self, "table") else "")
+        columns = stored.columns(self.plural)
         return columns[0].name
 
     @cached_property
@@ -110,11 +122,6 @@ class RecordType:
     def list_fields(self) -> list[ChildTableField]:
         """Fields stored in child tables."""
         return [f for f in self.fields if isinstance(f, ChildTableField)]
-
-    @cached_property
-    def date_fields(self) -> list[DateField]:
-        """The record's date fields."""
-        return [f for f in self.fields if isinstance(f, DateField)]
 
     def row_values(self, record: dict[str, Any]) -> dict[str, Any]:
         """Values of the record's own row, from its input-model dump (by alias)."""
@@ -134,6 +141,8 @@ ACTOR = RecordType(
     "actors",
     ActorIn,
     main_date="founded_on",
+    example_id="huawei",
+    item_fields=("kind",),
     valid_from="founded_on",
     valid_to="dissolved_on",
     indexes=(("kind",), ("founded_on",), ("name",)),
@@ -145,6 +154,8 @@ POLICY = RecordType(
     "policies",
     PolicyIn,
     main_date="effective_on",
+    example_id="cn-ngaidp-2017",
+    item_fields=("kind", "status", "effective_on"),
     valid_from="effective_on",
     valid_to="ended_on",
     indexes=(("kind", "effective_on"), ("status",), ("effective_on",), ("announced_on",)),
@@ -156,6 +167,8 @@ STATEMENT = RecordType(
     "statements",
     StatementIn,
     main_date="said_on",
+    example_id="xi-2025-04-25-self-reliance-beneficial-safe-fair",
+    item_fields=("said_on", "speaker"),
     indexes=(("speaker", "said_on"), ("said_on",), ("kind", "said_on")),
     default_sort="-said_on",
     text_filters=("original_language",),
@@ -166,6 +179,8 @@ HARDWARE = RecordType(
     "hardware",
     HardwareIn,
     main_date="released_on",
+    example_id="huawei-ascend-910b",
+    item_fields=("kind",),
     indexes=(("kind",), ("released_on",), ("name",)),
     acyclic=("successor_of", "family"),
     default_sort="name",
@@ -176,6 +191,8 @@ DEPENDENCY = RecordType(
     "dependencies",
     DependencyIn,
     main_date="valid_from",
+    example_id="deepseek-v3-training-h800",
+    item_fields=("dependent", "depends_on", "purpose", "system", "status"),
     valid_from="valid_from",
     valid_to="valid_to",
     indexes=(("status",), ("purpose",), ("valid_from",)),
@@ -188,6 +205,8 @@ SOURCE = RecordType(
     "sources",
     SourceIn,
     main_date="published_on",
+    example_id="src-bis-advanced-computing-rule-2022-10-07",
+    item_fields=("published_on", "url"),
     indexes=(("kind",), ("published_on",)),
     default_sort="-published_on",
     text_filters=("language",),
@@ -197,32 +216,13 @@ SOURCE = RecordType(
 RECORD_TYPE_LIST: tuple[RecordType, ...] = (ACTOR, POLICY, STATEMENT, HARDWARE, DEPENDENCY, SOURCE)
 BY_NAME: dict[str, RecordType] = {t.name: t for t in RECORD_TYPE_LIST}
 BY_PLURAL: dict[str, RecordType] = {t.plural: t for t in RECORD_TYPE_LIST}
-assert tuple(BY_NAME) == RECORD_TYPES
+assert tuple(BY_NAME) == RECORD_TYPES, "declare the types in the order RecordTypeName names them"
 
-# The dataset's one row: its version and last change (written by a load that changed something), the quality
-# figures of the last load, and when the last successful load began and how long it took (every load, even
-# one that changed nothing, once a first load has created the row).
-dataset_state = sa.Table(
-    "dataset_state",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-    sa.Column("version", sa.BigInteger(), nullable=False),
-    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("quality", sa.JSON(), nullable=True),
-    sa.Column("load_started_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("load_seconds", sa.Float(), nullable=True),
-    sa.CheckConstraint("id = 1", name="single_row"),
-)
 
-changes = sa.Table(
-    "changes",
-    metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("version", sa.BigInteger(), nullable=False, index=True),
-    sa.Column("record_type", sa.String(20), nullable=False),
-    sa.Column("record_id", sa.String(80), nullable=False),
-    sa.Column("action", sa.String(10), nullable=False),
-    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.CheckConstraint("action IN ('created', 'updated', 'deleted')", name="action_allowed"),
-)
-sa.Index("ix_changes_record", changes.c.record_type, changes.c.record_id)
+def _declare_tables(record_types: tuple[RecordType, ...]) -> None:
+    tables = {t.name: t.plural for t in record_types}
+    for record_type in record_types:
+        record_type.declare_tables(tables)
+
+
+_declare_tables(RECORD_TYPE_LIST)

@@ -26,7 +26,6 @@ from app.records.citation import BIBTEX_MEDIA_TYPE, CITATION_FORMATS, CSL_MEDIA_
 from app.records.detail import record_detail
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_batches, csv_columns
-from app.records.listing import EXAMPLE_IDS as _EXAMPLE_IDS
 from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST, RecordType
 from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
@@ -170,7 +169,7 @@ def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, An
             str,
             Path(
                 description=f"The {record_type.name}'s id.",
-                examples=[_EXAMPLE_IDS[record_type.name]],
+                examples=[record_type.example_id],
                 max_length=SLUG_MAX_LENGTH * 4,
             ),
         ],

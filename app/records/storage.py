@@ -8,7 +8,6 @@ model.
 
 from __future__ import annotations
 
-import datetime as dt
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from app.core.dates import first_day, format_partial, precision_of
+from app.core.dates import first_day, format_partial, precision_of, stored_date
 from app.records.fields import (
     SLUG_MAX_LENGTH,
     ChildRows,
@@ -33,14 +32,8 @@ from app.records.fields import (
 Row = Mapping[Any, Any]
 Linker = Callable[[str, str], dict[str, Any]]
 """(type, id) -> {"id", "type", "name"} of the referenced record."""
-TABLE_OF: dict[str, str] = {
-    "actor": "actors",
-    "policy": "policies",
-    "statement": "statements",
-    "hardware": "hardware",
-    "dependency": "dependencies",
-    "source": "sources",
-}
+TableNames = Mapping[RecordTypeName, str]
+"""Record type -> its table, from the declarations in app/records/registry.py."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +46,14 @@ class Reference:
     kinds: tuple[str, ...]
 
 
-def fk(target_type: str, *, owner: bool = False) -> sa.ForeignKey:
+def fk(table_name: str, *, owner: bool = False) -> sa.ForeignKey:
     """A foreign key to a record table, checked at commit so a load may write in any order.
 
     Not RESTRICT: both databases check RESTRICT at once even when deferred, and a
     prune deletes referrer and referee in one transaction.
     """
     return sa.ForeignKey(
-        f"{TABLE_OF[target_type]}.id",
+        f"{table_name}.id",
         ondelete="CASCADE" if owner else None,
         deferrable=True,
         initially="DEFERRED",
@@ -71,6 +64,17 @@ def split_typed(value: str) -> tuple[str, str]:
     """`actor:deepseek` -> ('actor', 'deepseek')."""
     record_type, _, record_id = value.partition(":")
     return record_type, record_id
+
+
+def precision_column(column: str) -> str:
+    """The column beside a partial date's first day that keeps its precision (year, month or day)."""
+    return f"{column}_precision"
+
+
+def partial_date(row: Row, column: str) -> str | None:
+    """The partial date a row keeps as its first day in `column` and its precision beside it; None when unset."""
+    day = row[column]
+    return None if day is None else format_partial(stored_date(day), row[precision_column(column)])
 
 
 class StoredField:
@@ -190,7 +194,7 @@ class DateField(StoredField):
     @property
     def precision_column(self) -> str:
         """Name of the column keeping year/month/day."""
-        return f"{self.name}_precision"
+        return precision_column(self.name)
 
     def columns(self, table_name: str) -> list[sa.Column[Any]]:
         return [
@@ -211,20 +215,16 @@ class DateField(StoredField):
         return {self.name: first_day(value), self.precision_column: precision_of(value)}
 
     def from_columns(self, row: Row) -> Any:
-        day = row[self.name]
-        if day is None:
-            return None
-        if isinstance(day, str):
-            day = dt.date.fromisoformat(day)
-        return format_partial(day, row[self.precision_column])
+        return partial_date(row, self.name)
 
 
 class RefField(StoredField):
     """A reference to one record of a known type: a foreign-key column `<name>_id`."""
 
-    def __init__(self, name: str, alias: str, ref: RefTo) -> None:
+    def __init__(self, name: str, alias: str, ref: RefTo, tables: TableNames) -> None:
         super().__init__(name, alias)
         self.ref = ref
+        self.tables = tables
 
     @property
     def column(self) -> str:
@@ -234,7 +234,11 @@ class RefField(StoredField):
     def columns(self, table_name: str) -> list[sa.Column[Any]]:
         return [
             sa.Column(
-                self.column, sa.String(SLUG_MAX_LENGTH), fk(self.ref.types[0]), index=True, nullable=not self.required
+                self.column,
+                sa.String(SLUG_MAX_LENGTH),
+                fk(self.tables[self.ref.types[0]]),
+                index=True,
+                nullable=not self.required,
             )
         ]
 
@@ -255,9 +259,10 @@ class RefField(StoredField):
 class TypedRefField(StoredField):
     """A reference that may point at several types (`actor:x`): one foreign key per type."""
 
-    def __init__(self, name: str, alias: str, ref: RefTo) -> None:
+    def __init__(self, name: str, alias: str, ref: RefTo, tables: TableNames) -> None:
         super().__init__(name, alias)
         self.ref = ref
+        self.tables = tables
 
     def column_for(self, record_type: str) -> str:
         """The foreign-key column used when the reference points at `record_type`."""
@@ -265,7 +270,10 @@ class TypedRefField(StoredField):
 
     def typed_columns(self, index: bool) -> list[sa.Column[Any]]:
         """One nullable foreign-key column per allowed type."""
-        return [sa.Column(self.column_for(t), sa.String(SLUG_MAX_LENGTH), fk(t), index=index) for t in self.ref.types]
+        return [
+            sa.Column(self.column_for(t), sa.String(SLUG_MAX_LENGTH), fk(self.tables[t]), index=index)
+            for t in self.ref.types
+        ]
 
     def exactly_one(self) -> sa.CheckConstraint:
         """Exactly one of the typed columns is set."""
@@ -308,13 +316,14 @@ class TypedRefField(StoredField):
 class SlugOrTextField(StoredField):
     """An actor reference when slug-shaped (`<name>_id`), otherwise free text (`<name>_text`)."""
 
-    def __init__(self, name: str, alias: str, ref: RefTo) -> None:
+    def __init__(self, name: str, alias: str, ref: RefTo, tables: TableNames) -> None:
         super().__init__(name, alias)
         self.ref = ref
+        self.tables = tables
 
     def columns(self, table_name: str) -> list[sa.Column[Any]]:
         return [
-            sa.Column(f"{self.name}_id", sa.String(SLUG_MAX_LENGTH), fk(self.ref.types[0]), index=True),
+            sa.Column(f"{self.name}_id", sa.String(SLUG_MAX_LENGTH), fk(self.tables[self.ref.types[0]]), index=True),
             sa.Column(f"{self.name}_text", sa.Text()),
         ]
 
@@ -352,11 +361,10 @@ class ChildTableField(StoredField):
         return []
 
     def child_table(self, owner_table: str, metadata: sa.MetaData) -> sa.Table:
-        owner_type = next(t for t, table in TABLE_OF.items() if table == owner_table)
         self.table = sa.Table(
             f"{owner_table}_{self.name}",
             metadata,
-            sa.Column("record_id", sa.String(SLUG_MAX_LENGTH), fk(owner_type, owner=True), primary_key=True),
+            sa.Column("record_id", sa.String(SLUG_MAX_LENGTH), fk(owner_table, owner=True), primary_key=True),
             sa.Column("position", sa.Integer(), primary_key=True, autoincrement=False),
             *self.item_columns(),
             *self.item_constraints(),
@@ -410,12 +418,17 @@ class ValueListField(ChildTableField):
 class RefListField(ChildTableField):
     """A list of references to one type: an association table with a foreign key per item."""
 
-    def __init__(self, name: str, alias: str, ref: RefTo) -> None:
+    def __init__(self, name: str, alias: str, ref: RefTo, tables: TableNames) -> None:
         super().__init__(name, alias)
         self.ref = ref
+        self.tables = tables
 
     def item_columns(self) -> list[sa.Column[Any] | sa.Index]:
-        return [sa.Column("target_id", sa.String(SLUG_MAX_LENGTH), fk(self.ref.types[0]), nullable=False, index=True)]
+        return [
+            sa.Column(
+                "target_id", sa.String(SLUG_MAX_LENGTH), fk(self.tables[self.ref.types[0]]), nullable=False, index=True
+            )
+        ]
 
     def item_values(self, item: Any) -> dict[str, Any]:
         return {"target_id": item}
@@ -434,10 +447,11 @@ class RefListField(ChildTableField):
 class TypedRefListField(ChildTableField):
     """A list of references to records of any of several types (statement mentions)."""
 
-    def __init__(self, name: str, alias: str, ref: RefTo) -> None:
+    def __init__(self, name: str, alias: str, ref: RefTo, tables: TableNames) -> None:
         super().__init__(name, alias)
         self.ref = ref
-        self.typed = TypedRefField("target", alias, ref)
+        self.tables = tables
+        self.typed = TypedRefField("target", alias, ref, tables)
 
     def item_columns(self) -> list[sa.Column[Any] | sa.Index]:
         return list(self.typed.typed_columns(index=True))
@@ -463,10 +477,10 @@ class TypedRefListField(ChildTableField):
 class ObjectListField(ChildTableField):
     """A list of small objects (an actor's roles): one row per object, one column per field."""
 
-    def __init__(self, name: str, alias: str, model: type[BaseModel]) -> None:
+    def __init__(self, name: str, alias: str, model: type[BaseModel], tables: TableNames) -> None:
         super().__init__(name, alias)
         self.model = model
-        self.fields = [stored_field_for(n, info) for n, info in model.model_fields.items()]
+        self.fields = [stored_field_for(n, info, tables) for n, info in model.model_fields.items()]
 
     def item_columns(self) -> list[sa.Column[Any] | sa.Index]:
         return [column for field in self.fields for column in field.columns(self.name)]
@@ -516,14 +530,14 @@ def _marker(markers: list[Any], kind: type[Any]) -> Any:
     return next((m for m in markers if isinstance(m, kind)), None)
 
 
-def stored_field_for(name: str, info: FieldInfo) -> StoredField:
-    """Choose how a model field is stored from its annotation and markers."""
-    stored = _choose_storage(name, info)
+def stored_field_for(name: str, info: FieldInfo, tables: TableNames) -> StoredField:
+    """Choose how a model field is stored from its annotation and markers (`tables` names the referenced tables)."""
+    stored = _choose_storage(name, info, tables)
     stored.required = info.is_required()
     return stored
 
 
-def _choose_storage(name: str, info: FieldInfo) -> StoredField:
+def _choose_storage(name: str, info: FieldInfo, tables: TableNames) -> StoredField:
     alias = info.alias or name
     name = alias  # columns are named after what the seed files write (`from`, not `from_`)
     base, markers = _split_annotated(_strip_optional(info.annotation))
@@ -535,9 +549,9 @@ def _choose_storage(name: str, info: FieldInfo) -> StoredField:
         item_base, item_markers = _split_annotated(item)
         ref = _marker(item_markers, RefTo)
         if ref is not None:
-            return TypedRefListField(name, alias, ref) if ref.typed else RefListField(name, alias, ref)
+            return TypedRefListField(name, alias, ref, tables) if ref.typed else RefListField(name, alias, ref, tables)
         if isinstance(item_base, type) and issubclass(item_base, BaseModel):
-            return ObjectListField(name, alias, item_base)
+            return ObjectListField(name, alias, item_base, tables)
         if _marker(markers, ChildRows) is not None:
             return ValueListField(name, alias)
         return JsonField(name, alias, [])
@@ -547,10 +561,10 @@ def _choose_storage(name: str, info: FieldInfo) -> StoredField:
         return DateField(name, alias)
     slug_or_text = _marker(markers, SlugOrText)
     if slug_or_text is not None:
-        return SlugOrTextField(name, alias, slug_or_text.ref)
+        return SlugOrTextField(name, alias, slug_or_text.ref, tables)
     ref = _marker(markers, RefTo)
     if ref is not None:
-        return TypedRefField(name, alias, ref) if ref.typed else RefField(name, alias, ref)
+        return TypedRefField(name, alias, ref, tables) if ref.typed else RefField(name, alias, ref, tables)
     if get_origin(base) is Literal:
         return ScalarField(name, alias, str, tuple(get_args(base)))
     return ScalarField(name, alias, base)

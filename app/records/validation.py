@@ -12,10 +12,9 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from app.core.errors import Loc, format_loc
 from app.core.suggest import did_you_mean
 from app.records.fields import KEY_PATTERN, SLUG_PATTERN
-
-Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -29,17 +28,6 @@ class FieldProblem:
     def field(self) -> str:
         """The field path as written: `roles[0].of`."""
         return format_loc(self.loc)
-
-
-def format_loc(loc: Loc) -> str:
-    """('roles', 0, 'of') -> 'roles[0].of'."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(record)"
 
 
 def _literal_choices(model: type[BaseModel], loc: Loc) -> tuple[str, ...]:

@@ -184,11 +184,11 @@ def refresh_search_index(connection: sa.Connection, changed: ChangedIds, deleted
         rebuild_search_index(connection)
 
 
-def rebuild_search_index(connection: sa.Connection) -> None:
-    """Index every record anew, in the caller's transaction."""
+def rebuild_search_index(connection: sa.Connection, record_types: Sequence[RecordType] = RECORD_TYPE_LIST) -> None:
+    """Index every record of `record_types` anew, in the caller's transaction."""
     backend = backend_for(connection)
     backend.clear(connection)
-    for record_type in RECORD_TYPE_LIST:
+    for record_type in record_types:
         for batch in _all_documents(connection, record_type):
             backend.insert(connection, batch)
 

@@ -24,10 +24,10 @@ import orjson
 import sqlalchemy as sa
 
 from app.core.caching import Memo
+from app.core.state import current_version
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
 from app.search.backends import TIERS, Only, SearchBackend, Tier, backend_for
 from app.search.text import QueryTerms
-from app.seeding.load import current_version
 
 SCORE_SCALE = 1_000_000
 """Relevance is kept to six decimals, as an integer."""

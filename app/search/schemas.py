@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
-RecordTypeLiteral = Literal["actor", "policy", "statement", "hardware", "dependency", "source"]
+from app.records.fields import RecordTypeName
 
 
 class SearchHit(BaseModel):
     """One matching record."""
 
-    type: RecordTypeLiteral = Field(description="The record's type.", examples=["actor"])
+    type: RecordTypeName = Field(description="The record's type.", examples=["actor"])
     id: str = Field(description="The record's id: GET /v1/{plural}/{id} gives it whole.", examples=["xi-jinping"])
     name: str = Field(description="The record's English display name.", examples=["Xi Jinping"])
     snippet: str = Field(

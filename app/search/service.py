@@ -12,12 +12,12 @@ from starlette.datastructures import QueryParams
 from app.core.caching import Memo
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.params import bad, check_text, parse_int, reject_unknown, split_list
+from app.core.state import current_version
 from app.core.suggest import did_you_mean
 from app.records.registry import BY_NAME, BY_PLURAL
 from app.search.repository import labels, search_page
 from app.search.snippets import explain
 from app.search.text import QueryTerms, fold, query_terms, words
-from app.seeding.load import current_version
 
 PARAMETERS = ("q", "type", "limit", "cursor")
 DEFAULT_LIMIT = 20

@@ -25,7 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.dialect import BulkInsert
-from app.records.registry import RECORD_TYPE_LIST, RecordType, changes, dataset_state
+from app.core.state import changes, current_version, dataset_state
+from app.records.registry import RECORD_TYPE_LIST, RecordType
 from app.records.storage import ChildTableField
 from app.search.index import IndexWriter
 from app.search.side import SideIndex, side_index_possible
@@ -88,12 +89,6 @@ def known_ids(connection: sa.Connection) -> KnownIds:
         else:
             known[record_type.name] = dict.fromkeys(connection.execute(sa.select(table.c.id)).scalars())
     return known
-
-
-def current_version(connection: sa.Connection) -> tuple[int, dt.datetime | None]:
-    """The dataset version and when it last changed (0, None before the first load)."""
-    row = connection.execute(sa.select(dataset_state.c.version, dataset_state.c.changed_at)).first()
-    return (row.version, row.changed_at) if row else (0, None)
 
 
 def record_load(connection: sa.Connection, started_at: dt.datetime, seconds: float) -> None:
@@ -394,15 +389,3 @@ def _analyze(connection: sa.Connection) -> None:
         connection.exec_driver_sql(f"PRAGMA analysis_limit = {int(limit)}")
     else:
         connection.exec_driver_sql("ANALYZE")
-
-
-def load_seed(
-    engine: sa.Engine,
-    validated: ValidatedSeed,
-    *,
-    prune: bool = False,
-    advance: Advance = lambda _n: None,
-) -> LoadReport:
-    """Load validated records in one transaction: all of it is written, or none of it."""
-    with engine.begin() as connection:
-        return write_seed(connection, validated, prune=prune, advance=advance)

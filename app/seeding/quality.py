@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.core.state import dataset_state
 from app.records.fields import ShortText
-from app.records.registry import RECORD_TYPE_LIST, RecordType, dataset_state
+from app.records.registry import RECORD_TYPE_LIST, RecordType
 from app.records.validation import explain
 from app.seeding.reader import LineDict, LineList, SeedError, read_yaml
 

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.db import sqlite_file
-from app.records.registry import dataset_state
+from app.core.state import dataset_state
 from app.search.side import sweep_scratch
 from app.seeding.load import Advance, LoadReport, known_ids, record_load, write_seed
 from app.seeding.lock import DEFAULT_WAIT_TIMEOUT, begin_immediate, load_transaction, sqlite_busy

@@ -10,10 +10,11 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from app.core.errors import format_loc
 from app.core.suggest import did_you_mean
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST, RecordType
 from app.records.storage import Reference, StoredField
-from app.records.validation import explain, format_loc
+from app.records.validation import explain
 from app.seeding.reader import RawRecord, SeedError
 
 # id -> actor kind (None for other types), per record type

@@ -17,10 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.dates import format_partial
+from app.core.dates import stored_date
 from app.records.listing import filters_for
 from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
 from app.records.repository import names_of
+from app.records.storage import partial_date, precision_column
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _branch(kind: EventKind, spec: TimelineSpec) -> sa.Select[Any]:
     day = table.c[kind.date_field]
     query = sa.select(
         day.label("day"),
-        table.c[f"{kind.date_field}_precision"].label("precision"),
+        table.c[precision_column(kind.date_field)].label(precision_column("day")),
         sa.literal(kind.name, sa.String()).label("kind"),
         sa.literal(kind.record_type.name, sa.String()).label("type"),
         table.c.id.label("id"),
@@ -163,13 +164,9 @@ def count_query(spec: TimelineSpec) -> sa.Select[Any]:
     return sa.select(sa.func.count()).select_from(_events(spec))
 
 
-def _as_date(value: Any) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def cursor_key(row: sa.RowMapping) -> list[str]:
     """The sort values of an event, as a cursor keeps them."""
-    return [_as_date(row["day"]).isoformat(), row["kind"], row["type"], row["id"]]
+    return [stored_date(row["day"]).isoformat(), row["kind"], row["type"], row["id"]]
 
 
 CONTEXT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -243,7 +240,7 @@ def events(connection: sa.Connection, rows: list[sa.RowMapping]) -> list[dict[st
     contexts = _contexts(connection, rows)
     return [
         {
-            "date": format_partial(_as_date(row["day"]), row["precision"]),
+            "date": partial_date(row, "day"),
             "kind": row["kind"],
             "record": {"id": row["id"], "type": row["type"], "name": row["name"]},
             "context": contexts.get((row["type"], row["id"]), {}),

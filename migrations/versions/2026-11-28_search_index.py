@@ -70,9 +70,14 @@ def upgrade() -> None:
         op.execute(statement)
     # Index the records already stored, with the same normalisation every later load uses.
     # It reads only id, name, names, aliases and the searched text columns of the record tables.
+    # Only the types whose tables exist at this revision: a type added later has no records yet.
+    import sqlalchemy as sa
+
+    from app.records.registry import RECORD_TYPE_LIST
     from app.search.index import rebuild_search_index
 
-    rebuild_search_index(op.get_bind())
+    existing = sa.inspect(op.get_bind()).get_table_names()
+    rebuild_search_index(op.get_bind(), [t for t in RECORD_TYPE_LIST if t.plural in existing])
 
 
 def downgrade() -> None:

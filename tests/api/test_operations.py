@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.core.logs import JsonFormatter
+from app.core.state import dataset_state
 from app.main import create_app
-from app.records.registry import dataset_state
 from app.seeding.lock import load_transaction
 from app.seeding.run import SeedInvalid, load_dir
 from tests.conftest import INVALID, TEST_DATABASE_URL, VALID

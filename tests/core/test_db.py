@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.core.config import Settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, head_revision, make_engine
+from app.core.state import metadata
 from app.main import create_app
-from app.records.registry import metadata
 from app.search.index import outside_search_tables
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from app.records.registry import RECORD_TYPE_LIST, changes
+from app.core.state import changes, current_version
+from app.records.registry import RECORD_TYPE_LIST
 from app.search.index import SEARCH_TABLES
-from app.seeding.load import current_version
 from tests.seeding.test_concurrent_loads import stored_ids
 
 CASE_TIMEOUT = 90.0

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.records.registry import STATEMENT, changes
-from app.seeding.load import current_version
+from app.core.state import changes, current_version
+from app.records.registry import STATEMENT
 from app.seeding.run import load_dir
 from app.seeding.synth import write_synthetic_seed
 from tests.conftest import VALID

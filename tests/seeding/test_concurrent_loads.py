@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.core.db import make_engine
-from app.records.registry import RECORD_TYPE_LIST, changes
-from app.seeding.load import LoadReport, current_version
+from app.core.state import changes, current_version
+from app.records.registry import RECORD_TYPE_LIST
+from app.seeding.load import LoadReport
 from app.seeding.lock import LoadBusy
 from app.seeding.run import check_dir, load_dir
 from app.seeding.synth import write_synthetic_seed

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from app.cli import app
-from app.records.registry import ACTOR, RECORD_TYPE_LIST, STATEMENT, changes, dataset_state
+from app.core.state import changes, current_version, dataset_state
+from app.records.registry import ACTOR, RECORD_TYPE_LIST, STATEMENT
 from app.seeding import load
-from app.seeding.load import current_version
 from app.seeding.run import SeedInvalid, load_dir
 from tests.conftest import INVALID, TEST_DATABASE_URL, VALID
 
@@ -23,7 +23,7 @@ LOAD_TIMING = ("load_started_at", "load_seconds")
 
 def snapshot(engine: sa.Engine, *, with_load_timing: bool = True) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to compare database states (without the last load's timing, if asked)."""
-    from app.records.registry import metadata
+    from app.core.state import metadata
 
     def columns(table: sa.Table) -> list[sa.Column[Any]]:
         return [c for c in table.columns if with_load_timing or c.name not in LOAD_TIMING]

@@ -1,0 +1,54 @@
+"""The dataset's state, shared by every layer: the one MetaData, the version row and the change log.
+
+Every table joins `metadata` (the record tables are declared on it in
+app/records/registry.py). `dataset_state` holds the single row a load bumps;
+`changes` is the log of what each load created, updated and deleted.
+Reading the version lives here, below everything that caches or cites by it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+dataset_state = sa.Table(
+    "dataset_state",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger(), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("quality", sa.JSON(), nullable=True),
+    sa.Column("load_started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("load_seconds", sa.Float(), nullable=True),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
+
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("version", sa.BigInteger(), nullable=False, index=True),
+    sa.Column("record_type", sa.String(20), nullable=False),
+    sa.Column("record_id", sa.String(80), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.CheckConstraint("action IN ('created', 'updated', 'deleted')", name="action_allowed"),
+)
+sa.Index("ix_changes_record", changes.c.record_type, changes.c.record_id)
+
+
+def current_version(connection: sa.Connection) -> tuple[int, dt.datetime | None]:
+    """The dataset version and when it last changed (0, None before the first load)."""
+    row = connection.execute(sa.select(dataset_state.c.version, dataset_state.c.changed_at)).first()
+    return (row.version, row.changed_at) if row else (0, None)
