@@ -22,6 +22,7 @@ from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import HeadAndNosniffMiddleware, ReadableOutputMiddleware, RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
 from app.explorer.routes import install as install_explorer
+from app.export.routes import router as export_router
 from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
 from app.reconcile.routes import router as reconcile_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(records_router)  # first: the most requested, matched in route order
     app.include_router(dataset_router)
+    app.include_router(export_router)
     app.include_router(timeline_router)
     app.include_router(graph_router)
     app.include_router(exposure_router)

@@ -91,6 +91,7 @@ async def cite_record(
 _DETAIL_FORMAT = Query(
     description="json (default), or the record's citation: csl (CSL-JSON, for Zotero, Pandoc and citeproc) or bibtex.",
     examples=["csl"],
+    json_schema_extra={"enum": ["json", *CITATION_FORMATS]},
 )
 _DETAIL_CONTENT = {CSL_MEDIA_TYPE: {"schema": {"type": "array", "items": {"type": "object"}}},
                    "application/x-bibtex": {"schema": {"type": "string"}}}  # fmt: skip
