@@ -12,7 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.changes.routes import router as changes_router
-from app.core import openapi
+from app.core import docs, openapi
 from app.core.config import Settings, get_settings
 from app.core.db import ensure_at_head, make_engine
 from app.core.deps import Database
@@ -52,8 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Starlette's slash redirect builds its Location from the Host header: never emit that.
         redirect_slashes=False,
         generate_unique_id_function=openapi.operation_id,
+        docs_url=None,  # served by app.core.docs, with local assets
+        redoc_url=None,
     )
     openapi.install(app)
+    docs.install(app)
     app.state.settings = settings
     app.state.database = Database(engine, settings.techsov_read_threads, settings.techsov_search_threads)
     origins = [o.strip() for o in settings.techsov_cors_origins.split(",") if o.strip()]
