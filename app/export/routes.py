@@ -67,6 +67,7 @@ def _zip_members(connection: sa.Connection, settings: Settings) -> Iterator[tupl
 @router.get(
     "/export",
     response_model=None,
+    response_class=StreamingResponse,  # no application/json in the document: the answer never is JSON
     responses={
         400: PROBLEM_RESPONSES[400],
         200: {
