@@ -30,20 +30,25 @@ router = APIRouter(prefix="/v1", tags=["dataset"])
 
 FORMATS = ("ndjson", "zip")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "zip": "application/zip"}
+OCTET_STREAM = "application/octet-stream"
 _ACCEPTED = {"application/x-ndjson": "ndjson", "application/ndjson": "ndjson", "application/jsonl": "ndjson",
              "application/zip": "zip"}  # fmt: skip
 
 
-def _format(params: QueryParams, accept: str | None) -> str:
-    """`format=` wins; otherwise the first Accept type served here; otherwise NDJSON."""
+def _format(params: QueryParams, accept: str | None) -> tuple[str, str]:
+    """The format and the media type to label it with: `format=` wins; otherwise the first Accept type served
+    here; otherwise NDJSON. `Accept: application/octet-stream` (what generated clients take as bytes) labels
+    the chosen format's bytes with it."""
     reject_unknown(params, ("format",))
-    if "format" in params:
-        return parse_choice("format", params["format"], FORMATS)
+    fmt = parse_choice("format", params["format"], FORMATS) if "format" in params else None
     for part in (accept or "").split(","):
         media = part.split(";")[0].strip().lower()
-        if media in _ACCEPTED:
-            return _ACCEPTED[media]
-    return "ndjson"
+        if media == OCTET_STREAM:
+            return fmt or "ndjson", OCTET_STREAM
+        if media in _ACCEPTED and fmt is None:
+            return _ACCEPTED[media], MEDIA_TYPES[_ACCEPTED[media]]
+    chosen = fmt or "ndjson"
+    return chosen, MEDIA_TYPES[chosen]
 
 
 def _ndjson(connection: sa.Connection, secret: str) -> Iterator[list[dict[str, Any]]]:
@@ -73,6 +78,14 @@ def _zip_members(connection: sa.Connection, settings: Settings) -> Iterator[tupl
         200: {
             "description": "The whole dataset",
             "content": {
+                # First, so that generated clients (openapi-python-client) read the download as bytes.
+                OCTET_STREAM: {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The chosen format's bytes, when asked with Accept: application/octet-stream",
+                    }
+                },
                 "application/x-ndjson": {"schema": {"type": "string", "description": "One record a line"}},
                 "application/zip": {"schema": {"type": "string", "format": "binary"}},
             },
@@ -102,8 +115,8 @@ async def export(
     The zip is a Frictionless data package (`frictionless validate datapackage.json` checks it): each CSV's
     columns, types and the licences the data is under (the curated data's, and Epoch AI's CC BY 4.0 for
     the records imported from it)."""
-    fmt = _format(request.query_params, request.headers.get("accept"))
-    etag, unchanged, _ = await read_fresh(request, database, _nothing, fmt)
+    fmt, media_type = _format(request.query_params, request.headers.get("accept"))
+    etag, unchanged, _ = await read_fresh(request, database, _nothing, f"{fmt}|{media_type}")
     if unchanged is not None:
         return unchanged
     headers = cache_headers(etag)
@@ -113,7 +126,7 @@ async def export(
         body = ndjson_lines(database.stream(lambda c: _ndjson(c, settings.techsov_cursor_secret)))
     else:
         body = zip_stream(database.stream(lambda c: _zip_members(c, settings)))
-    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+    return StreamingResponse(body, media_type=media_type, headers=headers)
 
 
 def _nothing(_connection: sa.Connection) -> None:

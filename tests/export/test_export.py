@@ -120,3 +120,13 @@ def test_export_is_declared_in_openapi(client: TestClient, media_type: str) -> N
     assert operation["operationId"] == "export_dataset"
     assert media_type in operation["responses"]["200"]["content"]
     assert "304" in operation["responses"]
+
+
+def test_octet_stream_is_served_when_asked(client: TestClient) -> None:
+    """What generated clients read as bytes: the same download, labelled as asked."""
+    response = client.get("/v1/export?format=zip", headers={"Accept": "application/octet-stream"})
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.content == client.get("/v1/export?format=zip").content
+    default = client.get("/v1/export", headers={"Accept": "application/octet-stream"})
+    assert default.content == client.get("/v1/export").content
+    assert default.headers["etag"] != client.get("/v1/export").headers["etag"]
