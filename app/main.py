@@ -12,7 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.changes.routes import router as changes_router
-from app.core import openapi
+from app.core import docs, openapi
 from app.core.config import Settings, get_settings
 from app.core.db import ensure_at_head, make_engine
 from app.core.deps import Database
@@ -22,6 +22,7 @@ from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import HeadAndNosniffMiddleware, ReadableOutputMiddleware, RequestIdMiddleware
 from app.dataset.routes import router as dataset_router
 from app.explorer.routes import install as install_explorer
+from app.export.routes import router as export_router
 from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
 from app.reconcile.routes import router as reconcile_router
@@ -51,8 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Starlette's slash redirect builds its Location from the Host header: never emit that.
         redirect_slashes=False,
         generate_unique_id_function=openapi.operation_id,
+        docs_url=None,  # served by app.core.docs, with local assets
+        redoc_url=None,
     )
     openapi.install(app)
+    docs.install(app)
     app.state.settings = settings
     app.state.database = Database(engine, settings.techsov_read_threads, settings.techsov_search_threads)
     origins = [o.strip() for o in settings.techsov_cors_origins.split(",") if o.strip()]
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(records_router)  # first: the most requested, matched in route order
     app.include_router(dataset_router)
+    app.include_router(export_router)
     app.include_router(timeline_router)
     app.include_router(graph_router)
     app.include_router(exposure_router)

@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "dataset": 2,
     "reconcile": 3,
     "explorer": 3,
+    "export": 3,  # the whole dataset at once, with the dataset card's credits
     "seeding": 3,
     "importers": 4,
     "main": 5,

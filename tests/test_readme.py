@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,7 @@ def curl_lines() -> list[str]:
     """The curl command lines of the README's shell blocks (a `$ ` prompt taken off)."""
     lines = []
     for block in _BLOCK.findall(README.read_text("utf-8")):
-        # A line ending in a backslash goes on on the next, as in the shell.
-        for line in block.replace("\\\n", " ").splitlines():
+        for line in block.replace("\\\n", "").splitlines():  # a line continued with `\` is one command
             command = line.removeprefix("$ ")
             if command.startswith("curl "):
                 lines.append(command)
@@ -36,13 +36,13 @@ def test_the_readme_shows_curl_examples() -> None:
 @pytest.mark.parametrize("line", curl_lines())
 def test_every_readme_curl_line_runs_as_printed(line: str, live_server: str, tmp_path: Path) -> None:
     command = _HOST.sub(live_server, line, count=1)
-    own_output = " -w " in line  # a line that prints its own figures (a redirect's target) is checked by them
     # The status goes to stderr, so a line that writes to a file (`> statements.csv`) still runs as printed.
-    if not own_output:
+    own_format = "-w " in command  # the line prints what it wants (the reconciliation view's redirect)
+    if not own_format:
         command = command.replace("curl ", "curl -w '%{stderr}%{http_code}' ", 1)
     finished = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, timeout=60, check=False)
     assert finished.returncode == 0, f"curl exited {finished.returncode}: {finished.stderr.decode()}"
-    if own_output:
+    if own_format:
         assert finished.stdout.strip(), line
         return
     status = int(finished.stderr.decode()[-3:])
@@ -50,3 +50,27 @@ def test_every_readme_curl_line_runs_as_printed(line: str, live_server: str, tmp
     assert status == expected, f"{line}\n{finished.stdout.decode()[:500]}"
     written = sorted(tmp_path.iterdir())
     assert finished.stdout or (written and written[0].stat().st_size > 0)
+
+
+def python_blocks() -> list[str]:
+    """The README's Python examples that speak to the API directly (pandas, NetworkX); the generated client's
+    example needs the generator's output and is what tests/api/test_generated_client.py runs."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text("utf-8"), re.S)
+    return [block for block in blocks if "techsov_client" not in block]
+
+
+def test_the_readme_shows_pandas_and_networkx() -> None:
+    blocks = python_blocks()
+    assert any("import pandas" in block for block in blocks)
+    assert any("networkx" in block for block in blocks)
+
+
+@pytest.mark.parametrize("block", python_blocks())
+def test_every_readme_python_example_runs_as_printed(block: str, live_server: str, tmp_path: Path) -> None:
+    script = tmp_path / "example.py"
+    script.write_text(_HOST.sub(live_server, block) + "\nprint('ran to the end')\n", "utf-8")
+    finished = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.stdout.endswith("ran to the end\n")

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
         default="CC-BY-4.0",
         description="SPDX identifier of the dataset's licence, shown on the dataset card.",
     )
+    techsov_dataset_publisher: str = Field(
+        default="techsov contributors",
+        description="Who publishes the dataset, as its citation (GET /v1) names them.",
+    )
     techsov_dataset_attribution: str = Field(
         default="techsov contributors; each record cites its own sources",
         description="Attribution line shown on the dataset card.",

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from app import __version__
 from app.core.caching import cache_headers, read_fresh
+from app.core.config import Settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head
 from app.core.deps import DatabaseDep
 from app.core.errors import problem
@@ -62,6 +63,37 @@ CREDITS = [
 """Imported by `techsov import epoch`; CC BY 4.0 asks that Epoch AI be credited with a link."""
 
 
+class Citation(BaseModel):
+    """How to cite the dataset (the same facts as the repository's CITATION.cff, at this dataset version)."""
+
+    title: str
+    publisher: str = Field(examples=["techsov contributors"])
+    version: str = Field(description="The dataset version cited.", examples=["12"])
+    date: str | None = Field(description="The day the dataset last changed (UTC).", examples=["2025-03-01"])
+    url: str = Field(description="The dataset card; relative unless TECHSOV_BASE_URL is set.", examples=["/v1"])
+    license: str = Field(examples=["CC-BY-4.0"])
+    text: str = Field(description="A ready reference in author-date style.")
+
+
+def citation(settings: Settings, version: int, last_change: str | None) -> dict[str, Any]:
+    """The citation block of the card: title, publisher, version, date, URL, licence and a ready line."""
+    url = f"{settings.techsov_base_url.rstrip('/')}/v1"
+    date = last_change[:10] if last_change else None
+    publisher = settings.techsov_dataset_publisher
+    title = settings.techsov_dataset_title
+    year = f" ({date[:4]})" if date else ""
+    return {
+        "title": title,
+        "publisher": publisher,
+        "version": str(version),
+        "date": date,
+        "url": url,
+        "license": settings.techsov_dataset_license,
+        "text": f"{publisher}{year}. {title} (dataset version {version}) [Data set]. {url}. "
+        f"Licence: {settings.techsov_dataset_license}.",
+    }
+
+
 class DatasetCard(BaseModel):
     """What this dataset is, its licence, its version and how many records of each type it holds."""
 
@@ -81,6 +113,7 @@ class DatasetCard(BaseModel):
         examples=[{"primary_sourced_at_publisher": 0.31, "chinese_names": 1.0, "sources_without_title": 0}],
     )
     credits: list[Credit] = Field(description="Outside datasets the data draws on, each with its own licence.")
+    citation: Citation
     links: dict[str, str]
 
 
@@ -138,7 +171,8 @@ async def card(request: Request, database: DatabaseDep) -> Response:
         "software_version": __version__,
         **facts,
         "credits": CREDITS,
+        "citation": citation(settings, facts["version"], facts["last_change"]),
         "links": {t.plural: f"{base}/v1/{t.plural}" for t in RECORD_TYPE_LIST}
-        | {"openapi": f"{base}/openapi.json", "docs": f"{base}/docs"},
+        | {"openapi": f"{base}/openapi.json", "docs": f"{base}/docs", "export": f"{base}/v1/export"},
     }
     return Response(orjson.dumps(body), media_type="application/json", headers=cache_headers(etag))

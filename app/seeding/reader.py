@@ -52,6 +52,12 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
+FIX_FIRST = (
+    " — fix this first: the rest of the seed is checked once every file reads whole (a record this file could "
+    "not give would make every reference to it look wrong)"
+)
+
+
 @dataclass(frozen=True)
 class SeedError:
     """One problem in the seed files, printed as `file:line: field: message`."""
@@ -60,6 +66,8 @@ class SeedError:
     line: int | None
     field: str
     message: str
+    unreadable: bool = False
+    """The file could not be read whole (a syntax error, not UTF-8): nothing else is checked until it is fixed."""
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
@@ -343,7 +351,7 @@ def read_yaml(path: Path, shown: str, errors: list[SeedError]) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        errors.append(SeedError(shown, None, "(file)", f"not UTF-8 text ({exc.reason})"))
+        errors.append(SeedError(shown, None, "(file)", f"not UTF-8 text ({exc.reason}){FIX_FIRST}", unreadable=True))
         return None
     try:
         return _parse_yaml_events(text, shown, errors)
@@ -376,10 +384,11 @@ def _parse_yaml_pure(text: str, shown: str, errors: list[SeedError]) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        errors.append(SeedError(shown, line, "(yaml)", (exc.problem or str(exc)).strip()))
+        errors.append(SeedError(shown, line, "(yaml)", (exc.problem or str(exc)).strip() + FIX_FIRST, unreadable=True))
         return None
     except (YAMLError, ValueError, RecursionError) as exc:
-        errors.append(SeedError(shown, None, "(yaml)", f"cannot read this file: {str(exc).strip()}"))
+        message = f"cannot read this file: {str(exc).strip()}{FIX_FIRST}"
+        errors.append(SeedError(shown, None, "(yaml)", message, unreadable=True))
         return None
 
 
@@ -404,7 +413,7 @@ def _read_ndjson(path: Path, shown: str, errors: list[SeedError]) -> Any:
             try:
                 value = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                errors.append(SeedError(shown, number, "(json)", str(exc)))
+                errors.append(SeedError(shown, number, "(json)", f"{exc}{FIX_FIRST}", unreadable=True))
                 continue
             # A record stays a plain dict: all its fields are on its own line,
             # which is the line `RawRecord.line_of` falls back to.

@@ -86,7 +86,13 @@ def _check_dir(seed_dir: Path, known: KnownIds | None) -> Checked:
 def _checked(
     raws: list[RawRecord], read_errors: list[SeedError], domains: PublisherDomains, known: KnownIds | None
 ) -> Checked:
-    """Validate what was read: the records, then the sources as citations (duplicates, links to copies)."""
+    """Validate what was read: the records, then the sources as citations (duplicates, links to copies).
+
+    A file that could not be read whole (a YAML syntax error) is reported alone: its other problems, and the
+    "unknown source" of every record elsewhere that cites a record it holds, would be noise."""
+    unreadable = [e for e in read_errors if e.unreadable]
+    if unreadable:
+        return Checked(ValidatedSeed(), unreadable, [], domains)
     validated = validate_seed(raws, known)
     sources = {v.data["id"]: v for v in validated.records.get("source", ())}
     actors = [v.data for v in validated.records.get("actor", ())]

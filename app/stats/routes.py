@@ -8,14 +8,15 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
-from app.core.deps import DatabaseDep
+from app.core.deps import Database, DatabaseDep
 from app.core.openapi import DATE_SCHEMA
 from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
 from app.records.fields import RECORD_TYPES
 from app.records.routes import PROBLEM_RESPONSES
-from app.stats.queries import counts, ordered
-from app.stats.schemas import Stats
-from app.stats.service import long_rows, parse_stats, stats_body
+from app.stats.crosstab import DIMENSIONS, columns, crosstab
+from app.stats.queries import StatsSpec, counts, ordered
+from app.stats.schemas import CrossTab, Stats, StatsRow
+from app.stats.service import SHAPES, crosstab_body, long_rows, parse_by, parse_shape, parse_stats, stats_body
 
 router = APIRouter(prefix="/v1", tags=["stats"])
 
@@ -24,7 +25,7 @@ CSV_COLUMNS = ["dimension", "value", "count", "label"]
 
 @router.get(
     "/stats",
-    response_model=Stats,
+    response_model=Stats | CrossTab | list[StatsRow],
     responses={400: PROBLEM_RESPONSES[400], 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
     summary="Counts by type, kind, status, year, jurisdiction and country",
     operation_id="get_stats",
@@ -70,14 +71,43 @@ async def get_stats(
             json_schema_extra={"enum": ["json", "csv", "ndjson"]},
         ),
     ] = None,
+    by: Annotated[
+        str | None,
+        Query(
+            description="One or two dimensions, comma-separated, to count by at once (a cross-tab in long "
+            f"format: one row per combination of values): {', '.join(DIMENSIONS)}. Counts are summed over the "
+            "chosen types that have every dimension (`by=year,jurisdiction` counts policies); add `type` to keep "
+            "types apart. CSV columns: each dimension, `<dimension>_label` after jurisdiction and country, `count`.",
+            examples=["year,jurisdiction"],
+            json_schema_extra={"pattern": rf"^({'|'.join(DIMENSIONS)})(,({'|'.join(DIMENSIONS)}))?$"},
+        ),
+    ] = None,
+    shape: Annotated[
+        str | None,
+        Query(
+            description="JSON shape: `object` (default) or `rows`, a bare array of flat rows that Grafana's "
+            "Infinity plug-in and Datawrapper read as a table without transformation (the cross-tab's rows with "
+            "`by`, else `dimension,value,count,label` rows).",
+            examples=["rows"],
+            json_schema_extra={"enum": list(SHAPES)},
+        ),
+    ] = None,
 ) -> Response:
     """How many records there are per type and, within each type, per kind, status, purpose, year of its main
     date, jurisdiction (policies) and country (actors), plus per year and per tag across the chosen types.
 
     JSON groups rows by dimension (`counts["policy.kind"]` is a ready bar chart); CSV is the long format a
-    spreadsheet pivots or Datawrapper plots as is. Values that are not set count as `null` (an empty CSV cell)."""
+    spreadsheet pivots or Datawrapper plots as is. Values that are not set count as `null` (an empty CSV cell).
+
+    `by=year,jurisdiction` (any one or two dimensions) counts by both at once: "policies per year by
+    jurisdiction" in one call, as long-format rows (JSON `rows`, CSV or NDJSON). `shape=rows` answers JSON as a
+    bare array of flat rows, the table Grafana's Infinity plug-in reads as is."""
     spec = parse_stats(request.query_params)
+    cross = parse_by(request.query_params, spec)
+    shape = parse_shape(request.query_params)
     fmt: Format = negotiate(request.query_params.get("format"), request.headers.get("accept"))
+    if cross:
+        return await _crosstab(request, database, spec, cross, shape, fmt)
     etag, unchanged, counted = await read_fresh(request, database, lambda c: counts(c, spec), fmt)
     if unchanged is not None:
         return unchanged
@@ -86,7 +116,26 @@ async def get_stats(
     rows = ordered(rows)
     headers = cache_headers(etag)
     if fmt == "json":
-        return Response(json_bytes(stats_body(spec, total, rows)), media_type=MEDIA_TYPES["json"], headers=headers)
+        body = stats_body(spec, total, rows) if shape == "object" else long_rows(rows)
+        return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=headers)
     headers["Content-Disposition"] = f'attachment; filename="techsov-stats.{fmt}"'
     lines = csv_lines(CSV_COLUMNS, set(), [long_rows(rows)]) if fmt == "csv" else ndjson_lines([long_rows(rows)])
+    return Response(b"".join(lines), media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+async def _crosstab(
+    request: Request, database: Database, spec: StatsSpec, by: list[str], shape: str, fmt: Format
+) -> Response:
+    """The cross-tab of `by=`: JSON (object or bare rows), CSV or NDJSON rows."""
+    etag, unchanged, counted = await read_fresh(request, database, lambda c: crosstab(c, spec, by), fmt)
+    if unchanged is not None:
+        return unchanged
+    assert counted is not None
+    total, rows = counted
+    headers = cache_headers(etag)
+    if fmt == "json":
+        body = crosstab_body(spec, by, total, rows) if shape == "object" else rows
+        return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=headers)
+    headers["Content-Disposition"] = f'attachment; filename="techsov-stats-by-{"-".join(by)}.{fmt}"'
+    lines = csv_lines(columns(by), set(), [rows]) if fmt == "csv" else ndjson_lines([rows])
     return Response(b"".join(lines), media_type=MEDIA_TYPES[fmt], headers=headers)

@@ -39,3 +39,21 @@ class Stats(BaseModel):
             {"type": [{"value": "policy", "count": 60}], "policy.kind": [{"value": "export_control", "count": 21}]}
         ],
     )
+
+
+StatsRow = dict[str, str | int | None]
+"""One long-format row of a cross-tab: the value of each `by` dimension (and `<dimension>_label` for
+jurisdiction and country), and `count`."""
+
+
+class CrossTab(BaseModel):
+    """Counts by one or two dimensions at once (`by=`), in long format: one row per combination of values."""
+
+    total: int = Field(description="Records counted: those of the chosen types that have every dimension.")
+    filters: StatsFilters
+    by: list[str] = Field(examples=[["year", "jurisdiction"]])
+    rows: list[StatsRow] = Field(
+        description="One row per combination: each dimension's value (null when not set), "
+        "`jurisdiction_label` / `country_label` (the actor's name) beside those dimensions, and `count`.",
+        examples=[[{"year": "2018", "jurisdiction": "us", "jurisdiction_label": "United States", "count": 4}]],
+    )

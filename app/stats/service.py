@@ -8,9 +8,12 @@ from starlette.datastructures import QueryParams
 
 from app.core.params import bad, parse_choice, parse_date_bound, reject_unknown, split_list
 from app.records.fields import RECORD_TYPES
+from app.records.registry import BY_NAME
+from app.stats.crosstab import DIMENSIONS, MAX_BY, has_dimensions
 from app.stats.queries import Row, StatsSpec
 
-PARAMETERS = ("type", "from", "to", "tag", "format")
+PARAMETERS = ("type", "from", "to", "tag", "format", "by", "shape")
+SHAPES = ("object", "rows")
 
 
 def parse_stats(params: QueryParams) -> StatsSpec:
@@ -28,6 +31,23 @@ def parse_stats(params: QueryParams) -> StatsSpec:
         raise bad("to", "is before `from`")
     spec.tags = split_list(params.getlist("tag"))
     return spec
+
+
+def parse_by(params: QueryParams, spec: StatsSpec) -> list[str]:
+    """`by=`: one or two dimensions to cross-tabulate (none: the per-dimension counts)."""
+    by = [parse_choice("by", d, DIMENSIONS) for d in split_list(params.getlist("by"))]
+    if len(by) > MAX_BY:
+        raise bad("by", f"takes at most {MAX_BY} dimensions, not {len(by)}")
+    if len(set(by)) < len(by):
+        raise bad("by", "names a dimension twice")
+    if by and not any(has_dimensions(BY_NAME[t], by) for t in spec.types):
+        raise bad("by", f"no type among {', '.join(spec.types)} has {' and '.join(by)}")
+    return by
+
+
+def parse_shape(params: QueryParams) -> str:
+    """`shape=rows`: the JSON answer as a bare array of flat rows (for Grafana's Infinity plug-in)."""
+    return parse_choice("shape", params["shape"], SHAPES) if "shape" in params else "object"
 
 
 def _row(row: Row) -> dict[str, Any]:
@@ -52,6 +72,13 @@ def stats_body(spec: StatsSpec, total: int, rows: list[Row]) -> dict[str, Any]:
         },
         "counts": grouped,
     }
+
+
+def crosstab_body(spec: StatsSpec, by: list[str], total: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cross-tab as JSON: the filters, `by` and the long-format rows."""
+    body = stats_body(spec, total, [])
+    del body["counts"]
+    return {**body, "by": by, "rows": rows}
 
 
 def long_rows(rows: list[Row]) -> list[dict[str, Any]]:

@@ -81,3 +81,16 @@ def test_the_client_reads_a_record_and_an_exposure(generated: tuple[ModuleType, 
     missing = api("records.get_actor").sync("nobody-at-all", client=client)
     assert type(missing).__name__ == "Problem"
     assert missing.status == 404
+
+
+def test_the_client_downloads_the_export(generated: tuple[ModuleType, str], live_server: str) -> None:
+    package, _ = generated
+    client = package.Client(base_url=live_server, raise_on_unexpected_status=True, timeout=httpx.Timeout(120))
+    export = api("dataset.export_dataset")
+    zip_format = importlib.import_module("techsov_client.models").ExportDatasetFormat.ZIP
+    archive = export.sync(client=client, format_=zip_format)
+    assert type(archive).__name__ == "File"
+    assert archive.payload.read(2) == b"PK"
+    ndjson = export.sync_detailed(client=client)
+    assert ndjson.headers["content-type"] == "application/x-ndjson"
+    assert b'"type":"actor"' in ndjson.content.split(b"\n", 1)[0]

@@ -201,3 +201,31 @@ def test_validate_cli_reports_counts_when_valid() -> None:
     result = runner.invoke(app, ["seed", "validate", str(VALID)])
     assert result.exit_code == 0, result.output
     assert "valid (7 actor, 3 policy, 1 statement, 4 hardware, 2 dependency, 2 source)" in result.stdout
+
+
+def test_a_yaml_syntax_error_is_reported_alone(tmp_path: Path) -> None:
+    """Not buried under the "unknown source" of every record that cites the broken file's sources, nor under
+    problems computed from the half of the file that parsed."""
+    for path in VALID.iterdir():
+        write(tmp_path, path.name, path.read_text("utf-8"))
+    sources = (tmp_path / "sources.yaml").read_text("utf-8")
+    write(tmp_path, "sources.yaml", sources + "- {id: broken, kind: press, name: B\n")
+    write(tmp_path, "actors.yaml", (tmp_path / "actors.yaml").read_text("utf-8") + "- {id: x, kind: compnay}\n")
+    found = messages(tmp_path)
+    assert len(found) == 1, found
+    assert found[0].startswith("sources.yaml:")
+    assert "(yaml):" in found[0]
+    assert "fix this first" in found[0]
+    result = runner.invoke(app, ["seed", "validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "1 problem(s)" in result.stderr
+    assert "unknown source" not in result.stderr
+
+
+def test_a_broken_ndjson_line_is_reported_alone(tmp_path: Path) -> None:
+    write(tmp_path / "sources", "a.ndjson", '{"id": "src", "name": "S", "title": "S", "kind": "press"\n')
+    write(tmp_path, "actors.yaml", STATE)
+    found = messages(tmp_path)
+    assert len(found) == 1, found
+    assert found[0].startswith("sources/a.ndjson:1: (json):")
+    assert "fix this first" in found[0]

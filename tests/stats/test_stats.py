@@ -122,7 +122,71 @@ def test_etag_and_304_and_documented_parameters(stats_client: TestClient) -> Non
     first = stats_client.get("/v1/stats")
     assert stats_client.get("/v1/stats", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
     operation = stats_client.get("/openapi.json").json()["paths"]["/v1/stats"]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"type", "from", "to", "tag", "format"}
+    assert {p["name"] for p in operation["parameters"]} == {"type", "from", "to", "tag", "format", "by", "shape"}
     for parameter in operation["parameters"]:
         assert parameter["description"], parameter["name"]
         assert parameter["schema"]["examples"], parameter["name"]
+
+
+def test_by_two_dimensions_is_a_long_format_crosstab(stats_client: TestClient) -> None:
+    """ "Policies per year by jurisdiction" in one call: only policies have a jurisdiction."""
+    body = stats_client.get("/v1/stats?by=year,jurisdiction").json()
+    assert body["by"] == ["year", "jurisdiction"]
+    assert body["total"] == 3
+    assert body["rows"] == [
+        {"year": "2018", "jurisdiction": "land", "jurisdiction_label": "Land", "count": 1},
+        {"year": "2019", "jurisdiction": "other-land", "jurisdiction_label": "Other Land", "count": 1},
+        {"year": None, "jurisdiction": None, "jurisdiction_label": None, "count": 1},
+    ]
+    assert "counts" not in body
+    by_type = stats_client.get("/v1/stats?by=type,year&type=actor,policy").json()["rows"]
+    assert by_type[:2] == [{"type": "actor", "year": "2000", "count": 1}, {"type": "actor", "year": "2018", "count": 1}]
+    assert sum(r["count"] for r in by_type) == 8
+    # Summed over types: all 14 records by year match the per-dimension `year` counts.
+    years = stats_client.get("/v1/stats?by=year").json()["rows"]
+    assert [(r["year"], r["count"]) for r in years] == [("2000", 1), ("2018", 4), ("2019", 3), (None, 6)]
+    tags = stats_client.get("/v1/stats?by=tag,type").json()["rows"]
+    assert {(r["tag"], r["type"], r["count"]) for r in tags} == {
+        ("chips", "actor", 1), ("chips", "hardware", 1), ("chips", "policy", 1), ("wire", "source", 1)
+    }  # fmt: skip
+    filtered = stats_client.get("/v1/stats?by=kind,status&from=2019").json()
+    assert filtered["filters"]["from"] == "2019-01-01"
+    assert filtered["rows"] == [{"kind": "export_control", "status": "in_force", "count": 1}]
+
+
+def test_crosstab_as_csv_and_as_bare_rows_for_grafana(stats_client: TestClient) -> None:
+    response = stats_client.get("/v1/stats?by=year,jurisdiction&format=csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "techsov-stats-by-year-jurisdiction.csv" in response.headers["content-disposition"]
+    assert list(csv.reader(io.StringIO(response.text))) == [
+        ["year", "jurisdiction", "jurisdiction_label", "count"],
+        ["2018", "land", "Land", "1"],
+        ["2019", "other-land", "Other Land", "1"],
+        ["", "", "", "1"],
+    ]
+    rows = stats_client.get("/v1/stats?by=year,jurisdiction&shape=rows").json()
+    assert rows == stats_client.get("/v1/stats?by=year,jurisdiction").json()["rows"]
+    flat = stats_client.get("/v1/stats?type=policy&shape=rows").json()
+    assert isinstance(flat, list)
+    assert flat[0] == {"dimension": "type", "value": "policy", "count": 3, "label": None}
+    ndjson = stats_client.get("/v1/stats?by=kind&type=policy&format=ndjson").text.splitlines()
+    assert ndjson == ['{"kind":"export_control","count":2}', '{"kind":"strategy","count":1}']
+    # Without `by` or `shape`, the answer is what it always was.
+    assert "counts" in stats_client.get("/v1/stats").json()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/v1/stats?by=year,jurisdction", "by: 'jurisdction' is not one of type, kind"),
+        ("/v1/stats?by=year,kind,status", "by: takes at most 2 dimensions, not 3"),
+        ("/v1/stats?by=year,year", "by: names a dimension twice"),
+        ("/v1/stats?by=jurisdiction&type=actor", "by: no type among actor has jurisdiction"),
+        ("/v1/stats?shape=table", "shape: 'table' is not one of object, rows"),
+    ],
+)
+def test_bad_crosstab_parameters(stats_client: TestClient, url: str, message: str) -> None:
+    response = stats_client.get(url)
+    assert response.status_code == 400, response.text
+    assert message in response.json()["detail"]
