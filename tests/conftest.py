@@ -11,6 +11,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -20,10 +21,12 @@ from app.core.config import Settings, get_settings
 from app.core.db import is_sqlite, make_engine, upgrade
 from app.core.state import metadata
 from app.main import create_app
-from app.seeding.run import load_dir
+from app.seeding.run import check_dir, load_dir
 from tests.live import serve
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
+"""The repository's seed: only tests that check the seed itself use it."""
 VALID = FIXTURES / "valid"
 INVALID = FIXTURES / "invalid"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -131,3 +134,26 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     HTTP over a socket as outside clients do; yields its base URL."""
     with serve(tmp_path_factory.mktemp("live") / "data") as base_url:
         yield base_url
+
+
+Seed = dict[str, dict[str, dict[str, Any]]]
+"""Records by type and id, as the validator sees them."""
+
+
+@pytest.fixture(scope="session")
+def seed() -> Seed:
+    """The repository's seed as the validator sees it, keyed by type and id (read once)."""
+    checked = check_dir(SEED_DIR)
+    assert [str(error) for error in checked.errors] == []
+    return {
+        record_type: {record.data["id"]: record.data for record in records}
+        for record_type, records in checked.validated.records.items()
+    }
+
+
+@pytest.fixture
+def seed_client(engine: sa.Engine, database_url: str) -> Iterator[TestClient]:
+    """An HTTP client on the app over a database holding the repository's seed."""
+    load_dir(engine, SEED_DIR)
+    with TestClient(create_app(Settings(database_url=database_url, techsov_seed_dir=SEED_DIR))) as client:
+        yield client

@@ -9,23 +9,17 @@ regressed, not that the test needs updating.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.core.config import Settings
-from app.main import create_app
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
 from app.seeding.run import check_dir, load_dir
-
-SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
+from tests.conftest import SEED_DIR, Seed
 
 # Record type -> id -> the record as validated (canonical fields, by alias).
-Seed = dict[str, dict[str, dict[str, Any]]]
 
 MINIMUM_COUNTS = {"actor": 50, "policy": 35, "statement": 35, "hardware": 20, "dependency": 30, "source": 60}
 # What an actor's summary says when no source showed its Chinese characters.
@@ -53,25 +47,6 @@ UNSUPPORTED_QUOTATIONS = ("independent, secure, and fair", "young age")
 UNVERIFIED_HANZI = ("梁文锋", "杨植麟", "台积电")
 OFFICIAL_TRIAD = "有益、安全、公平"
 XINHUA_READOUT_URL = "http://xitheory.china.com.cn/2025-04/27/content_117846926.htm"
-
-
-@pytest.fixture(scope="module")
-def seed() -> Seed:
-    """The seed as the validator sees it, keyed by type and id."""
-    checked = check_dir(SEED_DIR)
-    assert [str(error) for error in checked.errors] == []
-    return {
-        record_type: {record.data["id"]: record.data for record in records}
-        for record_type, records in checked.validated.records.items()
-    }
-
-
-@pytest.fixture
-def seeded_client(engine: sa.Engine, database_url: str) -> Iterator[TestClient]:
-    """An HTTP client on the app over a database holding the real seed."""
-    load_dir(engine, SEED_DIR)
-    with TestClient(create_app(Settings(database_url=database_url, techsov_seed_dir=SEED_DIR))) as client:
-        yield client
 
 
 def get_ok(client: TestClient, path: str) -> dict[str, Any]:
@@ -286,13 +261,13 @@ def test_the_official_triad_is_attributed_to_xi_on_25_april_2025_as_reported_by_
 # --- A journalist's questions, through the API ----------------------------------------
 
 
-def test_the_dataset_card_counts_the_whole_seed(seeded_client: TestClient, seed: Seed) -> None:
-    card = get_ok(seeded_client, "/v1")
+def test_the_dataset_card_counts_the_whole_seed(seed_client: TestClient, seed: Seed) -> None:
+    card = get_ok(seed_client, "/v1")
     assert card["counts"] == {BY_NAME[t].plural: len(records) for t, records in seed.items()}
 
 
-def test_the_2017_ai_plan_number_and_dates(seeded_client: TestClient) -> None:
-    plan = get_ok(seeded_client, "/v1/policies/cn-ngaidp-2017")
+def test_the_2017_ai_plan_number_and_dates(seed_client: TestClient) -> None:
+    plan = get_ok(seed_client, "/v1/policies/cn-ngaidp-2017")
     assert plan["document_ids"] == ["国发〔2017〕35号"]
     assert plan["names"]["zh-Hans"] == "新一代人工智能发展规划"
     # The notice is dated 8 July 2017 and was made public on 20 July 2017.
@@ -307,8 +282,8 @@ def test_the_2017_ai_plan_number_and_dates(seeded_client: TestClient) -> None:
     ]
 
 
-def test_what_xi_said_about_chips_on_25_april_2025(seeded_client: TestClient) -> None:
-    statement = get_ok(seeded_client, "/v1/statements/xi-2025-04-25-high-end-chips-foundational-software")
+def test_what_xi_said_about_chips_on_25_april_2025(seed_client: TestClient) -> None:
+    statement = get_ok(seed_client, "/v1/statements/xi-2025-04-25-high-end-chips-foundational-software")
     assert statement["original_text"] == (
         "集中力量攻克高端芯片、基础软件等核心技术，构建自主可控、协同运行的人工智能基础软硬件系统"
     )
@@ -332,8 +307,8 @@ def test_what_xi_said_about_chips_on_25_april_2025(seeded_client: TestClient) ->
     assert (readout["publisher"], readout["kind"]) == ("xinhua", "primary")
 
 
-def test_the_beneficial_safe_fair_passage_through_the_api(seeded_client: TestClient) -> None:
-    statement = get_ok(seeded_client, "/v1/statements/xi-2025-04-25-self-reliance-beneficial-safe-fair")
+def test_the_beneficial_safe_fair_passage_through_the_api(seed_client: TestClient) -> None:
+    statement = get_ok(seed_client, "/v1/statements/xi-2025-04-25-self-reliance-beneficial-safe-fair")
     assert OFFICIAL_TRIAD in statement["original_text"]
     assert (statement["speaker"]["id"], statement["said_on"], statement["reported_by"]["id"]) == (
         "xi-jinping",
@@ -343,15 +318,15 @@ def test_the_beneficial_safe_fair_passage_through_the_api(seeded_client: TestCli
     assert XINHUA_READOUT_URL in [source["url"] or source["retrieved_from"] for source in statement["sources"]]
 
 
-def test_both_deepseek_r2_claims_stand_side_by_side(seeded_client: TestClient, seed: Seed) -> None:
-    rumour = get_ok(seeded_client, "/v1/dependencies/deepseek-r2-training-ascend-910b-rumour")
+def test_both_deepseek_r2_claims_stand_side_by_side(seed_client: TestClient, seed: Seed) -> None:
+    rumour = get_ok(seed_client, "/v1/dependencies/deepseek-r2-training-ascend-910b-rumour")
     assert (rumour["status"], rumour["purpose"], rumour["system"]) == ("rumoured", "training", "DeepSeek-R2")
     assert rumour["dependent"]["id"] == "deepseek"
     assert rumour["depends_on"]["id"] == "huawei-ascend-910b"
     assert ids(rumour["sources"]) == ["src-ctmanga-deepseek-r2-rumour"]
 
-    training = get_ok(seeded_client, "/v1/dependencies/deepseek-r2-training-nvidia-ft-report")
-    inference = get_ok(seeded_client, "/v1/dependencies/deepseek-r2-inference-ascend-ft-report")
+    training = get_ok(seed_client, "/v1/dependencies/deepseek-r2-training-nvidia-ft-report")
+    inference = get_ok(seed_client, "/v1/dependencies/deepseek-r2-inference-ascend-ft-report")
     assert (training["status"], training["purpose"], training["depends_on"]["id"]) == (
         "reported",
         "training",
@@ -381,8 +356,8 @@ def test_both_deepseek_r2_claims_stand_side_by_side(seeded_client: TestClient, s
     }
 
 
-def test_huaweis_entity_listing(seeded_client: TestClient) -> None:
-    listing = get_ok(seeded_client, "/v1/policies/us-bis-entity-list-huawei-2019")
+def test_huaweis_entity_listing(seed_client: TestClient) -> None:
+    listing = get_ok(seed_client, "/v1/policies/us-bis-entity-list-huawei-2019")
     assert listing["kind"] == "entity_listing"
     assert (listing["announced_on"], listing["effective_on"]) == ("2019-05-15", "2019-05-16")
     assert ids(listing["targets"]) == ["huawei"]
@@ -391,10 +366,10 @@ def test_huaweis_entity_listing(seeded_client: TestClient) -> None:
     assert listing["sources"]
 
 
-def test_who_owns_hisilicon_and_where_bis_sits(seeded_client: TestClient) -> None:
-    hisilicon = get_ok(seeded_client, "/v1/actors/hisilicon")
+def test_who_owns_hisilicon_and_where_bis_sits(seed_client: TestClient) -> None:
+    hisilicon = get_ok(seed_client, "/v1/actors/hisilicon")
     assert hisilicon["parent"] == {"id": "huawei", "type": "actor", "name": "Huawei"}
     assert hisilicon["country"]["id"] == "china"
-    bis = get_ok(seeded_client, "/v1/actors/bis")
+    bis = get_ok(seed_client, "/v1/actors/bis")
     assert bis["parent"]["id"] == "us-department-of-commerce"
     assert bis["country"]["id"] == "united-states"

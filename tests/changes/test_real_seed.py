@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 from app.seeding.run import load_dir
-
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+from tests.conftest import SEED_DIR
 
 
 def walk(client: TestClient, url: str) -> list[dict[str, object]]:

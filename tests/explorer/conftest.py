@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,10 +18,8 @@ from app.core.config import Settings
 from app.core.db import make_engine
 from app.main import create_app
 from app.seeding.run import load_dir
-from tests.conftest import TEST_DATABASE_URL, empty_all_tables
+from tests.conftest import SEED_DIR, TEST_DATABASE_URL, empty_all_tables
 from tests.test_serve import free_port
-
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
 
 @pytest.fixture(scope="module")

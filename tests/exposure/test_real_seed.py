@@ -8,31 +8,15 @@ changes is which policies are in force.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.core.config import Settings
-from app.main import create_app
-from app.seeding.run import load_dir
-
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 RULES_2022 = "us-bis-advanced-computing-rule-2022-10"
 RULES_2023 = "us-bis-rules-2023-10"
 IMMEDIATE_2023 = "us-nvidia-immediate-licence-requirement-2023-10-23"
 HUAWEI_LISTING = "us-bis-entity-list-huawei-2019"
-
-
-@pytest.fixture
-def seed_client(engine: sa.Engine, settings: Settings) -> Iterator[TestClient]:
-    """A client over the real seed."""
-    load_dir(engine, SEED_DIR)
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def get(client: TestClient, url: str) -> dict[str, Any]:

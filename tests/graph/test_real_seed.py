@@ -4,28 +4,11 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.core.config import Settings
-from app.main import create_app
-from app.seeding.run import load_dir
-
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 ROOT = "hardware:huawei-ascend-910b"
-
-
-@pytest.fixture
-def seed_client(engine: sa.Engine, settings: Settings) -> Iterator[TestClient]:
-    """A client over the real seed."""
-    load_dir(engine, SEED_DIR)
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def graph(client: TestClient, query: str) -> dict[str, Any]:

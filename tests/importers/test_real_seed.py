@@ -6,21 +6,12 @@ regressed, not that the test needs updating.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.core.config import Settings
 from app.importers.resolve import duplicate_names
-from app.main import create_app
 from app.seeding.quality import duplicate_sources
-from app.seeding.run import check_dir, load_dir
+from tests.conftest import Seed
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 EPOCH_ACCELERATORS = 101
 """Rows of ml_hardware.csv (126 lines: some cells span several lines)."""
 CURATED_MATCHES = {
@@ -36,26 +27,6 @@ CURATED_MATCHES = {
     "Huawei Ascend 910": "huawei-ascend-910",
     "Huawei Ascend 910B": "huawei-ascend-910b",
 }
-Seed = dict[str, dict[str, dict[str, Any]]]
-
-
-@pytest.fixture(scope="module")
-def seed() -> Seed:
-    """The default seed as the validator sees it."""
-    checked = check_dir(SEED_DIR)
-    assert [str(error) for error in checked.errors] == []
-    return {
-        record_type: {record.data["id"]: record.data for record in records}
-        for record_type, records in checked.validated.records.items()
-    }
-
-
-@pytest.fixture
-def seeded_client(engine: sa.Engine, database_url: str) -> Iterator[TestClient]:
-    """An HTTP client over a database holding the default seed."""
-    load_dir(engine, SEED_DIR)
-    with TestClient(create_app(Settings(database_url=database_url, techsov_seed_dir=SEED_DIR))) as client:
-        yield client
 
 
 def test_every_epoch_accelerator_is_in_once(seed: Seed) -> None:
@@ -105,8 +76,8 @@ def test_glm_130b_and_llama_3_1_405b(seed: Seed) -> None:
     assert seed["actor"]["huawei-noahs-ark-lab"]["parent"] == "huawei"
 
 
-def test_the_october_2022_rule_reaches_tsinghua_through_glm_130b(seeded_client: TestClient) -> None:
-    response = seeded_client.get("/v1/actors/tsinghua-university/exposure?as_of=2023-01-01")
+def test_the_october_2022_rule_reaches_tsinghua_through_glm_130b(seed_client: TestClient) -> None:
+    response = seed_client.get("/v1/actors/tsinghua-university/exposure?as_of=2023-01-01")
     assert response.status_code == 200, response.text
     exposures = [
         e for e in response.json()["exposures"] if e["policy"]["id"] == "us-bis-advanced-computing-rule-2022-10"
@@ -124,5 +95,5 @@ def test_the_october_2022_rule_reaches_tsinghua_through_glm_130b(seeded_client: 
         "nvidia-a100",
     )
 
-    card = seeded_client.get("/v1").json()
+    card = seed_client.get("/v1").json()
     assert {(c["name"].split(",")[0], c["license"]) for c in card["credits"]} == {("Epoch AI", "CC BY 4.0")}

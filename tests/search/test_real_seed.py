@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.core.config import PROJECT_ROOT, Settings
-from app.main import create_app
-from app.seeding.run import load_dir
 from tests.search.conftest import ids, search
-
-SEED_DIR = PROJECT_ROOT / "seed"
-
-
-@pytest.fixture
-def seed_client(engine: sa.Engine, settings: Settings) -> Iterator[TestClient]:
-    """A client over a database loaded with the real seed."""
-    load_dir(engine, SEED_DIR, prune=True)
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def test_the_real_seed_answers_by_name_in_any_script(seed_client: TestClient) -> None:

@@ -4,27 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.core.config import Settings
-from app.main import create_app
 from app.records.registry import BY_PLURAL
-from app.seeding.run import load_dir
-
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
-
-
-@pytest.fixture
-def seed_client(engine: sa.Engine, settings: Settings) -> Iterator[TestClient]:
-    """A client over the real seed."""
-    load_dir(engine, SEED_DIR)
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def total(client: TestClient, url: str) -> int:

@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.core.config import Settings
 from app.core.dates import first_day
-from app.main import create_app
-from app.seeding.run import load_dir
-
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
 # Checked against seed/policies.yaml and seed/statements.yaml.
 STORY_2018 = [
@@ -32,14 +23,6 @@ STORY_2018 = [
     ("2018-10-31", "statement.said", "xi-2018-10-31-ai-strategic-question"),
     ("2018-11-19", "policy.announced", "us-bis-emerging-tech-anprm-2018"),
 ]
-
-
-@pytest.fixture
-def seed_client(engine: sa.Engine, settings: Settings) -> Iterator[TestClient]:
-    """A client over the real seed."""
-    load_dir(engine, SEED_DIR)
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def test_the_2018_timeline(seed_client: TestClient) -> None:
