@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -31,6 +30,7 @@ from ruamel.yaml.error import YAMLError
 from app.importers.resolve import NameIndex, slugify, with_hash, word_tuple
 from app.records.fields import is_slug
 from app.search.text import compact_key
+from app.seeding.quality import host_of, url_key
 from app.seeding.reader import SeedError, read_seed_dir
 
 HARDWARE_SOURCE = "src-epoch-ml-hardware-dataset-2024-11-14"
@@ -155,11 +155,6 @@ def urls_in(text: str | None) -> list[str]:
     """The web addresses in a cell, in order: trailing punctuation and text-highlight fragments (`#:~:text=`,
     a browser's bookmark of a passage, not part of the address) removed."""
     return [u.partition("#:~:")[0].rstrip(".,;)") for u in _URL.findall(text or "")]
-
-
-def host_of(url: str) -> str:
-    """`www.nvidia.com` -> `nvidia.com`."""
-    return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
 # --- the override table -------------------------------------------------------------------------------------
@@ -341,7 +336,7 @@ class EpochImport:
         for record_id, record in curated.records.get("sources", {}).items():
             for url_field in ("url", "retrieved_from"):
                 if record.get(url_field):
-                    self.source_by_url.setdefault(_url_key(str(record[url_field])), record_id)
+                    self.source_by_url.setdefault(url_key(str(record[url_field])), record_id)
             if record.get("title"):
                 self.source_by_title.setdefault(compact_key(str(record["title"])), record_id)
         self.actor_index = NameIndex()
@@ -528,7 +523,7 @@ class EpochImport:
     def source_for(self, url: str, title: str, name: str) -> str:
         """The source record for a link (deduplicated by address and by title against curated and imported)."""
         rule = self.overrides.host_rule(url)
-        key, title_key = _url_key(url), compact_key(title)
+        key, title_key = url_key(url), compact_key(title)
         if key in self.source_by_url:
             return self.source_by_url[key]
         if title_key in self.source_by_title:
@@ -782,14 +777,6 @@ class EpochImport:
 
 class _Undecided(Exception):
     """The matcher found several candidates; the report lists them."""
-
-
-def _url_key(url: str) -> str:
-    """An address compared without scheme, `www.`, fragment or trailing slash."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").removeprefix("www.")
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{host}{parts.path.rstrip('/')}{query}".lower()
 
 
 def _specs(row: dict[str, str]) -> dict[str, int | float]:

@@ -34,6 +34,19 @@ Records = Mapping[str, Iterable[Mapping[str, Any]]]
 """Record dicts (canonical, by alias) by type name."""
 
 
+def host_of(url: str) -> str:
+    """`https://www.nvidia.com/x` -> `nvidia.com`: the host a link is on, without `www.`."""
+    return (urlsplit(url if "//" in url else f"//{url}").hostname or "").removeprefix("www.")
+
+
+def url_key(url: str) -> str:
+    """An address compared without scheme, `www.`, fragment or trailing slash: two sources whose keys are equal
+    cite one document (the validator's duplicate check, and the importer's reuse of a curated source)."""
+    parts = urlsplit(url.strip())
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host_of(url.strip())}{parts.path.rstrip('/')}{query}"
+
+
 class Domain(BaseModel):
     """A publisher's host, optionally with a path prefix for a publisher on a shared host."""
 
@@ -45,8 +58,7 @@ class Domain(BaseModel):
     @classmethod
     def parse(cls, text: str) -> Domain:
         """`gov.cn` or `github.com/deepseek-ai` (a scheme, if given, is ignored)."""
-        parts = urlsplit(text if "//" in text else f"//{text}")
-        return cls(host=(parts.hostname or "").removeprefix("www."), path=parts.path.rstrip("/"))
+        return cls(host=host_of(text), path=urlsplit(text if "//" in text else f"//{text}").path.rstrip("/"))
 
     def covers(self, host: str, path: str) -> bool:
         """True when a URL with this host and path is at this domain (a subdomain counts)."""
@@ -116,17 +128,10 @@ def at_publisher(source: Mapping[str, Any], domains: PublisherDomains) -> bool |
     known = domains.get(publisher) if publisher else None
     if not url or not known:
         return None
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    return any(domain.covers(host, parts.path) for domain in known)
+    return any(domain.covers(host_of(url), urlsplit(url).path) for domain in known)
 
 
 _SPACE = re.compile(r"\s+")
-
-
-def _url_key(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{(parts.hostname or '').removeprefix('www.')}{parts.path.rstrip('/')}?{parts.query}"
 
 
 def _title_key(title: str) -> str:
@@ -151,7 +156,7 @@ def duplicate_sources(sources: Iterable[Mapping[str, Any]]) -> Iterator[SourcePr
     for source in sources:
         url = source.get("url")
         if url:
-            first = by_url.setdefault(_url_key(url), source["id"])
+            first = by_url.setdefault(url_key(url), source["id"])
             if first != source["id"]:
                 yield _duplicate(source, "url", first)
         title = source.get("title")
@@ -166,7 +171,7 @@ def duplicate_sources(sources: Iterable[Mapping[str, Any]]) -> Iterator[SourcePr
 
 def _told_apart(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     """Two sources of the same title are different documents when both have urls, or dates, that differ."""
-    keys: dict[str, Callable[[str], str]] = {"url": _url_key, "published_on": str}
+    keys: dict[str, Callable[[str], str]] = {"url": url_key, "published_on": str}
     return any(one.get(f) and other.get(f) and key(one[f]) != key(other[f]) for f, key in keys.items())
 
 
