@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import stored_date
 from app.records.items import cited_sources
-from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY
+from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY, RecordType
 from app.records.storage import partial_date
 
 IN_CHUNK = 900
@@ -158,14 +158,6 @@ def variants_of(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
     return found
 
 
-def hardware_sources(connection: sa.Connection, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """The sources each hardware record cites (for a family hop: the variant's own sources)."""
-    cited: dict[str, list[dict[str, Any]]] = {}
-    for chunk in _chunks(ids):
-        cited.update(cited_sources(connection, HARDWARE, chunk))
-    return cited
-
-
 @dataclass(frozen=True)
 class PolicyRow:
     """What the analysis needs of a policy."""
@@ -245,9 +237,12 @@ def alternatives(connection: sa.Connection, day: dt.date, replaced: Iterable[str
     return found
 
 
-def sources_of(connection: sa.Connection, dependency_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """The sources each dependency cites, embedded as the record views embed them."""
+def sources_of(
+    connection: sa.Connection, ids: Iterable[str], record_type: RecordType = DEPENDENCY
+) -> dict[str, list[dict[str, Any]]]:
+    """The sources each record cites (dependencies by default; a family hop: the variant's hardware record),
+    embedded as the record views embed them."""
     cited: dict[str, list[dict[str, Any]]] = {}
-    for chunk in _chunks(dependency_ids):
-        cited.update(cited_sources(connection, DEPENDENCY, chunk))
+    for chunk in _chunks(ids):
+        cited.update(cited_sources(connection, record_type, chunk))
     return cited

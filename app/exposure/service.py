@@ -37,7 +37,6 @@ from app.exposure.queries import (
     alternatives,
     children_of,
     family_hops,
-    hardware_sources,
     hops,
     policies_targeting,
     policy_row,
@@ -363,7 +362,7 @@ class Presenter:
         self.actor_names.update(names_of(connection, ACTOR, actor_ids - set(self.actor_names)))
         self.part_names = names_of(connection, HARDWARE, part_ids)
         self.sources = sources_of(connection, dependencies)
-        variant_sources = hardware_sources(connection, {v.removeprefix("family:") for v in variants})
+        variant_sources = sources_of(connection, {v.removeprefix("family:") for v in variants}, HARDWARE)
         self.sources.update({f"family:{v}": cited for v, cited in variant_sources.items()})
 
     def actor(self, actor_id: str) -> dict[str, Any]:
