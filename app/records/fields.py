@@ -47,6 +47,9 @@ class PartialDateField:
 class ChildRows:
     """Marks a list stored in a child table (filterable), not in a JSON column."""
 
+    counted: bool = False
+    """Lists count records by its values (`facets=tag`)."""
+
 
 @dataclass(frozen=True)
 class SlugOrText:

@@ -147,12 +147,7 @@ def _list_parameters(record_type: RecordType) -> list[dict[str, Any]]:
     """The OpenAPI parameters of a type's list: its filters, then the common ones."""
     parameters = []
     for name, flt in filters_for(record_type).items():
-        choices = f" One of: {', '.join(flt.choices)}." if flt.choices else ""
-        item: dict[str, Any] = {"type": "string", "maxLength": MAX_PARAM_LENGTH}
-        if flt.choices:
-            item = {"type": "string", "enum": list(flt.choices)}
-        schema = {"type": "array", "items": item}
-        parameters.append(_query_parameter(name, schema, flt.description + "." + choices, [flt.example]))
+        parameters.append(_query_parameter(name, *flt.documented()))
     for name, (schema, description, example) in _common_parameter_docs(record_type).items():
         parameters.append(_query_parameter(name, schema, description, example))
     return parameters

@@ -55,10 +55,10 @@ def parse_list(record_type: RecordType, params: QueryParams, cursor_secret: str)
     """A list request from its query string; any unknown name or bad value is a 400 that says why."""
     reject_unknown(params, allowed_parameters(record_type))
     spec = ListSpec()
-    for name in filters_for(record_type):
+    for name, flt in filters_for(record_type).items():
         values = split_list(params.getlist(name))
         if values:
-            spec.filters[name] = values
+            spec.filters[name] = flt.parse(values)
     if "q" in params:
         spec.q = check_text("q", params["q"]).strip() or None
     if "from" in params:
