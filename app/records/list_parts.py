@@ -157,7 +157,7 @@ class SortKey:
         """A cursor's value back as the column's; ValueError when it cannot be one."""
         if isinstance(value, str):
             return value
-        raise ValueError(value)
+        raise ValueError(f"not a cursor value of {self.name}: {value!r}")
 
 
 class DateSortKey(SortKey):
@@ -169,7 +169,7 @@ class DateSortKey(SortKey):
     def from_cursor(self, value: Any) -> Any:
         if isinstance(value, str):
             return dt.date.fromisoformat(value)
-        raise ValueError(value)
+        raise ValueError(f"not a cursor value of {self.name}: {value!r}")
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ class NumberSortKey(SortKey):
             return value
         if isinstance(value, float) and not self.whole:
             return value
-        raise ValueError(value)
+        raise ValueError(f"not a cursor value of {self.name}: {value!r}")
 
 
 @dataclass(frozen=True)
