@@ -313,9 +313,10 @@ class EnumField(ScalarField):
     def filters(self, name: str, context: FilterContext) -> list[Filter]:
         description = f"{self.alias} is one of these (repeat for OR)"
         return [
-            ValueFilter(name=name, description=description, example=self.choices[0], choices=self.choices,
-                        match=self.match)
-        ]  # fmt: skip
+            ValueFilter(
+                name=name, description=description, example=self.choices[0], choices=self.choices, match=self.match
+            )
+        ]
 
     def sort_key(self, table: sa.Table) -> SortKey | None:
         return SortKey(self.alias, table.c[self.name], not self.required)
@@ -345,15 +346,19 @@ class NumberField(ScalarField):
         return "integer" if self.numbers.whole else "number"
 
     def filters(self, name: str, context: FilterContext) -> list[Filter]:
-        numbers, alias = self.numbers, self.alias
+        bounds = (("min", "at least", True), ("max", "at most", False))
         return [
-            RangeFilter(name=f"{name}_min", description=f"Keep records whose {alias} is at least this number "
-                        "(records without one are left out)", example=numbers.example(self.example, low=True),
-                        column=self.name, at_least=True, numbers=numbers),
-            RangeFilter(name=f"{name}_max", description=f"Keep records whose {alias} is at most this number "
-                        "(records without one are left out)", example=numbers.example(self.example, low=False),
-                        column=self.name, at_least=False, numbers=numbers),
-        ]  # fmt: skip
+            RangeFilter(
+                name=f"{name}_{end}",
+                description=f"Keep records whose {self.alias} is {relation} this number (records without one are "
+                "left out)",
+                example=self.numbers.example(self.example, low=at_least),
+                column=self.name,
+                at_least=at_least,
+                numbers=self.numbers,
+            )
+            for end, relation, at_least in bounds
+        ]
 
     def sort_key(self, table: sa.Table) -> SortKey | None:
         return NumberSortKey(self.alias, table.c[self.name], not self.required, whole=self.numbers.whole)
