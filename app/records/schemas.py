@@ -55,16 +55,6 @@ class ReferencedBy(BaseModel):
     )
 
 
-class Problem(BaseModel):
-    """An RFC 9457 problem."""
-
-    type: str = Field(examples=["urn:techsov:problem:bad-parameter"])
-    title: str = Field(examples=["Bad Request"])
-    status: int = Field(examples=[400])
-    detail: str = Field(examples=["contry: unknown parameter 'contry'; did you mean 'country'?"])
-    errors: list[dict[str, str]] | None = None
-
-
 def _annotation(stored: StoredField) -> Any:
     if isinstance(stored, ScalarField):
         base: Any = Literal.__getitem__(stored.choices) if stored.choices else stored.python_type

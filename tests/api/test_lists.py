@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST
-from app.records.service import allowed_parameters
+from app.records.service import list_parameters
 from tests.api.conftest import TIED_STATEMENTS
 
 PLURALS = [t.plural for t in RECORD_TYPE_LIST]
@@ -361,7 +361,7 @@ def test_allowed_parameters_are_documented_in_openapi(client: TestClient) -> Non
     for record_type in RECORD_TYPE_LIST:
         operation = spec["paths"][f"/v1/{record_type.plural}"]["get"]
         documented = {p["name"] for p in operation["parameters"]}
-        assert documented == set(allowed_parameters(record_type))
+        assert documented == set(list_parameters(record_type).all.names)
         # every parameter has an example but the cursor: only the API makes valid ones
         assert all(p.get("description") for p in operation["parameters"])
         assert all(p["schema"].get("examples") or p["name"] == "cursor" for p in operation["parameters"])

@@ -77,7 +77,7 @@ def test_the_manifest_by_jsonp_as_jquery_asks_for_it(reconcile_client: TestClien
     assert wrapped == reconcile_client.get("/v1/reconcile").json()
 
 
-@pytest.mark.parametrize("callback", ["alert(1)", "a;b", "1abc", "", "x" * 101, "a b", "<script>", "ﬁ"])
+@pytest.mark.parametrize("callback", ["alert(1)", "a;b", "1abc", "", "x" * 101, "a b", "<script>", "ﬁ", "cb\n"])
 def test_a_callback_that_is_not_a_name_is_refused(reconcile_client: TestClient, callback: str) -> None:
     body = problem(reconcile_client.get("/v1/reconcile", params={"callback": callback}), 400)
     assert body["errors"][0]["field"] == "callback"
