@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from app.records.citation import Citation, bibtex_escape
 from app.records.registry import RECORD_TYPE_LIST
+from tests.helpers import bad_parameter
 
 
 def test_csl_json_names_the_record_the_dataset_and_its_version(client: TestClient) -> None:
@@ -39,10 +40,7 @@ def test_every_type_cites_and_a_bad_format_or_id_is_a_clear_error(client: TestCl
     for record_type in RECORD_TYPE_LIST:
         first = client.get(f"/v1/{record_type.plural}?limit=1").json()["items"][0]["id"]
         assert client.get(f"/v1/{record_type.plural}/{first}?format=bibtex").status_code == 200
-    bad = client.get("/v1/actors/huawei?format=bibtext")
-    assert bad.status_code == 400
-    assert "format" in bad.json()["detail"]
-    assert "bibtex" in bad.json()["detail"]
+    bad_parameter(client.get("/v1/actors/huawei?format=bibtext"), "format", "did you mean 'bibtex'?")
     assert client.get("/v1/actors/no-such-actor?format=csl").status_code == 404
 
 
