@@ -19,7 +19,7 @@ from app.core.db import make_engine
 from app.main import create_app
 from app.seeding.run import load_dir
 from tests.conftest import SEED_DIR, TEST_DATABASE_URL, empty_all_tables
-from tests.test_serve import free_port
+from tests.live import free_port
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST
 from app.records.service import list_parameters
-from tests.api.conftest import TIED_STATEMENTS
 from tests.helpers import bad_parameter, problem, revalidates
+from tests.records.conftest import TIED_STATEMENTS
 
 PLURALS = [t.plural for t in RECORD_TYPE_LIST]
 SOME_ID = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,14 +16,7 @@ from app.core.config import Settings
 from app.core.db import current_revision, head_revision, make_engine
 from app.core.state import current_version
 from tests.conftest import VALID
-
-
-def free_port() -> int:
-    """A port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.live import free_port
 
 
 def test_first_start_creates_migrates_and_seeds_the_default_database(tmp_path: Path) -> None:
