@@ -44,3 +44,23 @@ def revalidates(client: TestClient, url: str, headers: dict[str, str] | None = N
     assert again.headers["etag"] == etag
     assert again.content == b""
     return first
+
+
+def walk(client: TestClient, url: str) -> list[dict[str, Any]]:
+    """Every page of a list, first to last, following each `Link: <…>; rel="next"`: it must carry the page's
+    `next_cursor`, and the last page has none."""
+    pages: list[dict[str, Any]] = []
+    while True:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        pages.append(body)
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert "link" not in response.headers
+            return pages
+        link = response.headers["link"]
+        assert link.startswith("</v1/"), link
+        assert link.endswith('>; rel="next"'), link
+        url = link[1 : link.index(">")]
+        assert f"cursor={cursor}" in url

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
@@ -20,6 +21,7 @@ from app.exposure.service import PARAMETERS, actor_exposure, parse_day, policy_e
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 
 router = APIRouter(prefix="/v1", tags=["exposure"])
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Coroutine[Any, Any, Response]])
 
 SEMANTICS = """
 **Semantics.** For an actor A and a day D (`as_of`, default today, UTC):
@@ -69,16 +71,25 @@ def _id(what: str, example: str) -> Any:
     return Path(description=f"The {what}'s id.", examples=[example], max_length=SLUG_MAX_LENGTH * 4)
 
 
-@router.get(
+def _view(path: str, model: type[BaseModel], summary: str, description: str) -> Callable[[Endpoint], Endpoint]:
+    """An exposure view's route: the same errors, the same `as_of` and the semantics after its own words."""
+    return router.get(
+        path,
+        response_model=model,
+        responses=PROBLEM_RESPONSES,
+        openapi_extra={"parameters": PARAMETERS.openapi()},
+        summary=summary,
+        description=f"{description}\n{SEMANTICS}",
+    )
+
+
+@_view(
     "/actors/{actor_id}/exposure",
-    response_model=ActorExposure,
-    responses=PROBLEM_RESPONSES,
-    openapi_extra={"parameters": PARAMETERS.openapi()},
-    summary="The policies in force on a day that reach an actor, and through what",
-    operation_id="get_actor_exposure",
-    description="Which policies in force on `as_of` restrict hardware the actor depends on (directly, through "
-    "its subsidiaries, or further down the supply chain) and target it, its parents or its country — plus those "
-    "that target it or its parents directly.\n" + SEMANTICS,
+    ActorExposure,
+    "The policies in force on a day that reach an actor, and through what",
+    "Which policies in force on `as_of` restrict hardware the actor depends on (directly, through its subsidiaries, "
+    "or further down the supply chain) and target it, its parents or its country — plus those that target it or its "
+    "parents directly.",
 )
 async def get_actor_exposure(
     request: Request,
@@ -89,15 +100,12 @@ async def get_actor_exposure(
     return await _answer(request, database, "actor", actor_id, actor_exposure)
 
 
-@router.get(
+@_view(
     "/policies/{policy_id}/exposure",
-    response_model=PolicyExposure,
-    responses=PROBLEM_RESPONSES,
-    openapi_extra={"parameters": PARAMETERS.openapi()},
-    summary="The actors a policy exposes on a day, and through what",
-    operation_id="get_policy_exposure",
-    description="The reverse of the actor view: every actor the policy exposes on `as_of` under the same rules, "
-    "each with the same paths. A policy not in force that day exposes no one; `reason` says why.\n" + SEMANTICS,
+    PolicyExposure,
+    "The actors a policy exposes on a day, and through what",
+    "The reverse of the actor view: every actor the policy exposes on `as_of` under the same rules, each with the "
+    "same paths. A policy not in force that day exposes no one; `reason` says why.",
 )
 async def get_policy_exposure(
     request: Request,

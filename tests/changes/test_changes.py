@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.changes.conftest import ENTRIES
-from tests.helpers import bad_parameter, revalidates
+from tests.helpers import bad_parameter, revalidates, walk
 
 Entry = tuple[int, str, str, str]
 
@@ -21,18 +21,9 @@ def entries(body: dict[str, Any]) -> list[Entry]:
     return [(e["version"], e["type"], e["id"], e["action"]) for e in body["items"]]
 
 
-def walk(client: TestClient, url: str) -> list[Entry]:
-    """Every entry across all pages, following the Link header."""
-    found: list[Entry] = []
-    while True:
-        response = client.get(url)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        found.extend(entries(body))
-        if body["next_cursor"] is None:
-            assert "link" not in response.headers
-            return found
-        url = response.headers["link"][1 : response.headers["link"].index(">")]
+def walk_entries(client: TestClient, url: str) -> list[Entry]:
+    """Every entry across all pages."""
+    return [entry for page in walk(client, url) for entry in entries(page)]
 
 
 def test_the_whole_log_in_order(changes_client: TestClient) -> None:
@@ -77,8 +68,8 @@ def test_type_and_action_filters(changes_client: TestClient) -> None:
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 7])
 def test_walking_every_page_returns_every_entry_once(changes_client: TestClient, limit: int) -> None:
-    assert walk(changes_client, f"/v1/changes?limit={limit}") == ENTRIES
-    assert walk(changes_client, f"/v1/changes?limit={limit}&since=1") == ENTRIES[4:]
+    assert walk_entries(changes_client, f"/v1/changes?limit={limit}") == ENTRIES
+    assert walk_entries(changes_client, f"/v1/changes?limit={limit}&since=1") == ENTRIES[4:]
 
 
 def test_csv_and_ndjson(changes_client: TestClient) -> None:

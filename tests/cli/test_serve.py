@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from app.cli import bootstrap_default_database
 from app.core.config import Settings
 from app.core.db import current_revision, head_revision, make_engine
 from app.core.state import current_version
 from tests.conftest import VALID
-from tests.live import free_port
+from tests.live import serve
 
 
 def test_first_start_creates_migrates_and_seeds_the_default_database(tmp_path: Path) -> None:
@@ -33,28 +28,7 @@ def test_first_start_creates_migrates_and_seeds_the_default_database(tmp_path: P
 
 
 def test_serve_answers_over_http(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "TECHSOV_DATA_DIR": str(tmp_path / "data"), "TECHSOV_SEED_DIR": str(VALID)}
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/v1/actors/huawei", timeout=2)
-                break
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.stdout.read().decode() if server.stdout else ""
-                    pytest.fail(f"server did not start:\n{output}")
-                time.sleep(0.2)
-        assert response.status_code == 200
-        assert response.json()["name"] == "Huawei"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serve(tmp_path / "data", VALID) as base_url:
+        response = httpx.get(f"{base_url}/v1/actors/huawei", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["name"] == "Huawei"

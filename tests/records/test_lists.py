@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST
 from app.records.service import list_parameters
-from tests.helpers import bad_parameter, problem, revalidates
+from tests.helpers import bad_parameter, problem, revalidates, walk
 from tests.records.conftest import TIED_STATEMENTS
 
 PLURALS = [t.plural for t in RECORD_TYPE_LIST]
@@ -27,24 +27,9 @@ SOME_ID = {
 }
 
 
-def walk(client: TestClient, url: str) -> list[str]:
-    """Every id across all pages, following next_cursor and checking the Link header agrees."""
-    ids: list[str] = []
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        ids.extend(item["id"] for item in body["items"])
-        cursor = body["next_cursor"]
-        if cursor is None:
-            assert "link" not in response.headers
-            break
-        link = response.headers["link"]
-        assert link.startswith("</v1/")
-        assert link.endswith('>; rel="next"')
-        url = link[1 : link.index(">")]
-        assert f"cursor={cursor}" in url
-    return ids
+def walk_ids(client: TestClient, url: str) -> list[str]:
+    """Every id across all pages."""
+    return [item["id"] for page in walk(client, url) for item in page["items"]]
 
 
 @pytest.mark.parametrize("plural", PLURALS)
@@ -115,7 +100,7 @@ def test_walking_all_pages_returns_every_record_once_in_a_stable_order(tied_clie
     everything = tied_client.get(f"/v1/statements?speaker=test-person&sort={sort}&limit=500").json()["items"]
     assert len(everything) == TIED_STATEMENTS + 1
     for limit in (1, 7, 50):
-        ids = walk(tied_client, f"/v1/statements?speaker=test-person&sort={sort}&limit={limit}")
+        ids = walk_ids(tied_client, f"/v1/statements?speaker=test-person&sort={sort}&limit={limit}")
         assert ids == [item["id"] for item in everything]
 
 
@@ -123,7 +108,7 @@ def test_walking_all_pages_returns_every_record_once_in_a_stable_order(tied_clie
 def test_walking_sorts_on_columns_with_missing_values(client: TestClient, sort: str) -> None:
     everything = [i["id"] for i in client.get(f"/v1/policies?sort={sort}&limit=500").json()["items"]]
     assert len(everything) == 3
-    assert walk(client, f"/v1/policies?sort={sort}&limit=1") == everything
+    assert walk_ids(client, f"/v1/policies?sort={sort}&limit=1") == everything
 
 
 def test_missing_values_sort_last_both_ways(client: TestClient) -> None:

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import bad_parameter, revalidates
+from tests.helpers import bad_parameter, revalidates, walk
 from tests.timeline.conftest import ALL_EVENTS
 
 Event = tuple[str, str, str]
@@ -21,22 +21,9 @@ def events(body: dict[str, Any]) -> list[Event]:
     return [(e["date"], e["kind"], e["record"]["id"]) for e in body["items"]]
 
 
-def walk(client: TestClient, url: str) -> list[Event]:
-    """Every event across all pages, following the Link header and checking it agrees with next_cursor."""
-    found: list[Event] = []
-    while True:
-        response = client.get(url)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        found.extend(events(body))
-        if body["next_cursor"] is None:
-            assert "link" not in response.headers
-            return found
-        link = response.headers["link"]
-        assert link.startswith("</v1/timeline?")
-        assert link.endswith('>; rel="next"')
-        url = link[1 : link.index(">")]
-        assert f"cursor={body['next_cursor']}" in url
+def walk_events(client: TestClient, url: str) -> list[Event]:
+    """Every event across all pages."""
+    return [event for page in walk(client, url) for event in events(page)]
 
 
 def test_every_event_in_date_order_with_ties_by_kind_type_and_id(timeline_client: TestClient) -> None:
@@ -54,7 +41,7 @@ def test_newest_first_is_the_exact_reverse(timeline_client: TestClient) -> None:
 @pytest.mark.parametrize("limit", [1, 2, 5])
 def test_walking_every_page_returns_every_event_once(timeline_client: TestClient, sort: str, limit: int) -> None:
     expected = ALL_EVENTS if sort == "date" else ALL_EVENTS[::-1]
-    assert walk(timeline_client, f"/v1/timeline?sort={sort}&limit={limit}") == expected
+    assert walk_events(timeline_client, f"/v1/timeline?sort={sort}&limit={limit}") == expected
 
 
 def test_each_event_carries_its_record_and_context(timeline_client: TestClient) -> None:
