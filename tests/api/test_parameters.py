@@ -29,8 +29,8 @@ def _wrong(name: str, schema: dict[str, Any]) -> tuple[str, str]:
     items = schema.get("items", {}) if schema.get("type") == "array" else schema
     if "enum" in items:
         return "zzz", str(items["enum"][0])  # the 400 lists what it may be
-    if items.get("type") == "integer":
-        return "abc", "is not a whole number"
+    if items.get("type") in ("integer", "number"):
+        return "abc", "is not a"  # whole number, or number
     if items.get("type") == "boolean":
         return "maybe", "is not true or false"
     if "anyOf" in items:  # a date or a partial date
