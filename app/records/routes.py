@@ -11,33 +11,33 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
-from app.core.openapi import DATE_SCHEMA
-from app.core.params import MAX_PARAM_LENGTH, parse_choice
-from app.core.render import FORMATS, MEDIA_TYPES, json_bytes
+from app.core.openapi import LIST_RESPONSES, PROBLEM_RESPONSES
+from app.core.render import MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response
 from app.core.suggest import did_you_mean
-from app.records.citation import BIBTEX_MEDIA_TYPE, CITATION_FORMATS, CSL_MEDIA_TYPE, record_citation
+from app.records.citation import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, record_citation
 from app.records.detail import record_detail
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_batches, csv_columns
-from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
+from app.records.listing import check_references
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST, RecordType
-from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
-from app.records.service import DEFAULT_LIMIT, MAX_LIMIT, all_items, common_parameters, list_page, parse_list
+from app.records.schemas import DETAIL_MODELS, PAGE_MODELS
+from app.records.service import (
+    DETAIL_FORMAT,
+    DETAIL_PARAMETERS,
+    all_items,
+    list_page,
+    list_parameters,
+    parse_list,
+)
 
 router = APIRouter(prefix="/v1", tags=["records"])
-
-_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "content": _PROBLEM_CONTENT, "description": "A parameter is unknown or has a bad value"},
-    404: {"model": Problem, "content": _PROBLEM_CONTENT, "description": "No such record"},
-}
 
 
 async def list_records(record_type: RecordType, request: Request, database: Database) -> Response:
@@ -56,10 +56,10 @@ async def list_records(record_type: RecordType, request: Request, database: Data
 
 async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:
     """One record with references expanded, sources embedded and what refers to it."""
+    fmt = DETAIL_FORMAT.get(DETAIL_PARAMETERS.check(request.query_params), "json")
     if not is_slug(record_id):
         raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
-    fmt = request.query_params.get("format")
-    if fmt is not None and parse_choice("format", fmt, ("json", *CITATION_FORMATS)) != "json":
+    if fmt != "json":
         return await cite_record(record_type, record_id, request, database, fmt)
 
     etag, unchanged, record = await read_fresh(request, database, lambda c: record_detail(c, record_type, record_id))
@@ -87,51 +87,13 @@ async def cite_record(
     return Response(citation.bibtex(), media_type=BIBTEX_MEDIA_TYPE, headers=cache_headers(etag))
 
 
-_DETAIL_FORMAT = Query(
-    description="json (default), or the record's citation: csl (CSL-JSON, for Zotero, Pandoc and citeproc) or bibtex.",
-    examples=["csl"],
-    json_schema_extra={"enum": ["json", *CITATION_FORMATS]},
-)
 _DETAIL_CONTENT = {CSL_MEDIA_TYPE: {"schema": {"type": "array", "items": {"type": "object"}}},
                    "application/x-bibtex": {"schema": {"type": "string"}}}  # fmt: skip
 
 
-def _query_parameter(name: str, schema: dict[str, Any], description: str, example: Any = None) -> dict[str, Any]:
-    """One documented query parameter (OpenAPI), all optional; no example where none would be valid."""
-    if example is not None:
-        schema = {**schema, "examples": [example]}
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
-
-
-def _common_parameter_docs(record_type: RecordType) -> dict[str, tuple[dict[str, Any], str, Any]]:
-    sorts = list(sort_keys_for(record_type))
-    facets = facet_names(record_type)
-    main = record_type.main_date
-    text = {"type": "string", "maxLength": MAX_PARAM_LENGTH}
-    docs: dict[str, tuple[dict[str, Any], str, Any]] = {
-        "q": (text, "Text to look for in names, aliases, other-language names and text.", "export"),
-        "from": (DATE_SCHEMA, f"Keep records whose {main} is on or after this date (2018, 2018-07 or 2018-07-20).",
-                 "2018"),
-        "to": (DATE_SCHEMA, f"Keep records whose {main} is on or before this date; 2018 means up to 2018-12-31.",
-               "2019-06"),
-        "as_of": (DATE_SCHEMA, f"Keep records valid on this date: {record_type.valid_from} on or before it (or "
-                  f"unknown) and {record_type.valid_to} after it (or unknown).", "2023-10-17"),
-        "sort": (text, f"Comma list of fields, `-` for descending; ties by id. Sortable: {', '.join(sorts)}. "
-                 f"Default: {record_type.default_sort}.", record_type.default_sort),
-        "limit": ({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                  f"Records per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}). CSV and NDJSON ignore it.", 50),
-        "cursor": (text, "The `next_cursor` of the previous page (opaque; only the API makes them).", None),
-        "count": ({"type": "boolean"}, "Add `total`, the number of matching records.", True),
-        "facets": (text, f"Comma list of fields to count by: {', '.join(facets)}.", facets[0]),
-        "format": ({"type": "string", "enum": list(FORMATS)}, "json (default), csv or ndjson; or use the Accept "
-                   "header.", "csv"),
-    }  # fmt: skip
-    return {name: docs[name] for name in common_parameters(record_type)}
-
-
 def _list_endpoint(record_type: RecordType) -> Callable[[Request], Coroutine[Any, Any, Response]]:
     """The list endpoint takes the raw request and parses its own query string (`parse_list`: strict, with
-    did-you-mean); its parameters are documented from the same declarations (`_list_parameters`)."""
+    did-you-mean); its parameters are documented from the same declarations (`list_parameters`)."""
 
     async def endpoint(request: Request) -> Response:
         return await list_records(record_type, request, get_database(request))
@@ -143,18 +105,8 @@ def _list_endpoint(record_type: RecordType) -> Callable[[Request], Coroutine[Any
     return endpoint
 
 
-def _list_parameters(record_type: RecordType) -> list[dict[str, Any]]:
-    """The OpenAPI parameters of a type's list: its filters, then the common ones."""
-    parameters = []
-    for name, flt in filters_for(record_type).items():
-        parameters.append(_query_parameter(name, *flt.documented()))
-    for name, (schema, description, example) in _common_parameter_docs(record_type).items():
-        parameters.append(_query_parameter(name, schema, description, example))
-    return parameters
-
-
 def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
-    async def endpoint(request: Request, record_id: str, format: str | None = None) -> Response:
+    async def endpoint(request: Request, record_id: str) -> Response:
         return await get_record(record_type, record_id, request, get_database(request))
 
     record_id = inspect.Parameter(
@@ -170,10 +122,7 @@ def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, An
         ],
     )
     request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
-    fmt = inspect.Parameter(
-        "format", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, _DETAIL_FORMAT]
-    )
-    endpoint.__signature__ = inspect.Signature([request, record_id, fmt])  # type: ignore[attr-defined]
+    endpoint.__signature__ = inspect.Signature([request, record_id])  # type: ignore[attr-defined]
     endpoint.__doc__ = (
         f"One {record_type.name}: references expanded one level (id, type, name), sources embedded, and "
         "`referenced_by`: the records that point at it; `format=csl` or `format=bibtex` gives its citation."
@@ -187,10 +136,10 @@ for _type in RECORD_TYPE_LIST:
         _list_endpoint(_type),
         methods=["GET"],
         response_model=PAGE_MODELS[_type.name],
-        responses={**PROBLEM_RESPONSES, 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+        responses={**PROBLEM_RESPONSES, **LIST_RESPONSES},
         summary=f"List {_type.plural}",
         operation_id=f"list_{_type.plural}",
-        openapi_extra={"parameters": _list_parameters(_type)},
+        openapi_extra={"parameters": list_parameters(_type).all.openapi()},
         tags=[_type.plural],
     )
     router.add_api_route(
@@ -201,6 +150,7 @@ for _type in RECORD_TYPE_LIST:
         responses={**PROBLEM_RESPONSES, 200: {"content": _DETAIL_CONTENT}},
         summary=f"One {_type.name}",
         operation_id=f"get_{_type.name}",
+        openapi_extra={"parameters": DETAIL_PARAMETERS.openapi()},
         tags=[_type.plural],
     )
 

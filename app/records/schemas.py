@@ -36,16 +36,6 @@ class ReferencedBy(BaseModel):
     )
 
 
-class Problem(BaseModel):
-    """An RFC 9457 problem."""
-
-    type: str = Field(examples=["urn:techsov:problem:bad-parameter"])
-    title: str = Field(examples=["Bad Request"])
-    status: int = Field(examples=[400])
-    detail: str = Field(examples=["contry: unknown parameter 'contry'; did you mean 'country'?"])
-    errors: list[dict[str, str]] | None = None
-
-
 def _annotation(stored: StoredField) -> Any:
     """The field's type in items; a record's sources are embedded (app/records/items.py), not just named."""
     return list[SourceOut | RefOut] if stored.alias == "sources" else stored.annotation()

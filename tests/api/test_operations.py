@@ -192,12 +192,6 @@ def test_readyz_reads_and_is_200(client: TestClient) -> None:
     assert response.json()["status"] == "ready"
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
-    missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in readme]
-    assert missing == []
-
-
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite: a file at the database's path that is no database")
 def test_a_database_file_that_is_no_database_is_a_503_not_a_500(loaded_engine: sa.Engine, database_url: str) -> None:
     app = create_app(Settings(database_url=database_url, techsov_seed_dir=VALID))

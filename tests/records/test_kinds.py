@@ -24,8 +24,9 @@ from app.records.listing import filters_for, sort_keys_for
 from app.records.registry import DEPENDENCY
 from app.records.storage import EnumField, NumberField, stored_field_for
 from app.seeding.run import load_dir
-from tests.api.test_lists import problem, walk
 from tests.conftest import VALID
+from tests.helpers import problem
+from tests.records.test_lists import walk_ids
 
 APP = Path(__file__).resolve().parents[2] / "app"
 QUANTITIES = {"q-small": 8, "q-mid-a": 512, "q-mid-b": 512, "q-big": 100_000, "q-none": None}
@@ -70,14 +71,14 @@ def test_numbers_sort_with_missing_ones_last_both_ways(
 ) -> None:
     assert ids(numbers_client, f"/v1/dependencies?sort={sort}") == expected
     for limit in (1, 2, 3):  # cursors carry numbers and nulls
-        assert walk(numbers_client, f"/v1/dependencies?sort={sort}&limit={limit}") == expected
+        assert walk_ids(numbers_client, f"/v1/dependencies?sort={sort}&limit={limit}") == expected
 
 
 def test_a_number_sorts_before_another_key(numbers_client: TestClient) -> None:
     assert ids(numbers_client, "/v1/dependencies?sort=-quantity,name&limit=3") == ["q-big", "huawei-on-gpu", "q-mid-a"]
     by_purpose = ids(numbers_client, "/v1/dependencies?sort=purpose,-quantity")
     assert by_purpose == ["q-big", "q-mid-b", "q-mid-a", "q-small", "q-none", "accel-on-node", "huawei-on-gpu"]
-    assert walk(numbers_client, "/v1/dependencies?sort=purpose,-quantity&limit=2") == by_purpose
+    assert walk_ids(numbers_client, "/v1/dependencies?sort=purpose,-quantity&limit=2") == by_purpose
 
 
 @pytest.mark.parametrize(
