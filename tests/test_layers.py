@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "app": 0,  # app/__init__.py: the version, nothing else
     "core": 0,
     "records": 1,
+    "auth": 1,  # API keys and the write routes' guard, on core only
     "search": 2,
     "timeline": 2,
     "graph": 2,
