@@ -31,6 +31,8 @@ from app.records.routes import unknown_types as unknown_types_router
 from app.search.routes import router as search_router
 from app.stats.routes import router as stats_router
 from app.timeline.routes import router as timeline_router
+from app.writes.routes import input_schemas
+from app.writes.routes import router as writes_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by app.core.docs, with local assets
         redoc_url=None,
     )
-    openapi.install(app)
+    openapi.install(app, input_schemas())
     docs.install(app)
     app.state.settings = settings
     app.state.database = Database(engine, settings.techsov_read_threads, settings.techsov_search_threads)
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(changes_router)
     app.include_router(search_router)
     app.include_router(reconcile_router)
+    app.include_router(writes_router)
     app.include_router(unknown_types_router)
     install_explorer(app)  # the HTML pages, at the API's paths without /v1
     logging.getLogger("techsov").setLevel(logging.INFO)

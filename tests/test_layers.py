@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "export": 3,  # the whole dataset at once, with the dataset card's credits
     "seeding": 3,
     "importers": 4,
+    "writes": 4,  # records written over the API by the seed loader's machinery, behind API keys
     "main": 5,
     "cli": 5,
 }

@@ -103,17 +103,19 @@ def _random(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def create_key(connection: sa.Connection, name: str, scopes: tuple[Scope, ...]) -> tuple[StoredKey, str]:
-    """Make a key, store its prefix and hash; return the stored row and the key (the only time it exists)."""
-    check_name(name)
-    if connection.execute(sa.select(api_keys.c.prefix).where(api_keys.c.name == name)).first() is not None:
-        raise KeyProblem(f"a key named '{name}' exists (names stay taken after a key is revoked); choose another")
-    while True:
-        prefix = _random(_PREFIX_ALPHABET, PREFIX_LENGTH)
-        if connection.execute(sa.select(api_keys.c.prefix).where(api_keys.c.prefix == prefix)).first() is None:
-            break
-    key = f"tsk_{prefix}_{_random(_SECRET_ALPHABET, SECRET_LENGTH)}"
-    stored = StoredKey(prefix, name, tuple(scopes), _hasher.hash(key), dt.datetime.now(dt.UTC), None)
+def make_key(name: str, scopes: tuple[Scope, ...]) -> tuple[StoredKey, str]:
+    """A new key and its row (prefix, name, scopes, hash); nothing stored yet."""
+    key = f"tsk_{_random(_PREFIX_ALPHABET, PREFIX_LENGTH)}_{_random(_SECRET_ALPHABET, SECRET_LENGTH)}"
+    prefix, _secret = split_key(key) or ("", "")
+    return StoredKey(prefix, check_name(name), tuple(scopes), _hasher.hash(key), dt.datetime.now(dt.UTC), None), key
+
+
+def store_key(connection: sa.Connection, stored: StoredKey) -> None:
+    """Keep a key's row (never the key); a KeyProblem when its name is taken."""
+    if connection.execute(sa.select(api_keys.c.prefix).where(api_keys.c.name == stored.name)).first() is not None:
+        raise KeyProblem(
+            f"a key named '{stored.name}' exists (names stay taken after a key is revoked); choose another"
+        )
     connection.execute(
         api_keys.insert().values(
             prefix=stored.prefix,
@@ -121,8 +123,19 @@ def create_key(connection: sa.Connection, name: str, scopes: tuple[Scope, ...]) 
             scopes=list(stored.scopes),
             key_hash=stored.key_hash,
             created_at=stored.created_at,
+            revoked_at=stored.revoked_at,
         )
     )
+
+
+def create_key(connection: sa.Connection, name: str, scopes: tuple[Scope, ...]) -> tuple[StoredKey, str]:
+    """Make a key, store its prefix and hash; return the stored row and the key (the only time it exists)."""
+    check_name(name)
+    while True:
+        stored, key = make_key(name, scopes)
+        if find_key(connection, stored.prefix) is None:  # 36^10 prefixes: a clash is all but impossible
+            break
+    store_key(connection, stored)
     return stored, key
 
 

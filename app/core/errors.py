@@ -110,11 +110,11 @@ class PreconditionFailed(ApiError):
     slug = "precondition-failed"
 
 
-class UnprocessableContent(ApiError):
-    """A well-formed body whose record does not validate."""
+class InvalidRecord(ApiError):
+    """A record sent to be written that does not validate (each problem in `errors`, as seed files get)."""
 
-    status = 422
-    title = "Unprocessable Content"
+    status = 400
+    title = "Bad Request"
     slug = "invalid-record"
 
 

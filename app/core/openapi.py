@@ -9,6 +9,7 @@ headers and the 304 of every dataset GET (`app.core.caching`), the `Link` of eve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,7 +28,11 @@ gets the route's own message rather than FastAPI's "Field required"."""
 
 _HEADER = {"schema": {"type": "string"}}
 CACHING_HEADERS = {
-    "ETag": {**_HEADER, "description": "Weak ETag of this representation at this dataset version."},
+    "ETag": {
+        **_HEADER,
+        "description": "ETag of this representation at this dataset version: weak, except a record's (strong: its "
+        "content and the dataset version; `If-Match` on a write compares the content part).",
+    },
     "Cache-Control": {**_HEADER, "description": "public, max-age=60"},
 }
 LINK_HEADER = {
@@ -96,20 +101,21 @@ def tidy(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install(app: FastAPI) -> None:
-    """Serve the tidied document at /openapi.json (built once, on first request)."""
+def install(app: FastAPI, schemas: Mapping[str, dict[str, Any]] | None = None) -> None:
+    """Serve the tidied document at /openapi.json (built once, on first request); `schemas` are components that
+    routes refer to without FastAPI seeing them (request bodies a route reads itself)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = tidy(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
             )
+            document.setdefault("components", {}).setdefault("schemas", {}).update(schemas or {})
+            app.openapi_schema = tidy(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

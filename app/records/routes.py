@@ -11,19 +11,22 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from app.core.caching import cache_headers, read_fresh
+from app.core.caching import cache_headers, not_modified, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
 from app.core.openapi import DATE_SCHEMA
 from app.core.params import MAX_PARAM_LENGTH, parse_choice
 from app.core.render import FORMATS, MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response
+from app.core.state import current_version
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CITATION_FORMATS, CSL_MEDIA_TYPE, record_citation
-from app.records.detail import record_detail
+from app.records.detail import record_detail, stored_hash
+from app.records.etags import record_etag
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_batches, csv_columns
 from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
@@ -62,11 +65,18 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if fmt is not None and parse_choice("format", fmt, ("json", *CITATION_FORMATS)) != "json":
         return await cite_record(record_type, record_id, request, database, fmt)
 
-    etag, unchanged, record = await read_fresh(request, database, lambda c: record_detail(c, record_type, record_id))
+    def read(connection: sa.Connection) -> tuple[str, Response | None, dict[str, Any] | None]:
+        content_hash = stored_hash(connection, record_type, record_id)
+        if content_hash is None:
+            raise NotFound(f"no {record_type.name} with id '{record_id}'")
+        etag = record_etag(content_hash, current_version(connection)[0])
+        if not_modified(request, etag):
+            return etag, Response(status_code=304, headers=cache_headers(etag)), None
+        return etag, None, record_detail(connection, record_type, record_id)
+
+    etag, unchanged, record = await database.read(read)
     if unchanged is not None:
         return unchanged
-    if record is None:
-        raise NotFound(f"no {record_type.name} with id '{record_id}'")
     return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 

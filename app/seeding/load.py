@@ -17,7 +17,7 @@ On SQLite, a table that was empty gets its secondary indexes after its rows
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -40,6 +40,9 @@ SQLITE_LOAD_CACHE_KIB = 256 * 1024
 """SQLite's page cache while loading (its default is 2 MB): large loads touch index pages all over the file,
 and a transaction whose changes outgrow the cache spills pages to the WAL, again and again."""
 ANALYSIS_LIMIT = 1000
+FEW_RECORDS = 1000
+"""A type written with fewer records than this (and no prune) compares only their stored hashes, not the whole
+table's: an API write of one record reads one row, not a million."""
 """SQLite's ANALYZE after a load looks at about this many rows per index (statistics, not a full scan)."""
 Advance = Callable[[int], None]
 LogEntry = tuple[str, str, str]
@@ -176,12 +179,34 @@ class _TypeWrite:
     gone: list[str]
 
 
-def _plan_type(
-    connection: sa.Connection, record_type: RecordType, records: list[ValidRecord], prune: bool, report: LoadReport
-) -> _TypeWrite:
-    """Compare the records with the stored content hashes (a type with nothing stored needs no comparison)."""
+def _stored_hashes(
+    connection: sa.Connection,
+    record_type: RecordType,
+    records: list[ValidRecord],
+    removed: Collection[str],
+    prune: bool,
+) -> dict[str, str]:
+    """id -> content hash of the stored records the plan must know: all of them for a prune or a large load, else
+    those of the given records and removals only."""
     table = record_type.table
-    stored: dict[str, str] = dict(connection.execute(sa.select(table.c.id, table.c.content_hash)).all())
+    query = sa.select(table.c.id, table.c.content_hash)
+    if prune or len(records) + len(removed) >= FEW_RECORDS:
+        return dict(connection.execute(query).all())
+    ids = [*(r.data["id"] for r in records), *removed]
+    return dict(connection.execute(query.where(table.c.id.in_(ids))).all()) if ids else {}
+
+
+def _plan_type(
+    connection: sa.Connection,
+    record_type: RecordType,
+    records: list[ValidRecord],
+    prune: bool,
+    removed: Collection[str],
+    report: LoadReport,
+) -> _TypeWrite:
+    """Compare the records with the stored content hashes (a type with nothing stored needs no comparison);
+    delete what `removed` names, and with `prune` whatever the records leave out."""
+    stored = _stored_hashes(connection, record_type, records, removed, prune)
     new: list[ValidRecord] = []
     changed: list[ValidRecord] = []
     gone: list[str] = []
@@ -192,9 +217,8 @@ def _plan_type(
                 new.append(record)
             elif stored_hash != record.content_hash:
                 changed.append(record)
-        if prune:
-            in_files = {r.data["id"] for r in records}
-            gone = sorted(set(stored) - in_files)
+        in_files = {r.data["id"] for r in records}
+        gone = sorted((set(stored) - in_files) if prune else {i for i in removed if i in stored and i not in in_files})
     else:
         new = records
     # In id order: the primary-key indexes (the record's, its list rows', its index row's) then grow at
@@ -312,10 +336,18 @@ def write_seed(
     validated: ValidatedSeed,
     *,
     prune: bool = False,
+    remove: Mapping[str, Collection[str]] | None = None,
+    bulk: bool = True,
     advance: Advance = lambda _n: None,
     now: dt.datetime | None = None,
 ) -> LoadReport:
-    """Upsert validated records on a connection inside the caller's transaction."""
+    """Upsert validated records on a connection inside the caller's transaction.
+
+    `remove` names records to delete by type (an API delete). A load (`bulk`) ends by checking that the search
+    index is in step with the tables (rebuilding it if not) and refreshing the planner's statistics, each a
+    read of whole tables; an API write of a record (`bulk=False`) skips both: its index rows are written
+    with it, and one record does not move the statistics.
+    """
     now = now or dt.datetime.now(dt.UTC)
     report = LoadReport()
     log: list[LogEntry] = []
@@ -327,8 +359,16 @@ def write_seed(
     try:
         later = _LaterIndexes(connection)
         search = IndexWriter(connection)
+        removals = remove or {}
         plans = [
-            _plan_type(connection, record_type, validated.records.get(record_type.name, []), prune, report)
+            _plan_type(
+                connection,
+                record_type,
+                validated.records.get(record_type.name, []),
+                prune,
+                removals.get(record_type.name, ()),
+                report,
+            )
             for record_type in RECORD_TYPE_LIST
         ]
         side = _side_index(connection, search, plans)
@@ -364,8 +404,9 @@ def write_seed(
         later.restore()
         if side is not None:
             side.take(connection)
-        search.finish()
-        if log:
+        if bulk:
+            search.finish()
+        if log and bulk:
             _analyze(connection)
     finally:
         if side is not None:
