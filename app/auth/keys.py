@@ -19,13 +19,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from app.core.state import metadata
+from app.core.state import LOADER, metadata
 
 Scope = Literal["write", "delete", "admin"]
 """`write`: create and change records; `delete`: delete them; `admin`: manage keys."""
 SCOPES: tuple[Scope, ...] = get_args(Scope)
-LOADER = "loader"
-"""Who the history names for a change made by a load: a name no key may take."""
 KEY_NAME_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 KEY_NAME_MAX_LENGTH = 80
 PREFIX_LENGTH = 10

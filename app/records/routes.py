@@ -19,9 +19,9 @@ from app.core.caching import cache_headers, not_modified, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
 from app.core.openapi import DATE_SCHEMA
-from app.core.params import MAX_PARAM_LENGTH, parse_choice
+from app.core.params import MAX_PARAM_LENGTH, bad, parse_choice
 from app.core.render import FORMATS, MEDIA_TYPES, json_bytes
-from app.core.responses import Export, list_response
+from app.core.responses import Export, list_response, page_response
 from app.core.state import current_version
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CITATION_FORMATS, CSL_MEDIA_TYPE, record_citation
@@ -29,6 +29,15 @@ from app.records.detail import record_detail, stored_hash
 from app.records.etags import record_etag
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_batches, csv_columns
+from app.records.history import (
+    HISTORY_DOCS,
+    HistoryPage,
+    RecordVersion,
+    history_page,
+    parse_history,
+    parse_version,
+    record_at,
+)
 from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST, RecordType
 from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
@@ -63,7 +72,12 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
         raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
     fmt = request.query_params.get("format")
     if fmt is not None and parse_choice("format", fmt, ("json", *CITATION_FORMATS)) != "json":
+        if "version" in request.query_params:
+            raise bad("version", "a past version is given as JSON only: leave out `format`")
         return await cite_record(record_type, record_id, request, database, fmt)
+    if "version" in request.query_params:
+        number = parse_version(request.query_params["version"])
+        return await _fresh_json(request, database, lambda c: record_at(c, record_type, record_id, number), "version")
 
     def read(connection: sa.Connection) -> tuple[str, Response | None, dict[str, Any] | None]:
         content_hash = stored_hash(connection, record_type, record_id)
@@ -78,6 +92,31 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if unchanged is not None:
         return unchanged
     return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+
+
+async def _fresh_json(
+    request: Request, database: Database, work: Callable[[sa.Connection], dict[str, Any]], variant: str
+) -> Response:
+    """A JSON answer read with the dataset's ETag (a 304 when the client has it)."""
+    etag, unchanged, body = await read_fresh(request, database, work, variant)
+    if unchanged is not None:
+        return unchanged
+    return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+
+
+async def record_history(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:
+    """A page of a record's history, newest first unless `sort=version`, with a `Link` to the next."""
+    if not is_slug(record_id):
+        raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
+    secret = request.app.state.settings.techsov_cursor_secret
+    spec = parse_history(request.query_params, secret)
+    etag, unchanged, body = await read_fresh(
+        request, database, lambda c: history_page(c, record_type, record_id, spec, secret), "history"
+    )
+    if unchanged is not None:
+        return unchanged
+    assert body is not None
+    return page_response(request, etag, body)
 
 
 async def cite_record(
@@ -101,6 +140,12 @@ _DETAIL_FORMAT = Query(
     description="json (default), or the record's citation: csl (CSL-JSON, for Zotero, Pandoc and citeproc) or bibtex.",
     examples=["csl"],
     json_schema_extra={"enum": ["json", *CITATION_FORMATS]},
+)
+_DETAIL_VERSION = Query(
+    description="A past version (1 is its creation; `/history` lists them): the record's fields as that version "
+    "left them, with who made it and when.",
+    examples=["1"],
+    json_schema_extra={"type": "integer", "minimum": 1},
 )
 _DETAIL_CONTENT = {CSL_MEDIA_TYPE: {"schema": {"type": "array", "items": {"type": "object"}}},
                    "application/x-bibtex": {"schema": {"type": "string"}}}  # fmt: skip
@@ -169,7 +214,9 @@ def _list_parameters(record_type: RecordType) -> list[dict[str, Any]]:
 
 
 def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
-    async def endpoint(request: Request, record_id: str, format: str | None = None) -> Response:
+    async def endpoint(
+        request: Request, record_id: str, format: str | None = None, version: str | None = None
+    ) -> Response:
         return await get_record(record_type, record_id, request, get_database(request))
 
     record_id = inspect.Parameter(
@@ -188,10 +235,40 @@ def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, An
     fmt = inspect.Parameter(
         "format", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, _DETAIL_FORMAT]
     )
-    endpoint.__signature__ = inspect.Signature([request, record_id, fmt])  # type: ignore[attr-defined]
+    version = inspect.Parameter(
+        "version", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, _DETAIL_VERSION]
+    )
+    endpoint.__signature__ = inspect.Signature([request, record_id, fmt, version])  # type: ignore[attr-defined]
     endpoint.__doc__ = (
         f"One {record_type.name}: references expanded one level (id, type, name), sources embedded, and "
-        "`referenced_by`: the records that point at it; `format=csl` or `format=bibtex` gives its citation."
+        "`referenced_by`: the records that point at it; `format=csl` or `format=bibtex` gives its citation; "
+        "`version=N` the record as its N-th version left it (`/history` lists them)."
+    )
+    return endpoint
+
+
+def _history_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
+    async def endpoint(request: Request, record_id: str) -> Response:
+        return await record_history(record_type, record_id, request, get_database(request))
+
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+    record_id = inspect.Parameter(
+        "record_id",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        annotation=Annotated[
+            str,
+            Path(
+                description=f"The {record_type.name}'s id.",
+                examples=[record_type.example_id],
+                max_length=SLUG_MAX_LENGTH * 4,
+            ),
+        ],
+    )
+    endpoint.__signature__ = inspect.Signature([request, record_id])  # type: ignore[attr-defined]
+    endpoint.__doc__ = (
+        f"Every version of a {record_type.name}, newest first (`sort=version`: oldest first): what happened "
+        "(created, updated, deleted), when, by whom (an API key's name, or `loader`), the dataset version it made, "
+        "and what changed, field by field; `href` shows the record as that version left it."
     )
     return endpoint
 
@@ -212,10 +289,21 @@ for _type in RECORD_TYPE_LIST:
         f"/{_type.plural}/{{record_id}}",
         _detail_endpoint(_type),
         methods=["GET"],
-        response_model=DETAIL_MODELS[_type.name],
+        response_model=DETAIL_MODELS[_type.name] | RecordVersion,
         responses={**PROBLEM_RESPONSES, 200: {"content": _DETAIL_CONTENT}},
         summary=f"One {_type.name}",
         operation_id=f"get_{_type.name}",
+        tags=[_type.plural],
+    )
+    router.add_api_route(
+        f"/{_type.plural}/{{record_id}}/history",
+        _history_endpoint(_type),
+        methods=["GET"],
+        response_model=HistoryPage,
+        responses=PROBLEM_RESPONSES,
+        summary=f"The history of a {_type.name}",
+        operation_id=f"get_{_type.name}_history",
+        openapi_extra={"parameters": list(HISTORY_DOCS)},
         tags=[_type.plural],
     )
 

@@ -25,8 +25,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.dialect import BulkInsert
-from app.core.state import changes, current_version, dataset_state
+from app.core.state import LOADER, changes, current_version, dataset_state
+from app.records.history import Diff, field_diff
 from app.records.registry import RECORD_TYPE_LIST, RecordType
+from app.records.repository import BATCH, fetch_records
 from app.records.storage import ChildTableField
 from app.search.index import IndexWriter
 from app.search.side import SideIndex, side_index_possible
@@ -45,8 +47,10 @@ FEW_RECORDS = 1000
 table's: an API write of one record reads one row, not a million."""
 """SQLite's ANALYZE after a load looks at about this many rows per index (statistics, not a full scan)."""
 Advance = Callable[[int], None]
-LogEntry = tuple[str, str, str]
-"""(record type, record id, action) of one line of the change log."""
+LogEntry = tuple[str, str, str, Diff | None]
+"""(record type, record id, action, what changed) of one line of the change log."""
+Previous = dict[tuple[str, str], dict[str, Any]]
+"""(record type, id) -> the stored record (as seed files give it) of what a load updates or deletes."""
 
 
 @dataclass
@@ -324,11 +328,25 @@ def _side_index(connection: sa.Connection, search: IndexWriter, plans: list[_Typ
     return SideIndex(connection, [(plan.record_type, [r.data for r in plan.new]) for plan in plans])
 
 
-def _log(plan: _TypeWrite, log: list[LogEntry]) -> None:
+def _previous(connection: sa.Connection, plans: list[_TypeWrite]) -> Previous:
+    """The stored records a load is about to update or delete, read before it does, for the change log's diffs
+    (batched: a first load, which changes nothing stored, reads nothing)."""
+    previous: Previous = {}
+    for plan in plans:
+        ids = [*(r.data["id"] for r in plan.changed), *plan.gone]
+        for id_chunk in _chunks(ids, BATCH):
+            for record, _row in fetch_records(connection, plan.record_type, id_chunk):
+                previous[(plan.record_type.name, record["id"])] = record
+    return previous
+
+
+def _log(plan: _TypeWrite, log: list[LogEntry], previous: Previous) -> None:
+    """The change log's lines for a type: a creation says no more; an update keeps what it changed, a deletion
+    every field the record had (app/records/history.py rebuilds any version from them)."""
     name, new, changed, gone = plan.record_type.name, plan.new, plan.changed, plan.gone
-    log.extend((name, r.data["id"], "created") for r in new)
-    log.extend((name, r.data["id"], "updated") for r in changed)
-    log.extend((name, record_id, "deleted") for record_id in gone)
+    log.extend((name, r.data["id"], "created", None) for r in new)
+    log.extend((name, r.data["id"], "updated", field_diff(previous[(name, r.data["id"])], r.data)) for r in changed)
+    log.extend((name, record_id, "deleted", field_diff(previous[(name, record_id)], None)) for record_id in gone)
 
 
 def write_seed(
@@ -338,6 +356,7 @@ def write_seed(
     prune: bool = False,
     remove: Mapping[str, Collection[str]] | None = None,
     bulk: bool = True,
+    editor: str = LOADER,
     advance: Advance = lambda _n: None,
     now: dt.datetime | None = None,
 ) -> LoadReport:
@@ -346,7 +365,8 @@ def write_seed(
     `remove` names records to delete by type (an API delete). A load (`bulk`) ends by checking that the search
     index is in step with the tables (rebuilding it if not) and refreshing the planner's statistics, each a
     read of whole tables; an API write of a record (`bulk=False`) skips both: its index rows are written
-    with it, and one record does not move the statistics.
+    with it, and one record does not move the statistics. The change log names `editor` as who made the
+    changes: the loader, or the API key of a write.
     """
     now = now or dt.datetime.now(dt.UTC)
     report = LoadReport()
@@ -371,6 +391,7 @@ def write_seed(
             )
             for record_type in RECORD_TYPE_LIST
         ]
+        previous = _previous(connection, plans)
         side = _side_index(connection, search, plans)
         if side is not None:
             side.start()
@@ -388,7 +409,7 @@ def write_seed(
         for plan in plans:
             if side is None:
                 _write_index(plan, search)
-            _log(plan, log)
+            _log(plan, log, previous)
         version, _changed_at = current_version(connection)
         if log:
             version += 1
@@ -397,9 +418,10 @@ def write_seed(
             else:
                 connection.execute(dataset_state.update().values(version=version, changed_at=now))
             later.defer(changes, len(log))
-            columns = ["version", "record_type", "record_id", "action", "changed_at"]
+            columns = ["version", "record_type", "record_id", "action", "changed_at", "editor", "diff"]
             BulkInsert(connection, changes, columns).write(
-                (version, record_type, record_id, action, now) for record_type, record_id, action in log
+                (version, record_type, record_id, action, now, editor, diff)
+                for record_type, record_id, action, diff in log
             )
         later.restore()
         if side is not None:

@@ -26,7 +26,7 @@ from app.records.schemas import DETAIL_MODELS, Problem
 from app.writes import service
 from app.writes.body import JSON, MERGE_PATCH, read_json_object
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", tags=["records"])
 
 _PROBLEM = {
     "model": Problem,

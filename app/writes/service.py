@@ -213,7 +213,7 @@ def _written(connection: sa.Connection, record_type: RecordType, record_id: str)
 
 def _store(connection: sa.Connection, record: ValidRecord, caller: Caller) -> None:
     """Write one validated record through the loader (nothing happens when its content is unchanged)."""
-    write_seed(connection, ValidatedSeed(records={record.record_type.name: [record]}), bulk=False)
+    write_seed(connection, ValidatedSeed(records={record.record_type.name: [record]}), bulk=False, editor=caller.name)
 
 
 def create(connection: sa.Connection, record_type: RecordType, body: dict[str, Any], caller: Caller) -> Written:
@@ -289,4 +289,4 @@ def delete(connection: sa.Connection, record_type: RecordType, record_id: str, h
                 for r in found
             ],
         )
-    write_seed(connection, ValidatedSeed(), remove={record_type.name: [record_id]}, bulk=False)
+    write_seed(connection, ValidatedSeed(), remove={record_type.name: [record_id]}, bulk=False, editor=caller.name)

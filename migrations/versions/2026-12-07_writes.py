@@ -1,7 +1,12 @@
-"""writes: API keys
+"""writes: API keys, and who changed what in the change log
 
 `api_keys`: one row per key ever made (app/auth/keys.py): its public prefix,
 name, scopes and an Argon2 hash of the key, never the key itself.
+
+`changes` gains `editor` (a key's name, or `loader`: every entry so far was a
+load's) and `diff` (each changed field's value before and after; for a
+deletion, every field the record had). Entries written before this migration
+have no diff: the history says what they did, not what they changed.
 
 Revision ID: 0007
 Revises: 0005
@@ -33,7 +38,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("prefix", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("name", name=op.f("uq_api_keys_name")),
     )
+    op.add_column("changes", sa.Column("editor", sa.String(80), nullable=False, server_default="loader"))
+    op.add_column("changes", sa.Column("diff", sa.JSON(none_as_null=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.drop_column("diff")
+        batch_op.drop_column("editor")
     op.drop_table("api_keys")

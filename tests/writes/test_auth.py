@@ -155,6 +155,8 @@ def test_the_key_appears_nowhere_in_the_database_the_logs_or_the_answers(
         _patch(client, bearer(key)),
         client.patch("/v1/statements/stmt-new", json={"text": "Corrected."}, headers=bearer(key, **{"If-Match": "*"})),
         client.get("/v1/changes"),
+        client.get("/v1/statements/stmt-new/history"),
+        client.get("/v1/statements/stmt-new?version=1"),
         client.post(f"/v1/statements?api_key={key}", json=STATEMENT),
         client.post("/v1/statements", json=STATEMENT, headers=bearer(key, Cookie=f"k={key}")),
         client.post("/v1/statements", json={**STATEMENT, "id": "x"}, headers=bearer(_mangled(key))),
