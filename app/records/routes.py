@@ -213,13 +213,13 @@ def _list_parameters(record_type: RecordType) -> list[dict[str, Any]]:
     return parameters
 
 
-def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
-    async def endpoint(
-        request: Request, record_id: str, format: str | None = None, version: str | None = None
-    ) -> Response:
-        return await get_record(record_type, record_id, request, get_database(request))
+REQUEST_PARAMETER = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+"""The request, first in every generated endpoint's signature."""
 
-    record_id = inspect.Parameter(
+
+def record_id_parameter(record_type: RecordType) -> inspect.Parameter:
+    """The `{record_id}` of a record's path, documented with the type's example id."""
+    return inspect.Parameter(
         "record_id",
         inspect.Parameter.POSITIONAL_OR_KEYWORD,
         annotation=Annotated[
@@ -231,14 +231,22 @@ def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, An
             ),
         ],
     )
-    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+
+
+def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
+    async def endpoint(
+        request: Request, record_id: str, format: str | None = None, version: str | None = None
+    ) -> Response:
+        return await get_record(record_type, record_id, request, get_database(request))
+
+    record_id = record_id_parameter(record_type)
     fmt = inspect.Parameter(
         "format", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, _DETAIL_FORMAT]
     )
     version = inspect.Parameter(
         "version", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, _DETAIL_VERSION]
     )
-    endpoint.__signature__ = inspect.Signature([request, record_id, fmt, version])  # type: ignore[attr-defined]
+    endpoint.__signature__ = inspect.Signature([REQUEST_PARAMETER, record_id, fmt, version])  # type: ignore[attr-defined]
     endpoint.__doc__ = (
         f"One {record_type.name}: references expanded one level (id, type, name), sources embedded, and "
         "`referenced_by`: the records that point at it; `format=csl` or `format=bibtex` gives its citation; "
@@ -251,20 +259,8 @@ def _history_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, A
     async def endpoint(request: Request, record_id: str) -> Response:
         return await record_history(record_type, record_id, request, get_database(request))
 
-    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
-    record_id = inspect.Parameter(
-        "record_id",
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        annotation=Annotated[
-            str,
-            Path(
-                description=f"The {record_type.name}'s id.",
-                examples=[record_type.example_id],
-                max_length=SLUG_MAX_LENGTH * 4,
-            ),
-        ],
-    )
-    endpoint.__signature__ = inspect.Signature([request, record_id])  # type: ignore[attr-defined]
+    record_id = record_id_parameter(record_type)
+    endpoint.__signature__ = inspect.Signature([REQUEST_PARAMETER, record_id])  # type: ignore[attr-defined]
     endpoint.__doc__ = (
         f"Every version of a {record_type.name}, newest first (`sort=version`: oldest first): what happened "
         "(created, updated, deleted), when, by whom (an API key's name, or `loader`), the dataset version it made, "

@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app.auth.guard import Caller, requires
@@ -20,8 +20,9 @@ from app.auth.keys import Scope
 from app.core.errors import NotFound
 from app.core.params import reject_unknown
 from app.core.render import MEDIA_TYPES, json_bytes
-from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
+from app.records.fields import SLUG_PATTERN, is_slug
 from app.records.registry import RECORD_TYPE_LIST, RecordType
+from app.records.routes import REQUEST_PARAMETER, record_id_parameter
 from app.records.schemas import DETAIL_MODELS, Problem
 from app.writes import service
 from app.writes.body import JSON, MERGE_PATCH, read_json_object
@@ -72,21 +73,6 @@ def _body(record_type: RecordType, media_types: tuple[str, ...], patch: bool = F
     return {"required": True, "content": {media_type: {"schema": schema} for media_type in media_types}}
 
 
-def _record_id_parameter(record_type: RecordType) -> inspect.Parameter:
-    return inspect.Parameter(
-        "record_id",
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        annotation=Annotated[
-            str,
-            Path(
-                description=f"The {record_type.name}'s id.",
-                examples=[record_type.example_id],
-                max_length=SLUG_MAX_LENGTH * 4,
-            ),
-        ],
-    )
-
-
 IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -97,7 +83,6 @@ IF_MATCH = {
     "examples": {"etag": {"value": '"4f2a9c0d1e7b3a5c6d8e.12"'}},
 }
 """Declared here, read by the route itself: a missing one is a 428 that says what to send, not a 400."""
-_REQUEST = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
 
 
 def _caller(scope: Scope) -> inspect.Parameter:
@@ -121,10 +106,13 @@ def _answer(written: service.Written, status: int, headers: dict[str, str] | Non
     )
 
 
-def _checked_id(record_type: RecordType, record_id: str) -> str:
+def _existing(request: Request, record_type: RecordType, record_id: str) -> str:
+    """What a change to a stored record needs before its body is read: an id (404), no query string (400) and
+    `If-Match` (428); returns the If-Match header."""
     if not is_slug(record_id):
         raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
-    return record_id
+    reject_unknown(request.query_params, ())
+    return service.require_if_match(request.headers.get("if-match"), record_type, record_id)
 
 
 def _body_limit(request: Request) -> int:
@@ -135,6 +123,13 @@ def _body_limit(request: Request) -> int:
 Endpoint = Callable[..., Coroutine[Any, Any, Response]]
 
 
+def _declared(endpoint: Endpoint, parameters: list[inspect.Parameter], doc: str) -> Endpoint:
+    """The endpoint with the signature FastAPI reads (its path, key and request) and its documentation."""
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__doc__ = doc
+    return endpoint
+
+
 def _create_endpoint(record_type: RecordType) -> Endpoint:
     async def endpoint(request: Request, caller: Caller) -> Response:
         reject_unknown(request.query_params, ())
@@ -143,57 +138,51 @@ def _create_endpoint(record_type: RecordType) -> Endpoint:
         assert written.record is not None
         return _answer(written, 201, {"Location": _address(request, record_type, written.record["id"])})
 
-    endpoint.__signature__ = inspect.Signature([_REQUEST, _caller("write")])  # type: ignore[attr-defined]
-    endpoint.__doc__ = (
+    return _declared(
+        endpoint,
+        [REQUEST_PARAMETER, _caller("write")],
         f"Create a {record_type.name}: the body is the record as a seed file gives it (its `id` chosen by you). "
-        "Checked as seed files are; answers the record as GET shows it, its `ETag` and `Location`."
+        "Checked as seed files are; answers the record as GET shows it, its `ETag` and `Location`.",
     )
-    return endpoint
 
 
 def _change_endpoint(record_type: RecordType, patching: bool) -> Endpoint:
     async def endpoint(request: Request, record_id: str, caller: Caller) -> Response:
-        _checked_id(record_type, record_id)
-        reject_unknown(request.query_params, ())
-        header = service.require_if_match(request.headers.get("if-match"), record_type, record_id)
+        header = _existing(request, record_type, record_id)
         media_types = (MERGE_PATCH, JSON) if patching else (JSON,)
         body = await read_json_object(request, _body_limit(request), media_types)
-        change = service.patch if patching else service.replace
 
         def work(connection: sa.Connection) -> service.Written:
-            return change(connection, record_type, record_id, body, header, caller)
+            return service.change(connection, record_type, record_id, body, header, caller, patching=patching)
 
         return _answer(await service.run_write(request, work), 200)
 
-    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [_REQUEST, _record_id_parameter(record_type), _caller("write")]
-    )
-    endpoint.__doc__ = (
+    what = (
         f"Change a {record_type.name} with a JSON Merge Patch (RFC 7396): the fields sent replace the stored ones, "
         "`null` removes one, a list is replaced whole."
         if patching
         else f"Replace a {record_type.name}: the body is the whole record as a seed file gives it (a field left out "
         "is emptied)."
-    ) + " Needs `If-Match` with the ETag you read; answers the record as GET now shows it and its new `ETag`."
-    return endpoint
+    )
+    return _declared(
+        endpoint,
+        [REQUEST_PARAMETER, record_id_parameter(record_type), _caller("write")],
+        what + " Needs `If-Match` with the ETag you read; answers the record as GET now shows it and its new `ETag`.",
+    )
 
 
 def _delete_endpoint(record_type: RecordType) -> Endpoint:
     async def endpoint(request: Request, record_id: str, caller: Caller) -> Response:
-        _checked_id(record_type, record_id)
-        reject_unknown(request.query_params, ())
-        header = service.require_if_match(request.headers.get("if-match"), record_type, record_id)
+        header = _existing(request, record_type, record_id)
         await service.run_write(request, lambda c: service.delete(c, record_type, record_id, header, caller))
         return Response(status_code=204)
 
-    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [_REQUEST, _record_id_parameter(record_type), _caller("delete")]
-    )
-    endpoint.__doc__ = (
+    return _declared(
+        endpoint,
+        [REQUEST_PARAMETER, record_id_parameter(record_type), _caller("delete")],
         f"Delete a {record_type.name} (a tombstone stays in the change feed and its history). Needs `If-Match`; "
-        "refused (409, naming them) while other records refer to it."
+        "refused (409, naming them) while other records refer to it.",
     )
-    return endpoint
 
 
 for _type in RECORD_TYPE_LIST:
@@ -212,26 +201,18 @@ for _type in RECORD_TYPE_LIST:
         openapi_extra={"requestBody": _body(_type, (JSON,))},
         tags=_tags,
     )
-    router.add_api_route(
-        f"/{_type.plural}/{{record_id}}",
-        _change_endpoint(_type, patching=False),
-        methods=["PUT"],
-        responses={200: _changed, **_responses(400, 401, 403, 404, 409, 412, 413, 415, 428, 503)},
-        summary=f"Replace a {_type.name}",
-        operation_id=f"replace_{_type.name}",
-        openapi_extra={"requestBody": _body(_type, (JSON,)), "parameters": [IF_MATCH]},
-        tags=_tags,
-    )
-    router.add_api_route(
-        f"/{_type.plural}/{{record_id}}",
-        _change_endpoint(_type, patching=True),
-        methods=["PATCH"],
-        responses={200: _changed, **_responses(400, 401, 403, 404, 409, 412, 413, 415, 428, 503)},
-        summary=f"Change a {_type.name}",
-        operation_id=f"patch_{_type.name}",
-        openapi_extra={"requestBody": _body(_type, (MERGE_PATCH, JSON), patch=True), "parameters": [IF_MATCH]},
-        tags=_tags,
-    )
+    for method, patching, verb, media_types in (("PUT", False, "Replace", (JSON,)),
+                                                ("PATCH", True, "Change", (MERGE_PATCH, JSON))):  # fmt: skip
+        router.add_api_route(
+            f"/{_type.plural}/{{record_id}}",
+            _change_endpoint(_type, patching=patching),
+            methods=[method],
+            responses={200: _changed, **_responses(400, 401, 403, 404, 409, 412, 413, 415, 428, 503)},
+            summary=f"{verb} a {_type.name}",
+            operation_id=f"{'patch' if patching else 'replace'}_{_type.name}",
+            openapi_extra={"requestBody": _body(_type, media_types, patch=patching), "parameters": [IF_MATCH]},
+            tags=_tags,
+        )
     router.add_api_route(
         f"/{_type.plural}/{{record_id}}",
         _delete_endpoint(_type),

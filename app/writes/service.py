@@ -237,40 +237,28 @@ def _same_id(body: dict[str, Any], record_id: str) -> None:
         raise InvalidRecord(f"id: {message}", errors=[{"field": "id", "message": message}])
 
 
-def replace(
+def change(
     connection: sa.Connection,
     record_type: RecordType,
     record_id: str,
     body: dict[str, Any],
     header: str,
     caller: Caller,
+    *,
+    patching: bool,
 ) -> Written:
-    """PUT: the record's fields replaced by the body's (a field left out is emptied)."""
-    _data, content_hash = _current(connection, record_type, record_id)
-    _check_version(connection, record_type, record_id, header, content_hash)
-    _same_id(body, record_id)
-    _store(connection, validated_record(connection, record_type, {**body, "id": record_id}), caller)
-    return _written(connection, record_type, record_id)
-
-
-def patch(
-    connection: sa.Connection,
-    record_type: RecordType,
-    record_id: str,
-    body: dict[str, Any],
-    header: str,
-    caller: Caller,
-) -> Written:
-    """PATCH: the body merged into the stored record (RFC 7396: null removes a field, a list is replaced)."""
-    data, content_hash = _current(connection, record_type, record_id)
-    _check_version(connection, record_type, record_id, header, content_hash)
+    """PUT (`patching=False`): the record's fields replaced by the body's, a field left out emptied. PATCH: the
+    body merged into the stored record (RFC 7396: null removes a field, a list is replaced whole)."""
     _same_id(body, record_id)
     owned = _server_owned(body)
-    if owned:
+    if patching and owned:  # a replacement's are listed with its other problems
         raise InvalidRecord(
             "; ".join(f"{p['field']}: {p['message']}" for p in owned) + "; nothing was written", errors=owned
         )
-    _store(connection, validated_record(connection, record_type, merge_patch(data, body)), caller)
+    data, content_hash = _current(connection, record_type, record_id)
+    _check_version(connection, record_type, record_id, header, content_hash)
+    new_record = merge_patch(data, body) if patching else {**body, "id": record_id}
+    _store(connection, validated_record(connection, record_type, new_record), caller)
     return _written(connection, record_type, record_id)
 
 
