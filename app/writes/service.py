@@ -39,6 +39,7 @@ from app.core.errors import (
 from app.core.state import current_version
 from app.records.detail import record_detail, stored_hash
 from app.records.etags import if_match, record_etag
+from app.records.fields import is_slug
 from app.records.references import referrers
 from app.records.registry import BY_NAME, RecordType
 from app.records.repository import fetch_records
@@ -219,7 +220,7 @@ def _store(connection: sa.Connection, record: ValidRecord, caller: Caller) -> No
 def create(connection: sa.Connection, record_type: RecordType, body: dict[str, Any], caller: Caller) -> Written:
     """POST: a new record; 409 when its id is taken."""
     record_id = body.get("id")
-    if isinstance(record_id, str) and stored_hash(connection, record_type, record_id) is not None:
+    if isinstance(record_id, str) and is_slug(record_id) and stored_hash(connection, record_type, record_id):
         raise Conflict(
             f"a {record_type.name} with id '{record_id}' exists: PUT or PATCH /v1/{record_type.plural}/{record_id} "
             "changes it (with If-Match)",

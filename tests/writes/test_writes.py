@@ -261,3 +261,25 @@ def test_a_failure_after_the_first_statement_writes_nothing(writer: TestClient, 
     assert snapshot(loaded_engine) == before
     assert _search(writer, "shenzhen") == found_before
     assert writer.get("/v1/statements/stmt-new").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "field"),
+    [
+        ("/v1/statements", "POST", {**STATEMENT, "id": "stmt\u0000new"}, "id"),
+        ("/v1/actors/huawei", "PATCH", {"website": "https://example.org/\u0000"}, "website"),
+        ("/v1/actors/huawei", "PATCH", {"name": "Hua\u0000wei"}, "name"),
+        ("/v1/actors/huawei", "PATCH", {"names": {"zh-Hans": "华为\u0000"}}, "names.zh-Hans"),
+        ("/v1/actors/huawei", "PATCH", {"summary": "x" * 20_001}, "summary"),
+        ("/v1/actors/huawei", "PATCH", {"founded_on": "1987-02-30"}, "founded_on"),
+        ("/v1/dependencies/huawei-on-gpu", "PATCH", {"quantity": 1e30}, "quantity"),
+    ],
+)
+def test_hostile_values_are_a_400_on_both_databases(
+    writer: TestClient, loaded_engine: sa.Engine, path: str, method: str, body: dict[str, Any], field: str
+) -> None:
+    before = snapshot(loaded_engine)
+    answer = writer.request(method, path, json=body, headers={"If-Match": "*"})
+    assert answer.status_code == 400, answer.text
+    assert field in problem_fields(answer)
+    assert snapshot(loaded_engine) == before
