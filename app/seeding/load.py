@@ -426,6 +426,9 @@ def write_seed(
         later.restore()
         if side is not None:
             side.take(connection)
+        # The one place the stored rendered documents follow the records (app/records/documents.py, from the
+        # render work, not merged here yet): `refresh_documents(connection, touched)` goes here, in this
+        # transaction. Loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
         if bulk:
             search.finish()
         if log and bulk:
