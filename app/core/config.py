@@ -6,10 +6,12 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIN_SECRET_LENGTH = 16
+"""A configured secret shorter than this is refused at start: short secrets are guessed."""
 
 
 def default_data_dir() -> Path:
@@ -89,6 +91,22 @@ class Settings(BaseSettings):
         ge=1,
         description="Longest /readyz waits for its table read before it answers 503.",
     )
+    techsov_write_origins: str = Field(
+        default="",
+        description="Comma-separated origins a browser may write from (POST, PUT, PATCH, DELETE, or any request "
+        "carrying an API key); empty: none. Never with cookies or other credentials.",
+    )
+    techsov_max_body_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        description="Largest request body a write takes, in bytes; a larger one is a 413.",
+    )
+    techsov_write_wait_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a write waits for a load or another write to finish with the database before it "
+        "answers 503 (try again).",
+    )
     techsov_dataset_title: str = Field(
         default="techsov — the geopolitics of AI technological autonomy",
         description="Title shown on the dataset card (GET /v1).",
@@ -105,6 +123,17 @@ class Settings(BaseSettings):
         default="techsov contributors; each record cites its own sources",
         description="Attribution line shown on the dataset card.",
     )
+
+    @field_validator("techsov_cursor_secret", "techsov_metrics_token")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        """A secret that is set must be long enough not to be guessed (the metrics token may be empty: off)."""
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"is {len(value)} characters long; use at least {MIN_SECRET_LENGTH} random characters "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,6 +10,7 @@ problem (`app.core.errors`), never a 422.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -46,7 +47,11 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 _HEADER = {"schema": {"type": "string"}}
 CACHING_HEADERS = {
-    "ETag": {**_HEADER, "description": "Weak ETag of this representation at this dataset version."},
+    "ETag": {
+        **_HEADER,
+        "description": "ETag of this representation at this dataset version: weak, except a record's (strong: its "
+        "content and the dataset version; `If-Match` on a write compares the content part).",
+    },
     "Cache-Control": {**_HEADER, "description": "public, max-age=60"},
 }
 LINK_HEADER = {
@@ -92,20 +97,21 @@ def tidy(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install(app: FastAPI) -> None:
-    """Serve the tidied document at /openapi.json (built once, on first request)."""
+def install(app: FastAPI, schemas: Mapping[str, dict[str, Any]] | None = None) -> None:
+    """Serve the tidied document at /openapi.json (built once, on first request); `schemas` are components that
+    routes refer to without FastAPI seeing them (request bodies a route reads itself)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = tidy(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
             )
+            document.setdefault("components", {}).setdefault("schemas", {}).update(schemas or {})
+            app.openapi_schema = tidy(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

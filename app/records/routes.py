@@ -11,20 +11,33 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from app.core.caching import cache_headers, read_fresh
+from app.core.caching import cache_headers, not_modified, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
 from app.core.openapi import LIST_RESPONSES, PROBLEM_RESPONSES
+from app.core.params import bad
 from app.core.render import MEDIA_TYPES, json_bytes
-from app.core.responses import Export, list_response
+from app.core.responses import Export, list_response, page_response
+from app.core.state import current_version
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, record_citation
-from app.records.detail import record_detail
+from app.records.detail import record_detail, stored_hash
+from app.records.etags import record_etag
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_batches, csv_columns
+from app.records.history import (
+    HISTORY_PARAMETERS,
+    VERSION,
+    HistoryPage,
+    RecordVersion,
+    history_page,
+    parse_history,
+    record_at,
+)
 from app.records.listing import check_references
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST, RecordType
 from app.records.schemas import DETAIL_MODELS, PAGE_MODELS
@@ -56,18 +69,55 @@ async def list_records(record_type: RecordType, request: Request, database: Data
 
 async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:
     """One record with references expanded, sources embedded and what refers to it."""
-    fmt = DETAIL_FORMAT.get(DETAIL_PARAMETERS.check(request.query_params), "json")
+    params = DETAIL_PARAMETERS.check(request.query_params)
+    fmt, version = DETAIL_FORMAT.get(params, "json"), VERSION.get(params)
     if not is_slug(record_id):
         raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
     if fmt != "json":
+        if version is not None:
+            raise bad("version", "a past version is given as JSON only: leave out `format`")
         return await cite_record(record_type, record_id, request, database, fmt)
+    if version is not None:
+        return await _fresh_json(request, database, lambda c: record_at(c, record_type, record_id, version), "version")
 
-    etag, unchanged, record = await read_fresh(request, database, lambda c: record_detail(c, record_type, record_id))
+    def read(connection: sa.Connection) -> tuple[str, Response | None, dict[str, Any] | None]:
+        content_hash = stored_hash(connection, record_type, record_id)
+        if content_hash is None:
+            raise NotFound(f"no {record_type.name} with id '{record_id}'")
+        etag = record_etag(content_hash, current_version(connection)[0])
+        if not_modified(request, etag):
+            return etag, Response(status_code=304, headers=cache_headers(etag)), None
+        return etag, None, record_detail(connection, record_type, record_id)
+
+    etag, unchanged, record = await database.read(read)
     if unchanged is not None:
         return unchanged
-    if record is None:
-        raise NotFound(f"no {record_type.name} with id '{record_id}'")
     return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+
+
+async def _fresh_json(
+    request: Request, database: Database, work: Callable[[sa.Connection], dict[str, Any]], variant: str
+) -> Response:
+    """A JSON answer read with the dataset's ETag (a 304 when the client has it)."""
+    etag, unchanged, body = await read_fresh(request, database, work, variant)
+    if unchanged is not None:
+        return unchanged
+    return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+
+
+async def record_history(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:
+    """A page of a record's history, newest first unless `sort=version`, with a `Link` to the next."""
+    if not is_slug(record_id):
+        raise NotFound(f"no {record_type.name} '{record_id[:100]}': ids match {SLUG_PATTERN}")
+    secret = request.app.state.settings.techsov_cursor_secret
+    spec = parse_history(request.query_params, secret)
+    etag, unchanged, body = await read_fresh(
+        request, database, lambda c: history_page(c, record_type, record_id, spec, secret), "history"
+    )
+    if unchanged is not None:
+        return unchanged
+    assert body is not None
+    return page_response(request, etag, body)
 
 
 async def cite_record(
@@ -105,11 +155,13 @@ def _list_endpoint(record_type: RecordType) -> Callable[[Request], Coroutine[Any
     return endpoint
 
 
-def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
-    async def endpoint(request: Request, record_id: str) -> Response:
-        return await get_record(record_type, record_id, request, get_database(request))
+REQUEST_PARAMETER = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+"""The request, first in every generated endpoint's signature."""
 
-    record_id = inspect.Parameter(
+
+def record_id_parameter(record_type: RecordType) -> inspect.Parameter:
+    """The `{record_id}` of a record's path, documented with the type's example id."""
+    return inspect.Parameter(
         "record_id",
         inspect.Parameter.POSITIONAL_OR_KEYWORD,
         annotation=Annotated[
@@ -121,11 +173,30 @@ def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, An
             ),
         ],
     )
-    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
-    endpoint.__signature__ = inspect.Signature([request, record_id])  # type: ignore[attr-defined]
+
+
+def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
+    async def endpoint(request: Request, record_id: str) -> Response:
+        return await get_record(record_type, record_id, request, get_database(request))
+
+    endpoint.__signature__ = inspect.Signature([REQUEST_PARAMETER, record_id_parameter(record_type)])  # type: ignore[attr-defined]
     endpoint.__doc__ = (
         f"One {record_type.name}: references expanded one level (id, type, name), sources embedded, and "
-        "`referenced_by`: the records that point at it; `format=csl` or `format=bibtex` gives its citation."
+        "`referenced_by`: the records that point at it; `format=csl` or `format=bibtex` gives its citation; "
+        "`version=N` the record as its N-th version left it (`/history` lists them)."
+    )
+    return endpoint
+
+
+def _history_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
+    async def endpoint(request: Request, record_id: str) -> Response:
+        return await record_history(record_type, record_id, request, get_database(request))
+
+    endpoint.__signature__ = inspect.Signature([REQUEST_PARAMETER, record_id_parameter(record_type)])  # type: ignore[attr-defined]
+    endpoint.__doc__ = (
+        f"Every version of a {record_type.name}, newest first (`sort=version`: oldest first): what happened "
+        "(created, updated, deleted), when, by whom (an API key's name, or `loader`), the dataset version it made, "
+        "and what changed, field by field; `href` shows the record as that version left it."
     )
     return endpoint
 
@@ -146,11 +217,22 @@ for _type in RECORD_TYPE_LIST:
         f"/{_type.plural}/{{record_id}}",
         _detail_endpoint(_type),
         methods=["GET"],
-        response_model=DETAIL_MODELS[_type.name],
+        response_model=DETAIL_MODELS[_type.name] | RecordVersion,
         responses={**PROBLEM_RESPONSES, 200: {"content": _DETAIL_CONTENT}},
         summary=f"One {_type.name}",
         operation_id=f"get_{_type.name}",
         openapi_extra={"parameters": DETAIL_PARAMETERS.openapi()},
+        tags=[_type.plural],
+    )
+    router.add_api_route(
+        f"/{_type.plural}/{{record_id}}/history",
+        _history_endpoint(_type),
+        methods=["GET"],
+        response_model=HistoryPage,
+        responses=PROBLEM_RESPONSES,
+        summary=f"The history of a {_type.name}",
+        operation_id=f"get_{_type.name}_history",
+        openapi_extra={"parameters": HISTORY_PARAMETERS.openapi()},
         tags=[_type.plural],
     )
 

@@ -31,6 +31,7 @@ from app.core.params import (
 )
 from app.core.render import FORMAT
 from app.records.citation import CITATION_FORMATS
+from app.records.history import VERSION
 from app.records.items import items_from_rows
 from app.records.list_parts import SortKey
 from app.records.listing import (
@@ -59,7 +60,7 @@ DETAIL_FORMAT = choice(
     "json (default), or the record's citation: csl (CSL-JSON, for Zotero, Pandoc and citeproc) or bibtex.",
     example="csl",
 )
-DETAIL_PARAMETERS = Parameters(DETAIL_FORMAT)
+DETAIL_PARAMETERS = Parameters(DETAIL_FORMAT, VERSION)
 """What `GET /v1/{plural}/{id}` takes."""
 
 

@@ -115,12 +115,12 @@ def test_a_loads_duration_leaves_out_its_wait_for_another_load(loaded_engine: sa
 
 
 def test_metrics_can_ask_for_a_token(loaded_engine: sa.Engine, database_url: str) -> None:
-    settings = Settings(database_url=database_url, techsov_metrics_token="s3cret")
+    settings = Settings(database_url=database_url, techsov_metrics_token="s3cret-metrics-token-0123")
     with TestClient(create_app(settings)) as client:
         refused = client.get("/metrics")
         assert refused.status_code == 401
         assert refused.headers["www-authenticate"].startswith("Bearer")
-        assert client.get("/metrics", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics-token-0123"}).status_code == 200
 
 
 def test_json_log_lines_carry_the_request_id(loaded_engine: sa.Engine, database_url: str) -> None:

@@ -91,9 +91,10 @@ def test_unknown_record_type_and_path_are_problems(client: TestClient) -> None:
 
 
 def test_wrong_method_is_a_problem_that_keeps_allow(client: TestClient) -> None:
-    response = client.delete("/v1/actors/huawei")
+    response = client.delete("/v1/actors")
     problem(response, 405)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, POST"
+    assert client.post("/v1/actors/huawei").headers["allow"] == "DELETE, GET, PATCH, PUT"
 
 
 def test_no_redirect_is_built_from_the_host_header(client: TestClient) -> None:
