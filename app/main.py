@@ -20,6 +20,8 @@ from app.core.errors import CatchAllMiddleware, install_error_handlers
 from app.core.logs import use_json_logs
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import HeadAndNosniffMiddleware, ReadableOutputMiddleware, RequestIdMiddleware
+from app.core.response_cache import GZIP_LEVEL, GZIP_MINIMUM, ResponseCacheMiddleware
+from app.core.watch import watch_for
 from app.dataset.routes import router as dataset_router
 from app.explorer.routes import install as install_explorer
 from app.export.routes import router as export_router
@@ -38,10 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.resolved_database_url, query_timeout_ms=settings.techsov_query_timeout_ms)
 
+    watch = watch_for(engine)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         ensure_at_head(engine)
         yield
+        if watch is not None:
+            await watch.close()
         engine.dispose()
 
     app = FastAPI(
@@ -63,8 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: every response, even a crash turned into a 500, gets CORS, gzip and a request id.
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(ReadableOutputMiddleware)  # inside gzip: it reads the JSON it indents
-    # Level 5, not Starlette's 9: a 67 KB page compresses in ~1 ms instead of ~2.3 ms, 5% larger.
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
+    app.add_middleware(  # outside gzip: it keeps each answer once, and its gzip form once asked for
+        ResponseCacheMiddleware,
+        watch=watch,
+        capacity_bytes=int(settings.techsov_response_cache_mb * 1024 * 1024),
+        entry_bytes=settings.techsov_response_cache_entry_kb * 1024,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,

@@ -6,6 +6,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from starlette.requests import Request
@@ -19,19 +20,36 @@ T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 
 
+IGNORED_PARAMETERS = frozenset({"_"})
+"""Query parameters no answer depends on: jQuery's cache buster."""
+
+
+def query_key(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    """The query's items, sorted, without the ignored ones: the same for every spelling of one question."""
+    if not query_string:
+        return ()
+    items = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="surrogateescape")
+    return tuple(sorted(item for item in items if item[0] not in IGNORED_PARAMETERS))
+
+
 def etag_for(version: int, request: Request, variant: str = "") -> str:
-    """A weak ETag for this representation of this URL at this dataset version."""
-    key = f"{request.url.path}?{request.url.query}|{variant}".encode()
+    """A weak ETag for this representation of this question (path and normalised query) at this dataset
+    version: `?a=1&b=2` and `?b=2&a=1` share one."""
+    query = urlencode(query_key(request.scope.get("query_string", b"")), errors="surrogateescape")
+    key = f"{request.url.path}?{query}|{variant}".encode()
     return f'W/"{version}-{hashlib.sha256(key).hexdigest()[:16]}"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """True when an If-None-Match header names this ETag or `*` (weak comparison)."""
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
 def not_modified(request: Request, etag: str) -> bool:
     """True when the client's If-None-Match already names this ETag (weak comparison)."""
     header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    wanted = etag.removeprefix("W/")
-    return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+    return header is not None and etag_matches(header, etag)
 
 
 def cache_headers(etag: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from app.core.errors import NotFound
 from app.core.openapi import DATE_SCHEMA
 from app.core.params import parse_date_bound, reject_unknown
 from app.core.render import MEDIA_TYPES, json_bytes
+from app.core.response_cache import answer_expires
 from app.exposure.schemas import ActorExposure, PolicyExposure
 from app.exposure.service import actor_exposure, policy_exposure
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
@@ -60,7 +61,10 @@ def _as_of(request: Request) -> dt.date:
     reject_unknown(request.query_params, ["as_of"])
     if "as_of" in request.query_params:
         return parse_date_bound("as_of", request.query_params["as_of"])
-    return dt.datetime.now(dt.UTC).date()
+    today = dt.datetime.now(dt.UTC).date()
+    # "Today" ends at midnight UTC: the response cache must not give today's answer tomorrow.
+    answer_expires(request.scope, dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp())
+    return today
 
 
 async def _answer(
