@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=openapi.operation_id,
         docs_url=None,  # served by app.core.docs, with local assets
         redoc_url=None,
+        # No OpenTelemetry here (Prometheus at /metrics): spare every request FastAPI's check for its providers.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     openapi.install(app)
     docs.install(app)
