@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.resolved_database_url, query_timeout_ms=settings.techsov_query_timeout_ms)
 
     watch = watch_for(engine)
+    database = Database(engine, settings.techsov_read_threads, settings.techsov_search_threads)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if watch is not None:
             await watch.close()
-        engine.dispose()
+        database.dispose()
 
     app = FastAPI(
         title="techsov",
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app)
     docs.install(app)
     app.state.settings = settings
-    app.state.database = Database(engine, settings.techsov_read_threads, settings.techsov_search_threads)
+    app.state.database = database
     origins = [o.strip() for o in settings.techsov_cors_origins.split(",") if o.strip()]
     # Outermost last: every response, even a crash turned into a 500, gets CORS, gzip and a request id.
     app.add_middleware(CatchAllMiddleware)

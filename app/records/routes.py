@@ -62,7 +62,9 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if fmt is not None and parse_choice("format", fmt, ("json", *CITATION_FORMATS)) != "json":
         return await cite_record(record_type, record_id, request, database, fmt)
 
-    etag, unchanged, record = await read_fresh(request, database, lambda c: record_detail(c, record_type, record_id))
+    etag, unchanged, record = await read_fresh(
+        request, database, lambda c: record_detail(c, record_type, record_id), lane="inline"
+    )
     if unchanged is not None:
         return unchanged
     if record is None:
