@@ -103,10 +103,20 @@ class SearchBackend(Protocol):
     def match_text(self, tier: Tier, terms: QueryTerms) -> str:
         """The engine's query text for `tier`: every term in the tier's columns."""
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+    def tier_hits(
+        self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None, span: Span | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """SQL selecting (doc_id, score) of the best `:n` documents (a parameter left to the caller) of the types
         `only` whose narrowest tier is `tier`, best first — a lower score is more relevant — and its parameters;
-        with `floor`, only documents scoring above it."""
+        with `floor`, only documents scoring above it; with `span`, only doc_ids in it."""
+
+    def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        """SQL selecting the doc_id of the `:skip`-th document (from 0, in doc_id order) at or after doc_id
+        `:start` of those `tier_hits` reads — nothing when there are fewer — without scoring any."""
+
+
+Span = tuple[int, int | None]
+"""doc_ids from the first up to (not including) the second; None: to the end."""
 
 
 @dataclass(frozen=True)
@@ -186,13 +196,36 @@ class SqliteFts5:
             expression = " AND ".join(f'"{t}"' + ("*" if t in prefixes else "") for t in terms.terms)
         return f"{{{' '.join(tier.columns)}}} : ({expression})"
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+    def tier_hits(
+        self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None, span: Span | None = None
+    ) -> tuple[str, dict[str, Any]]:
         # One MATCH: the tier's expression minus the narrower tiers' (FTS5 NOT), ranked by bm25 of that
         # expression; the types by rowid, never by reading each match's row of search_documents (a few KB).
+        score = f"bm25(search_fts, {self.WEIGHTS})"
+        conditions, params = self._matches(tier, terms, only)
+        if span is not None:
+            conditions.append("rowid >= :start" + (" AND rowid < :stop" if span[1] is not None else ""))
+            params.update(start=span[0], stop=span[1])
+        if floor is not None:
+            conditions.append(f"{score} > :floor")
+            params["floor"] = floor
+        sql = (
+            f"SELECT rowid AS doc_id, {score} AS score FROM search_fts WHERE {' AND '.join(conditions)} "
+            "ORDER BY score LIMIT :n"
+        )
+        return sql, params
+
+    def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        # In rowid order FTS5 hands matches over as it finds them: no bm25, no sort, stopping at the one wanted.
+        conditions, params = self._matches(tier, terms, only)
+        where = " AND ".join([*conditions, "rowid >= :start"])
+        return f"SELECT rowid FROM search_fts WHERE {where} ORDER BY rowid LIMIT 1 OFFSET :skip", params
+
+    def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
+        """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
         expression = f"({self.match_text(tier, terms)})"
         for other in narrower(tier):
             expression += f" NOT ({self.match_text(other, terms)})"
-        score = f"bm25(search_fts, {self.WEIGHTS})"
         params: dict[str, Any] = {"m": expression}
         conditions = ["search_fts MATCH :m"]
         if only.ranges is not None:
@@ -210,14 +243,7 @@ class SqliteFts5:
                 f"+rowid {'NOT IN' if excluded else 'IN'} "
                 f"(SELECT doc_id FROM search_documents WHERE record_type IN ({marks}))"
             )
-        if floor is not None:
-            conditions.append(f"{score} > :floor")
-            params["floor"] = floor
-        sql = (
-            f"SELECT rowid AS doc_id, {score} AS score FROM search_fts WHERE {' AND '.join(conditions)} "
-            "ORDER BY score LIMIT :n"
-        )
-        return sql, params
+        return conditions, params
 
 
 def _lexeme(term: str) -> str:
@@ -281,21 +307,20 @@ class PostgresTsvector:
             return "exact_document"
         return "document" if "body" in tier.columns else "names_document"
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+    def tier_hits(
+        self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None, span: Span | None = None
+    ) -> tuple[str, dict[str, Any]]:
         # The GIN index finds the tier's matches and ts_rank scores them by the tier's own query, as FTS5's bm25
         # scores the tier's expression; the top :n by a bounded heap sort. The exact and name tiers read their
         # small vectors: no weight rechecked on, and no body detoasted from, every match's whole document.
         # (Normalising by length was tried: fewer ties, but the pinyin that a Chinese name adds to its vector
         # then put Xi'an Jiaotong University above Xi Jinping for `Xi`.)
         vector = self.vector(tier)
-        params: dict[str, Any] = {"m": self.match_text(tier, terms)}
         score = f"-CAST(ts_rank({vector}, CAST(:m AS tsquery)) AS DOUBLE PRECISION)"
-        conditions = [f"{vector} @@ CAST(:m AS tsquery)"]
-        for other in narrower(tier):
-            conditions.append(f"NOT {self.vector(other)} @@ CAST(:n{other.rank} AS tsquery)")
-            params[f"n{other.rank}"] = self.match_text(other, terms)
-        conditions.append(f"record_type IN ({', '.join(f':t{i}' for i in range(len(only.types)))})")
-        params.update({f"t{i}": t for i, t in enumerate(only.types)})
+        conditions, params = self._matches(tier, terms, only)
+        if span is not None:
+            conditions.append("doc_id >= :start" + (" AND doc_id < :stop" if span[1] is not None else ""))
+            params.update(start=span[0], stop=span[1])
         if floor is not None:
             conditions.append(f"{score} > :floor")
             params["floor"] = floor
@@ -304,6 +329,23 @@ class PostgresTsvector:
             f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT :n"
         )
         return sql, params
+
+    def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        conditions, params = self._matches(tier, terms, only)
+        where = " AND ".join([*conditions, "doc_id >= :start"])
+        return f"SELECT doc_id FROM search_documents WHERE {where} ORDER BY doc_id LIMIT 1 OFFSET :skip", params
+
+    def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
+        """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
+        vector = self.vector(tier)
+        params: dict[str, Any] = {"m": self.match_text(tier, terms)}
+        conditions = [f"{vector} @@ CAST(:m AS tsquery)"]
+        for other in narrower(tier):
+            conditions.append(f"NOT {self.vector(other)} @@ CAST(:n{other.rank} AS tsquery)")
+            params[f"n{other.rank}"] = self.match_text(other, terms)
+        conditions.append(f"record_type IN ({', '.join(f':t{i}' for i in range(len(only.types)))})")
+        params.update({f"t{i}": t for i, t in enumerate(only.types)})
+        return conditions, params
 
 
 def backend_for(connection: sa.Connection) -> SearchBackend:
