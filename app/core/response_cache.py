@@ -5,7 +5,8 @@ the routes say so by sending the dataset's ETag (app/core/caching.py), and nothi
 no health check, no `/metrics`, nothing asked with `Authorization` or a cookie. An answer is kept under its
 normalised request (the path, the query's items sorted and without jQuery's `_`, the Accept header: what
 `Vary: Accept` names), with its body as sent without compression and, once a client asked for it, gzipped:
-later requests get either from a dictionary look-up, `If-None-Match` a 304 without the database. The store is
+later requests get either from a dictionary look-up, `If-None-Match` a 304 without the database; one that says
+`Cache-Control: no-cache` (a browser's hard reload) is answered afresh, and that answer kept. The store is
 bounded in bytes, least recently used out first (`TECHSOV_RESPONSE_CACHE_MB`); an answer larger than one
 entry may be (`TECHSOV_RESPONSE_CACHE_ENTRY_KB`: a streamed export) keeps only its ETag, for the 304s.
 
@@ -186,7 +187,7 @@ class ResponseCacheMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        accept, gzip_ok, conditional = b"", False, b""
+        accept, gzip_ok, conditional, afresh = b"", False, b"", False
         for name, value in scope["headers"]:
             if name == b"accept":
                 accept = value
@@ -194,6 +195,8 @@ class ResponseCacheMiddleware:
                 gzip_ok = b"gzip" in value
             elif name == b"if-none-match":
                 conditional = value
+            elif name in (b"cache-control", b"pragma"):
+                afresh = afresh or b"no-cache" in value  # a hard reload: answer afresh (and keep that answer)
             elif name in PRIVATE_HEADERS:
                 await self.app(scope, receive, send)
                 return
@@ -205,7 +208,7 @@ class ResponseCacheMiddleware:
             self.store.clear()
             self.state = state
         key: Key = (scope["path"], query_key(scope.get("query_string", b"")), accept.replace(b" ", b"").lower())
-        entry = self.store.get(key)
+        entry = None if afresh else self.store.get(key)
         if entry is not None:
             if entry.route is not None:
                 scope["route"] = entry.route

@@ -88,6 +88,16 @@ def test_a_repeated_question_is_answered_without_the_database(app: FastAPI, cach
     assert reads.count == 1
 
 
+def test_a_hard_reload_is_answered_afresh_and_kept(app: FastAPI, cached: TestClient) -> None:
+    reads = Reads(app)
+    first = cached.get("/v1/actors/huawei")
+    for header in ({"Cache-Control": "no-cache"}, {"Pragma": "no-cache"}, {"Cache-Control": "max-age=0, no-cache"}):
+        assert cached.get("/v1/actors/huawei", headers=header).content == first.content
+    assert reads.count == 4
+    assert cached.get("/v1/actors/huawei").content == first.content
+    assert reads.count == 4
+
+
 def test_cached_answers_are_the_bytes_and_headers_the_app_sends_without_the_cache(
     loaded_engine: sa.Engine, settings: Settings
 ) -> None:
