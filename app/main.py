@@ -28,6 +28,7 @@ from app.export.routes import router as export_router
 from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
 from app.reconcile.routes import router as reconcile_router
+from app.records.routes import hot_routes
 from app.records.routes import router as records_router
 from app.records.routes import unknown_types as unknown_types_router
 from app.search.routes import router as search_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reconcile_router)
     app.include_router(unknown_types_router)
     install_explorer(app)  # the HTML pages, at the API's paths without /v1
+    app.router.routes[0:0] = hot_routes()  # matched first; the documented routes stay for /docs
     logging.getLogger("techsov").setLevel(logging.INFO)
     if settings.techsov_log_json:
         use_json_logs()

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.deps import Database, Lane
-from app.core.state import current_version
+from app.core.state import dataset_version
 
 CACHE_CONTROL = "public, max-age=60"
 T = TypeVar("T")
@@ -35,11 +35,16 @@ def query_key(query_string: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(item for item in items if item[0] not in IGNORED_PARAMETERS))
 
 
+@lru_cache(maxsize=4096)
+def _normalised_query(query_string: bytes) -> str:
+    return urlencode(query_key(query_string), errors="surrogateescape")
+
+
 def etag_for(version: int, request: Request, variant: str = "") -> str:
     """A weak ETag for this representation of this question (path and normalised query) at this dataset
     version: `?a=1&b=2` and `?b=2&a=1` share one."""
-    query = urlencode(query_key(request.scope.get("query_string", b"")), errors="surrogateescape")
-    key = f"{request.url.path}?{query}|{variant}".encode()
+    query = _normalised_query(request.scope.get("query_string", b""))
+    key = f"{request.scope['path']}?{query}|{variant}".encode()
     return f'W/"{version}-{hashlib.sha256(key).hexdigest()[:16]}"'
 
 
@@ -74,7 +79,7 @@ async def read_fresh(
     """
 
     def run(connection: sa.Connection) -> tuple[str, Response | None, T | None]:
-        etag = etag_for(current_version(connection)[0], request, variant)
+        etag = etag_for(dataset_version(connection), request, variant)
         if not_modified(request, etag):
             return etag, Response(status_code=304, headers=cache_headers(etag)), None
         return etag, None, work(connection)
