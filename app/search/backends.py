@@ -153,6 +153,8 @@ class SqliteFts5:
 
     WEIGHTS = "10.0, 5.0, 3.0, 1.0"
     """bm25 weight of each column of COLUMNS."""
+    TABLE = ("search_fts", "rowid")
+    """Where a read finds the documents, and their doc_id there."""
 
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
         first = connection.exec_driver_sql("SELECT COALESCE(MAX(doc_id), 0) FROM search_documents").scalar_one()
@@ -201,25 +203,12 @@ class SqliteFts5:
     ) -> tuple[str, dict[str, Any]]:
         # One MATCH: the tier's expression minus the narrower tiers' (FTS5 NOT), ranked by bm25 of that
         # expression; the types by rowid, never by reading each match's row of search_documents (a few KB).
-        score = f"bm25(search_fts, {self.WEIGHTS})"
         conditions, params = self._matches(tier, terms, only)
-        if span is not None:
-            conditions.append("rowid >= :start" + (" AND rowid < :stop" if span[1] is not None else ""))
-            params.update(start=span[0], stop=span[1])
-        if floor is not None:
-            conditions.append(f"{score} > :floor")
-            params["floor"] = floor
-        sql = (
-            f"SELECT rowid AS doc_id, {score} AS score FROM search_fts WHERE {' AND '.join(conditions)} "
-            "ORDER BY score LIMIT :n"
-        )
-        return sql, params
+        return _best(self.TABLE, f"bm25(search_fts, {self.WEIGHTS})", conditions, params, floor, span)
 
     def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
         # In rowid order FTS5 hands matches over as it finds them: no bm25, no sort, stopping at the one wanted.
-        conditions, params = self._matches(tier, terms, only)
-        where = " AND ".join([*conditions, "rowid >= :start"])
-        return f"SELECT rowid FROM search_fts WHERE {where} ORDER BY rowid LIMIT 1 OFFSET :skip", params
+        return _skip(self.TABLE, *self._matches(tier, terms, only))
 
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
@@ -260,6 +249,8 @@ class PostgresTsvector:
     last): a page of 50 needed a second read of 1,056 rows after the first 132, each a full scan of the tier."""
 
     WEIGHT: ClassVar[dict[str, str]] = {"exact": "A", "names": "B", "aliases": "C", "body": "D"}
+    TABLE = ("search_documents", "doc_id")
+    """Where a read finds the documents, and their doc_id there."""
 
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
         document = " || ".join(
@@ -315,25 +306,12 @@ class PostgresTsvector:
         # small vectors: no weight rechecked on, and no body detoasted from, every match's whole document.
         # (Normalising by length was tried: fewer ties, but the pinyin that a Chinese name adds to its vector
         # then put Xi'an Jiaotong University above Xi Jinping for `Xi`.)
-        vector = self.vector(tier)
-        score = f"-CAST(ts_rank({vector}, CAST(:m AS tsquery)) AS DOUBLE PRECISION)"
+        score = f"-CAST(ts_rank({self.vector(tier)}, CAST(:m AS tsquery)) AS DOUBLE PRECISION)"
         conditions, params = self._matches(tier, terms, only)
-        if span is not None:
-            conditions.append("doc_id >= :start" + (" AND doc_id < :stop" if span[1] is not None else ""))
-            params.update(start=span[0], stop=span[1])
-        if floor is not None:
-            conditions.append(f"{score} > :floor")
-            params["floor"] = floor
-        sql = (
-            f"SELECT doc_id, {score} AS score FROM search_documents "
-            f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT :n"
-        )
-        return sql, params
+        return _best(self.TABLE, score, conditions, params, floor, span)
 
     def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
-        conditions, params = self._matches(tier, terms, only)
-        where = " AND ".join([*conditions, "doc_id >= :start"])
-        return f"SELECT doc_id FROM search_documents WHERE {where} ORDER BY doc_id LIMIT 1 OFFSET :skip", params
+        return _skip(self.TABLE, *self._matches(tier, terms, only))
 
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
@@ -346,6 +324,36 @@ class PostgresTsvector:
         conditions.append(f"record_type IN ({', '.join(f':t{i}' for i in range(len(only.types)))})")
         params.update({f"t{i}": t for i, t in enumerate(only.types)})
         return conditions, params
+
+
+def _best(
+    table: tuple[str, str],
+    score: str,
+    conditions: list[str],
+    params: dict[str, Any],
+    floor: float | None,
+    span: Span | None,
+) -> tuple[str, dict[str, Any]]:
+    """SQL of the best `:n` documents of `table` (its name and its doc_id column) meeting `conditions`, by
+    `score` (lower is better), above `floor` and in `span` when given."""
+    name, key = table
+    if span is not None:
+        conditions = [*conditions, f"{key} >= :start" + (f" AND {key} < :stop" if span[1] is not None else "")]
+        params = {**params, "start": span[0], "stop": span[1]}
+    if floor is not None:
+        conditions = [*conditions, f"{score} > :floor"]
+        params = {**params, "floor": floor}
+    sql = (
+        f"SELECT {key} AS doc_id, {score} AS score FROM {name} WHERE {' AND '.join(conditions)} ORDER BY score LIMIT :n"
+    )
+    return sql, params
+
+
+def _skip(table: tuple[str, str], conditions: list[str], params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """SQL of the doc_id `:skip` documents on from `:start` (in doc_id order) of those meeting `conditions`."""
+    name, key = table
+    where = " AND ".join([*conditions, f"{key} >= :start"])
+    return f"SELECT {key} FROM {name} WHERE {where} ORDER BY {key} LIMIT 1 OFFSET :skip", params
 
 
 def backend_for(connection: sa.Connection) -> SearchBackend:
