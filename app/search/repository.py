@@ -12,8 +12,9 @@ engine for the best `n` documents of one tier (`ORDER BY score LIMIT n`), so
 only those few are looked up, sorted in Python and, at the end, read with
 their stored text. When `n` rows cannot settle the page (ties on the integer
 score, rows of other types), the same read is made again with a larger `n`.
-A level with more than RANK_BLOCK matches is ranked that many at a time, so a
-common word costs what one block costs, not what ranking all its matches would.
+On SQLite a level with more than RANK_BLOCK matches is ranked that many at a
+time, so a common word costs what one block costs, not what ranking all its
+matches would.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ SOURCE = "source"
 GROWTH = 8
 """How much larger each further read of the same tier is."""
 RANK_BLOCK = 2048
-"""The most matches of one level ranked together. The engine scores every match it is asked to rank (bm25 reads
-each one's column sizes and positions: 0.7 µs a match, 32 ms for the 42,863 names that hold `photoresist` at
-1M statements), so a level with more matches is ranked this many at a time, in doc_id order: the best of its
+"""On SQLite, the most matches of one level ranked together. FTS5 scores every match it is asked to rank (bm25
+reads each one's column sizes and positions: 0.7 µs a match, 32 ms for the 42,863 names that hold `photoresist`
+at 1M statements), so a level with more matches is ranked this many at a time, in doc_id order: the best of its
 first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. No level of the real seed is that
-large (tests/search/test_real_seed.py), so its order is the engine's over every match, as before."""
+large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
+PostgreSQL ranks every match: finding a block's bounds means fetching every match in doc_id order, which cost
+as much as `ts_rank` over all of them (about 6 ms each for the 4,383 names holding `lithography` at 100k)."""
 BLOCK_OFFSET = 10**12
 """A ranked block's scores (never below -BLOCK_OFFSET) are kept as `start × 2 × BLOCK_OFFSET + score +
 BLOCK_OFFSET`, where `start` is the block's first doc_id: blocks in doc_id order, each ranked within, in one
@@ -133,7 +136,7 @@ def _read_level(
     need: int,
     after: _Key | None,
     spans: dict[str, tuple[int, int, int]] | None,
-    block: int,
+    block: int | None,
 ) -> list[_Key]:
     """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`:
     ranked all together, or `block` at a time when the level has more matches (RANK_BLOCK)."""
@@ -143,8 +146,9 @@ def _read_level(
     only = _only(types, spans)
     level = Level(connection, backend, terms, tier, only, frozenset(types))
     documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
-    start = level.skip(0, block) if documents is None or documents > block else None
-    if start is None:  # no more than `block` matches: ranked together
+    larger = block is not None and (documents is None or documents > block)
+    start = level.skip(0, block) if block is not None and larger else None
+    if block is None or start is None:  # no more than `block` matches: ranked together
         return level.ranked(need, after.score if after is not None else None, after)
     keys: list[_Key] = []
     begin, score_after = 0, None
@@ -219,12 +223,14 @@ def search_page(
     limit: int,
     after: list[Any] | None,
     tiers: Sequence[Tier] = TIERS,
-    block: int = RANK_BLOCK,
+    block: int | None = None,
 ) -> list[Hit]:
     """Up to `limit` hits in rank order, after the cursor's position when given; only matches of `tiers`
     when given (reconciliation reads the name tiers, never mentions in texts); a level of more than `block`
-    matches ranked `block` at a time."""
+    matches ranked `block` at a time (by default RANK_BLOCK on SQLite, every match together on PostgreSQL)."""
     backend = backend_for(connection)
+    if block is None and connection.dialect.name == "sqlite":
+        block = RANK_BLOCK
     wanted = frozenset(types) if types else None
     spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None

@@ -75,7 +75,7 @@ def test_a_block_as_large_as_every_level_changes_nothing(engine: sa.Engine, tmp_
             terms = query_terms(query)
             whole = search_page(connection, terms, [], 1000, None, block=10**9)
             assert search_page(connection, terms, [], 1000, None, block=len(whole) or 1) == whole, query
-            assert search_page(connection, terms, [], 1000, None) == whole, query
+            assert search_page(connection, terms, [], 1000, None) == whole, query  # the default
 
 
 def test_no_level_of_the_real_seed_is_larger_than_a_rank_block(engine: sa.Engine) -> None:
