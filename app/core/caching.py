@@ -60,6 +60,16 @@ def not_modified(request: Request, etag: str) -> bool:
     return header is not None and etag_matches(header, etag)
 
 
+READ_AT = "techsov.read_at"
+"""Scope key of the dataset version an answer was read at: what the response cache files it under."""
+
+
+def read_at(request: Request, version: int) -> None:
+    """Say which dataset version this request's answer is read at (in the read's own transaction), so the
+    response cache may keep it (app/core/response_cache.py); an answer that says nothing is not kept."""
+    request.scope[READ_AT] = version
+
+
 def cache_headers(etag: str) -> dict[str, str]:
     """Headers every cacheable GET carries."""
     return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
@@ -79,7 +89,9 @@ async def read_fresh(
     """
 
     def run(connection: sa.Connection) -> tuple[str, Response | None, T | None]:
-        etag = etag_for(dataset_version(connection), request, variant)
+        version = dataset_version(connection)
+        read_at(request, version)
+        etag = etag_for(version, request, variant)
         if not_modified(request, etag):
             return etag, Response(status_code=304, headers=cache_headers(etag)), None
         return etag, None, work(connection)

@@ -1,20 +1,21 @@
 """The response cache: a question asked again is answered from memory while the dataset is as it was.
 
 Each worker keeps the answers of GET requests under `/v1` whose body depends only on the data and the request:
-the routes say so by sending the dataset's ETag (app/core/caching.py), and nothing else is kept — no error,
-no health check, no `/metrics`, nothing asked with `Authorization` or a cookie. An answer is kept under its
-normalised request (the path, the query's items sorted and without jQuery's `_`, the Accept header: what
-`Vary: Accept` names), with its body as sent without compression and, once a client asked for it, gzipped:
-later requests get either from a dictionary look-up, `If-None-Match` a 304 without the database; one that says
-`Cache-Control: no-cache` (a browser's hard reload) is answered afresh, and that answer kept. The store is
-bounded in bytes, least recently used out first (`TECHSOV_RESPONSE_CACHE_MB`); an answer larger than one
-entry may be (`TECHSOV_RESPONSE_CACHE_ENTRY_KB`: a streamed export) keeps only its ETag, for the 304s.
+the routes say so by saying which dataset version they read it at (`read_at`, app/core/caching.py) and by
+sending an ETag; nothing else is kept — no error, no health check, no `/metrics`, nothing asked with
+`Authorization` or a cookie. An answer is kept under its normalised request (the path, the query's items sorted
+and without jQuery's `_`, the Accept header: what `Vary: Accept` names), with its body as sent without
+compression and, once a client asked for it, gzipped: later requests get either from a dictionary look-up,
+`If-None-Match` a 304 without the database; one that says `Cache-Control: no-cache` (a browser's hard reload) is
+answered afresh, and that answer kept. The store is bounded in bytes, least recently used out first
+(`TECHSOV_RESPONSE_CACHE_MB`); an answer larger than one entry may be (`TECHSOV_RESPONSE_CACHE_ENTRY_KB`: a
+streamed export) keeps only its ETag, for the 304s.
 
 Every request first asks the watch (app/core/watch.py) for the dataset's state: microseconds on SQLite, one
 shared round trip on PostgreSQL, no worker thread. When the state moved (a load or a write committed, in any
-process), every entry is dropped; an answer is kept only when its ETag names the version the request began
-at, so no entry ever holds data older than the state it is filed under. A watch that cannot tell sends the
-request the ordinary way.
+process), every entry is dropped; an answer is kept only when it was read at the version the request began at
+(`read_fresh` says so for every route that reads through it), so no entry ever holds data older than the state
+it is filed under. A watch that cannot tell sends the request the ordinary way.
 
 This sits outside the gzip middleware, which compresses only what it passes on; HEAD reaches it as a GET
 (app/core/middleware.py), and what lies outside (request id, CORS, metrics, `nosniff`) applies to every
@@ -24,7 +25,6 @@ answer, kept or not.
 from __future__ import annotations
 
 import gzip
-import re
 import time
 import zlib
 from collections import OrderedDict
@@ -37,7 +37,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.caching import cache_headers, etag_matches, query_key
+from app.core.caching import READ_AT, cache_headers, etag_matches, query_key
 from app.core.watch import DatasetWatch, State
 
 EXPIRES = "techsov.response_expires"
@@ -51,7 +51,6 @@ GZIP_IN_THREAD = 128 * 1024
 PRIVATE_HEADERS = (b"authorization", b"cookie")
 ENTRY_OVERHEAD = 512
 """Bytes counted per entry besides its bodies, headers and key: the objects that hold them."""
-_VERSION = re.compile(r'^W/"(\d+)-')
 _EXCLUDED = frozenset(t.partition(";")[0].strip().lower() for t in DEFAULT_EXCLUDED_CONTENT_TYPES)
 
 Key = tuple[str, tuple[tuple[str, str], ...], bytes]
@@ -270,16 +269,15 @@ def _compressible(body: bytes, streamed: bool, media_type: str) -> bool:
 
 
 def _entry(capture: _Capture, state: State, scope: Scope) -> _Entry | None:
-    """The entry for a complete 200 answer, when it may be kept: it carries the ETag of the version the
-    request began at, and nothing says it is private."""
+    """The entry for a complete 200 answer, when it may be kept: it was read at the version the request
+    began at (`read_at`), it carries an ETag (for the 304s), and nothing says it is private."""
     found: dict[bytes, bytes] = {}
     for name, value in capture.headers:
         if name in (b"etag", b"cache-control", b"content-encoding", b"content-type", b"set-cookie"):
             found[name] = value
     etag = found.get(b"etag", b"").decode("latin-1")
-    version = _VERSION.match(etag)
     control = found.get(b"cache-control", b"")
-    if version is None or int(version.group(1)) != state[0] or b"set-cookie" in found:
+    if not etag or scope.get(READ_AT) != state[0] or b"set-cookie" in found:
         return None
     if b"no-store" in control or b"private" in control:
         return None

@@ -314,3 +314,47 @@ def test_requests_waiting_for_the_postgresql_watch_share_its_reads(loaded_engine
     assert states[0][0] == 1
     assert all(state == states[0] for state in states)
     assert reads == 2  # the first, and one for all that arrived while it ran
+
+
+class FixedWatch:
+    """A watch that reports a state the test sets."""
+
+    def __init__(self, state: State) -> None:
+        self.now: State | None = state
+
+    async def state(self) -> State | None:
+        return self.now
+
+    async def close(self) -> None:
+        return None
+
+
+def test_only_answers_read_at_the_current_version_are_kept() -> None:
+    from starlette.responses import Response
+    from starlette.types import Receive, Scope, Send
+
+    from app.core.caching import READ_AT
+
+    answered: list[str] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        answered.append(scope["path"])
+        marks = {"/v1/marked": 3, "/v1/older": 2}
+        if scope["path"] in marks:
+            scope[READ_AT] = marks[scope["path"]]
+        await Response(b"{}", media_type="application/json", headers={"ETag": '"x.3"'})(scope, receive, send)
+
+    watch = FixedWatch((3, None, None))
+    cache = ResponseCacheMiddleware(inner, watch, capacity_bytes=100_000, entry_bytes=10_000)
+    client = TestClient(cache)  # no lifespan: the app below answers HTTP only
+    for path in ("/v1/marked", "/v1/older", "/v1/unmarked") * 2:
+        assert client.get(path).status_code == 200
+    assert answered == ["/v1/marked", "/v1/older", "/v1/unmarked", "/v1/older", "/v1/unmarked"]
+    assert client.get("/v1/marked", headers={"If-None-Match": '"x.3"'}).status_code == 304
+    watch.now = (4, None, None)  # a load committed: nothing kept is good any more
+    assert client.get("/v1/marked").status_code == 200
+    assert len(answered) == 6
+    assert not cache.store.entries  # read at 3, not at 4
+    watch.now = None  # the watch cannot tell: the ordinary way
+    client.get("/v1/marked")
+    assert len(answered) == 7
