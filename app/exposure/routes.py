@@ -16,6 +16,7 @@ from app.core.deps import DatabaseDep
 from app.core.errors import NotFound
 from app.core.openapi import PROBLEM_RESPONSES
 from app.core.render import MEDIA_TYPES, json_bytes
+from app.core.response_cache import answer_expires
 from app.exposure.schemas import ActorExposure, PolicyExposure
 from app.exposure.service import PARAMETERS, actor_exposure, parse_day, policy_exposure
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
@@ -55,6 +56,9 @@ async def _answer(
     work: Callable[[sa.Connection, str, dt.date], dict[str, Any] | None],
 ) -> Response:
     day = parse_day(request.query_params)
+    if "as_of" not in request.query_params:
+        # "Today" ends at midnight UTC: the response cache must not give today's answer tomorrow.
+        answer_expires(request.scope, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp())
     if not is_slug(record_id):
         raise NotFound(f"no {what} '{record_id[:100]}': ids match {SLUG_PATTERN}")
     etag, unchanged, body = await read_fresh(
