@@ -15,6 +15,8 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core.asgi import HttpMiddleware
+
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 EXPOSED = ["ETag", "Link", "Location", "X-Request-ID"]
 
@@ -23,11 +25,11 @@ def _origins(setting: str) -> list[str]:
     return [origin.strip() for origin in setting.split(",") if origin.strip()]
 
 
-class SplitCors:
+class SplitCors(HttpMiddleware):
     """Starlette's CORS middleware twice over: one for reads, one for writes, chosen per request."""
 
     def __init__(self, app: ASGIApp, read_origins: str, write_origins: str) -> None:
-        self.app = app
+        super().__init__(app)
         self.reads = CORSMiddleware(
             app,
             allow_origins=_origins(read_origins),
@@ -44,10 +46,7 @@ class SplitCors:
             allow_credentials=False,
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         policy = self.writes if is_write(scope["method"], Headers(scope=scope)) else self.reads
         await policy(scope, receive, send)
 

@@ -13,7 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from app.core.asgi import HttpMiddleware
 
 log = logging.getLogger("techsov")
 
@@ -205,16 +207,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(400, "Bad Request", detail, slug="bad-parameter", errors=errors)
 
 
-class CatchAllMiddleware:
+class CatchAllMiddleware(HttpMiddleware):
     """Anything unexpected becomes a clean 500: logged here, never shown to the client."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message: Any) -> None:

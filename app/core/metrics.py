@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.asgi import HttpMiddleware
 from app.core.state import dataset_state
 
 METRICS_PATH = "/metrics"
@@ -131,18 +132,15 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(HttpMiddleware):
     """Counts every HTTP request and answers GET /metrics itself (optionally behind a bearer token)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, token: str = "") -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
         self.authorization = f"Bearer {token}".encode() if token else b""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] == METRICS_PATH:
             await self._expose(scope, send)
             return

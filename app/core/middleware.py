@@ -13,8 +13,9 @@ from urllib.parse import parse_qsl
 import anyio
 import orjson
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from app.core.asgi import HttpMiddleware
 from app.core.errors import BadParameter, problem
 from app.core.params import parse_bool
 
@@ -24,16 +25,10 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(HttpMiddleware):
     """Adds `X-Request-ID` to every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         this_id = ""
         for name, value in scope["headers"]:
             if name == b"x-request-id":
@@ -54,7 +49,7 @@ class RequestIdMiddleware:
             request_id.reset(token)
 
 
-class HeadAndNosniffMiddleware:
+class HeadAndNosniffMiddleware(HttpMiddleware):
     """Every response says `X-Content-Type-Options: nosniff`; every GET route answers HEAD.
 
     HEAD runs the GET (same status and headers: ETag, Link, Content-Length, Content-Encoding) and sends no body.
@@ -62,13 +57,7 @@ class HeadAndNosniffMiddleware:
     client left, which stops a `StreamingResponse`.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "HEAD":
 
             async def send_nosniff(message: Message) -> None:
@@ -120,7 +109,7 @@ def _flag(query_string: bytes, name: str) -> bool | None:
     return found
 
 
-class ReadableOutputMiddleware:
+class ReadableOutputMiddleware(HttpMiddleware):
     """`pretty=true` indents JSON (with a trailing newline) and `bom=true` starts CSV with a UTF-8 byte-order mark.
 
     Both are for people (a terminal, Excel), so they cost nothing when not asked for: one search of the query
@@ -129,11 +118,8 @@ class ReadableOutputMiddleware:
     errors included, and every list's strict parameter check knows their names (`app.core.params`).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        query_string: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query_string: bytes = scope.get("query_string", b"")
         if b"pretty=" not in query_string and b"bom=" not in query_string:
             await self.app(scope, receive, send)
             return
