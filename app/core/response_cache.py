@@ -293,7 +293,9 @@ def _entry(capture: _Capture, state: State, scope: Scope) -> _Entry | None:
     )
     if capture.too_large:
         return entry
-    body = b"".join(capture.chunks)
+    # A copy, never the object the app sent: orjson's output keeps its whole write buffer (4 KB behind a
+    # 150-byte answer), which the byte bound would not count; join returns a lone chunk itself.
+    body = b"".join(capture.chunks) if len(capture.chunks) != 1 else bytes(memoryview(capture.chunks[0]))
     headers = MutableHeaders(raw=list(capture.headers))
     encoding = found.get(b"content-encoding")
     if encoding == b"gzip":
