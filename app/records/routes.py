@@ -23,9 +23,9 @@ from app.core.render import FORMATS, MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CITATION_FORMATS, CSL_MEDIA_TYPE, record_citation
-from app.records.detail import record_detail
+from app.records.documents import item_fragments, stored_csv, stored_detail
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
-from app.records.flat import csv_batches, csv_columns
+from app.records.flat import csv_columns
 from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
 from app.records.registry import BY_PLURAL, RECORD_TYPE_LIST, RecordType
 from app.records.schemas import DETAIL_MODELS, PAGE_MODELS, Problem
@@ -47,11 +47,13 @@ async def list_records(record_type: RecordType, request: Request, database: Data
     export = Export(
         filename=f"techsov-{record_type.plural}",
         columns=csv_columns(record_type),
-        csv=lambda c: csv_batches(c, record_type, spec),
-        ndjson=lambda c: all_items(c, record_type, spec),
+        csv=lambda c: stored_csv(c, record_type, spec),
+        ndjson=lambda c: all_items(c, record_type, spec, item_fragments),
         check=lambda c: check_references(c, record_type, spec),
     )
-    return await list_response(request, database, lambda c: list_page(c, record_type, spec, secret), export)
+    return await list_response(
+        request, database, lambda c: list_page(c, record_type, spec, secret, item_fragments), export
+    )
 
 
 async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:
@@ -62,12 +64,12 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if fmt is not None and parse_choice("format", fmt, ("json", *CITATION_FORMATS)) != "json":
         return await cite_record(record_type, record_id, request, database, fmt)
 
-    etag, unchanged, record = await read_fresh(request, database, lambda c: record_detail(c, record_type, record_id))
+    etag, unchanged, body = await read_fresh(request, database, lambda c: stored_detail(c, record_type, record_id))
     if unchanged is not None:
         return unchanged
-    if record is None:
+    if body is None:
         raise NotFound(f"no {record_type.name} with id '{record_id}'")
-    return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+    return Response(body, media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 
 async def cite_record(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,7 +86,18 @@ def parse_list(record_type: RecordType, params: QueryParams, cursor_secret: str)
     return spec
 
 
-def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec, cursor_secret: str) -> dict[str, Any]:
+ItemsOf = Callable[[sa.Connection, RecordType, Sequence[sa.RowMapping]], list[Any]]
+"""How a page's rows become its items: rendered as dicts (`items_from_rows`), or the stored JSON
+(`app.records.documents.item_fragments`, what the API sends)."""
+
+
+def list_page(
+    connection: sa.Connection,
+    record_type: RecordType,
+    spec: ListSpec,
+    cursor_secret: str,
+    items: ItemsOf = items_from_rows,
+) -> dict[str, Any]:
     """One page: items, the next cursor, and the total and facets when asked for."""
     check_references(connection, record_type, spec)
     rows = list(connection.execute(page_query(record_type, spec)).mappings())
@@ -95,7 +106,7 @@ def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec
         rows = rows[: spec.limit]
         next_cursor = encode_cursor(cursor_secret, spec.sort_signature, cursor_values(spec, rows[-1]))
     page: dict[str, Any] = {
-        "items": items_from_rows(connection, record_type, rows),
+        "items": items(connection, record_type, rows),
         "next_cursor": next_cursor,
         "total": connection.execute(count_query(record_type, spec)).scalar_one() if spec.count else None,
     }
@@ -110,7 +121,9 @@ def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec
     return page
 
 
-def all_items(connection: sa.Connection, record_type: RecordType, spec: ListSpec) -> Iterator[list[dict[str, Any]]]:
-    """Every matching item, batch by batch (exports ignore `limit`); check references first."""
+def all_items(
+    connection: sa.Connection, record_type: RecordType, spec: ListSpec, items: ItemsOf = items_from_rows
+) -> Iterator[list[Any]]:
+    """Every matching item, batch by batch (exports ignore `limit`)."""
     for rows in iter_pages(connection, record_type, spec):
-        yield items_from_rows(connection, record_type, rows)
+        yield items(connection, record_type, rows)

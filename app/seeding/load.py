@@ -7,7 +7,8 @@ which skips SQLAlchemy's per-row parameter processing. Foreign keys are
 deferred to the commit, so a failure anywhere rolls everything back; still,
 every record row is written before any list row, and records before the
 records of their type that refer to them, so no key waits for a later row.
-The search index is written from the same records, and a load that changed
+The search index is written from the same records, the records' rendered
+documents (app/records/documents.py) from the rows, and a load that changed
 anything ends by refreshing the planner's statistics.
 
 On SQLite, a table that was empty gets its secondary indexes after its rows
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 
 from app.core.dialect import BulkInsert
 from app.core.state import changes, current_version, dataset_state
+from app.records.documents import refresh_documents
 from app.records.registry import RECORD_TYPE_LIST, RecordType
 from app.records.storage import ChildTableField
 from app.search.index import IndexWriter
@@ -300,6 +302,14 @@ def _side_index(connection: sa.Connection, search: IndexWriter, plans: list[_Typ
     return SideIndex(connection, [(plan.record_type, [r.data for r in plan.new]) for plan in plans])
 
 
+def _touched(plans: list[_TypeWrite]) -> dict[str, list[str]]:
+    """The ids of every record the load created, updated or deleted, per type."""
+    return {
+        plan.record_type.name: [*(r.data["id"] for r in plan.new), *(r.data["id"] for r in plan.changed), *plan.gone]
+        for plan in plans
+    }
+
+
 def _log(plan: _TypeWrite, log: list[LogEntry]) -> None:
     name, new, changed, gone = plan.record_type.name, plan.new, plan.changed, plan.gone
     log.extend((name, r.data["id"], "created") for r in new)
@@ -362,6 +372,7 @@ def write_seed(
                 (version, record_type, record_id, action, now) for record_type, record_id, action in log
             )
         later.restore()
+        refresh_documents(connection, _touched(plans))
         if side is not None:
             side.take(connection)
         search.finish()
