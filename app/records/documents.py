@@ -2,16 +2,17 @@
 
 The data changes only when a load or a write commits, so the expansion, the
 embedding and the serialisation are done then, once, instead of on every
-request. `record_documents` keeps, per record, the bytes the API sends:
+request. Per record, as the bytes the API sends:
 
-- `item`: its list item (app/records/items.py): a page's items and an NDJSON
-  export's lines;
-- `referenced_by`: its detail's `referenced_by` (app/records/detail.py). The
-  detail is the item with `referenced_by` added as its last key, so it is
-  composed from the two (`detail_bytes`) instead of storing the item twice;
-- `csv_row`: its CSV line (app/records/flat.py), CRLF included;
-- `referrer`: what it shows in another record's `referenced_by` (type, id,
-  name, its type's `item_fields`, and a dependency's dispute flags).
+- `record_documents.item`: its list item (app/records/items.py), which is
+  also its NDJSON export line;
+- `record_documents.referenced_by`: its detail's `referenced_by`
+  (app/records/detail.py). The detail is the item with `referenced_by` added
+  as its last key, so it is composed from the two (`detail_bytes`) rather
+  than keeping the item twice;
+- `record_csv_rows.csv_row`: its CSV line (app/records/flat.py), CRLF
+  included. A table of its own: an export reads only these, packed many to a
+  page, and the items pack more densely without them.
 
 Forms depend on other records, and `refresh_documents` renders again exactly
 what a change touches, in the writer's transaction:
@@ -20,10 +21,11 @@ what a change touches, in the writer's transaction:
   source's fields, and a dependency's disputes: a record whose name (or, for
   a source, an embedded field) changed is rendered again in every record that
   refers to it, and a dependency's dispute partners (old and new) with it;
-- `referenced_by` lists the records that refer to this one (how many, the
-  first few by their list order, each as its `referrer` form): it is rendered
-  again for every record a touched record refers to or referred to, and for
-  every record referred to by a record whose `referrer` form changed.
+- `referenced_by` counts the records that refer to this one and shows the
+  first few in their list's order, each as its referrer form (type, id, name
+  and its type's `item_fields`, taken from its item): it is rendered again for
+  every record a touched record refers to or referred to, and for every record
+  referred to by a record whose referrer form changed.
 
 What a record referred to before the change is read from its stored item
 (every reference is expanded there as `{id, type, name}`), so writers only say
@@ -53,21 +55,28 @@ from app.records.items import SOURCE_FIELDS, DriverQuery, items_from_rows
 from app.records.listing import Filter, ListSpec, iter_pages, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 
-record_documents = sa.Table(
+
+def _keyed(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("record_type", sa.String(20), primary_key=True),
+        sa.Column("record_id", sa.String(80), primary_key=True),
+        *columns,
+    )
+
+
+record_documents = _keyed(
     "record_documents",
-    metadata,
-    sa.Column("record_type", sa.String(20), primary_key=True),
-    sa.Column("record_id", sa.String(80), primary_key=True),
     sa.Column("item", sa.LargeBinary(), nullable=False),
     sa.Column("referenced_by", sa.LargeBinary(), nullable=False),
-    sa.Column("csv_row", sa.LargeBinary(), nullable=False),
-    sa.Column("referrer", sa.LargeBinary(), nullable=False),
 )
+record_csv_rows = _keyed("record_csv_rows", sa.Column("csv_row", sa.LargeBinary(), nullable=False))
+TABLES = (record_documents, record_csv_rows)
 
 BATCH = 2000
 """Records rendered (and ids asked for in one IN list) at a time."""
 EMPTY = b"{}"
-FORMS = ("item", "csv_row", "referrer")
 Key = tuple[str, str]
 """(record type, record id)."""
 
@@ -76,19 +85,14 @@ def _ids() -> sa.BindParameter[Any]:
     return sa.bindparam("ids", expanding=True)
 
 
-def _of_type(record_type: RecordType) -> sa.ColumnElement[bool]:
-    # A literal, not a parameter: DriverQuery binds only the ids (type names are declared constants).
-    return record_documents.c.record_type == sa.literal_column(f"'{record_type.name}'")
-
-
 @cache
-def _stored_query(type_name: str, *columns: str) -> DriverQuery:
-    """`record_id, <columns>` of the stored documents of these ids of one type, compiled once."""
-    docs = record_documents.c
+def _stored_query(table_name: str, type_name: str, *columns: str) -> DriverQuery:
+    """`record_id, <columns>` of the stored forms of these ids of one type, compiled once."""
+    table = record_documents if table_name == record_documents.name else record_csv_rows
+    # The type as a literal, not a parameter: DriverQuery binds only the ids (type names are declared constants).
+    of_type = table.c.record_type == sa.literal_column(f"'{BY_NAME[type_name].name}'")
     return DriverQuery(
-        sa.select(docs.record_id, *(docs[c] for c in columns)).where(
-            _of_type(BY_NAME[type_name]), docs.record_id.in_(_ids())
-        )
+        sa.select(table.c.record_id, *(table.c[c] for c in columns)).where(of_type, table.c.record_id.in_(_ids()))
     )
 
 
@@ -105,9 +109,11 @@ def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _stored(connection: sa.Connection, record_type: RecordType, ids: Sequence[str], *columns: str) -> dict[str, Any]:
-    """The stored forms (one value, or a tuple of several) of those of these ids that have a document."""
-    query = _stored_query(record_type.name, *columns)
+def _stored(
+    connection: sa.Connection, table: sa.Table, record_type: RecordType, ids: Sequence[str], *columns: str
+) -> dict[str, Any]:
+    """The stored forms (one value, or a tuple of several) of those of these ids that have them."""
+    query = _stored_query(table.name, record_type.name, *columns)
     found: dict[str, Any] = {}
     for chunk in _chunks(ids):
         for row in query.rows(connection, chunk):
@@ -126,7 +132,9 @@ def detail_bytes(item: bytes, referenced_by: bytes) -> bytes:
 def stored_detail(connection: sa.Connection, record_type: RecordType, record_id: str) -> bytes | None:
     """One record's detail as the API sends it (`record_detail`, serialised): one indexed read of its document,
     or rendered live when it has none; None when there is no such record."""
-    found = _stored_query(record_type.name, "item", "referenced_by").rows(connection, [record_id])
+    found = _stored_query(record_documents.name, record_type.name, "item", "referenced_by").rows(
+        connection, [record_id]
+    )
     if found:
         return detail_bytes(found[0][1], found[0][2])
     body = record_detail(connection, record_type, record_id)
@@ -138,7 +146,7 @@ def stored_items(connection: sa.Connection, record_type: RecordType, rows: Seque
     if not rows:
         return []
     ids = [row["id"] for row in rows]
-    found = _stored(connection, record_type, ids, "item")
+    found = _stored(connection, record_documents, record_type, ids, "item")
     missing = [row for row in rows if row["id"] not in found]
     for item in items_from_rows(connection, record_type, missing):
         found[item["id"]] = json_bytes(item)
@@ -156,7 +164,7 @@ def stored_csv(connection: sa.Connection, record_type: RecordType, spec: ListSpe
     """Every matching record's CSV line (no header), a batch at a time along the list's keyset."""
     for rows in iter_pages(connection, record_type, spec):
         ids = [row["id"] for row in rows]
-        found = _stored(connection, record_type, ids, "csv_row")
+        found = _stored(connection, record_csv_rows, record_type, ids, "csv_row")
         missing = [row for row in rows if row["id"] not in found]
         if missing:
             lines = csv_row_lines(csv_cells(connection, record_type, missing))
@@ -167,7 +175,7 @@ def stored_csv(connection: sa.Connection, record_type: RecordType, spec: ListSpe
 # --- How records refer to each other ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Link:
     """A column through which records of `owner` refer to records of `target`, read from the foreign keys."""
 
@@ -259,25 +267,35 @@ def _referrers(connection: sa.Connection, targets: Collection[Key]) -> set[Key]:
 
 @dataclass
 class _Forms:
-    """A record's freshly rendered item (and its bytes), CSV line and referrer form."""
+    """A record's freshly rendered item (as data and as bytes) and CSV line."""
 
     data: dict[str, Any]
     item: bytes
     csv_row: bytes
-    referrer: bytes
 
 
 def _render_rows(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[_Forms]:
     """The forms of these rows of the type's table (a fixed number of queries for the batch)."""
     items = items_from_rows(connection, record_type, rows)
     lines = csv_row_lines(csv_cells(connection, record_type, rows))
-    # Taken from the item with its sources embedded: no type shows `sources` in `referenced_by`, where they
-    # are not embedded (tests/records/test_documents.py checks it).
-    keys = referrer_keys(record_type)
-    return [
-        _Forms(item, json_bytes(item), line, json_bytes({k: item[k] for k in keys if k in item}))
-        for item, line in zip(items, lines, strict=True)
-    ]
+    return [_Forms(item, _exact(json_bytes(item)), line) for item, line in zip(items, lines, strict=True)]
+
+
+def _exact(data: bytes) -> bytes:
+    """A copy that holds exactly its bytes. orjson's output keeps the whole buffer it was written in (8 KB for
+    a 1.4 KB item, 4 KB for a 150-byte referrer form): forms kept beyond a batch would hold all of them (a
+    load of 100k records grew by 300 MB)."""
+    return bytes(memoryview(data))
+
+
+def _shown_in_referenced_by(record_type: RecordType, item: Mapping[str, Any]) -> dict[str, Any]:
+    """What a record shows in another's `referenced_by`, from its item. Taken from the item with its sources
+    embedded: no type shows `sources` there, where they are not (tests/records/test_documents.py checks it)."""
+    return {k: item[k] for k in referrer_keys(record_type) if k in item}
+
+
+def _referrer(record_type: RecordType, item: Mapping[str, Any]) -> bytes:
+    return _exact(json_bytes(_shown_in_referenced_by(record_type, item)))
 
 
 def _rows_by_id(connection: sa.Connection, record_type: RecordType, ids: Sequence[str]) -> list[sa.RowMapping]:
@@ -290,117 +308,157 @@ def _rows_by_id(connection: sa.Connection, record_type: RecordType, ids: Sequenc
 
 def _render(connection: sa.Connection, keys: Collection[Key]) -> dict[Key, _Forms]:
     """The forms of these records (those that exist)."""
-    by_type = _by_type(keys)
     rendered: dict[Key, _Forms] = {}
-    for type_name, ids in by_type.items():
+    for type_name, ids in _by_type(keys).items():
         record_type = BY_NAME[type_name]
         for chunk in _chunks(ids):
-            rows = _rows_by_id(connection, record_type, chunk)
-            for forms in _render_rows(connection, record_type, rows):
+            for forms in _render_rows(connection, record_type, _rows_by_id(connection, record_type, chunk)):
                 rendered[(type_name, forms.data["id"])] = forms
     return rendered
 
 
-def _top_referrers(connection: sa.Connection, link: _Link, ids: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
-    """For each of these target ids that has any: how many records refer to it through `link`, and the ids of
-    the first `REFERENCED_BY_ITEMS` of them in their list's default order."""
+Tops = dict[str, list[Any]]
+"""Per target id: [how many records refer to it through one link, the ids of the first `REFERENCED_BY_ITEMS`]."""
+
+
+def _referring_rows(
+    connection: sa.Connection, link: _Link, columns: Sequence[sa.ColumnElement[Any]], ids: Sequence[str] | None
+) -> Iterable[Sequence[Any]]:
+    """`(owner id, *columns)` of the owner's records (a row per child row, for a child table), in the owner's
+    list order, streamed; only those whose `link` column holds one of `ids`, when given."""
     owner = link.owner
     table = owner.table
-    if link.table is table:
-        target: sa.ColumnElement[Any] = link.column
-        source: Any = table
-        where: list[sa.ColumnElement[bool]] = [link.column.in_(ids)]
-    else:
-        # A record that lists the same target twice is counted once, as the list filter counts it.
-        pairs = (
-            sa.select(link.record.label("record_id"), link.column.label("target"))
-            .where(link.column.in_(ids))
-            .distinct()
-            .subquery()
-        )
-        target, source, where = pairs.c.target, pairs.join(table, table.c.id == pairs.c.record_id), []
+    source = table if link.table is table else table.join(link.table, link.record == table.c.id)
     order = order_terms(ListSpec(sort=parse_sort(owner, owner.default_sort)))
-    ranked = (
-        sa.select(
-            target.label("target"),
-            table.c.id.label("referrer"),
-            sa.func.count().over(partition_by=target).label("total"),
-            sa.func.row_number().over(partition_by=target, order_by=order).label("position"),
-        )
-        .select_from(source)
-        .where(*where)
-        .subquery()
-    )
-    query = (
-        sa.select(ranked.c.target, ranked.c.referrer, ranked.c.total)
-        .where(ranked.c.position <= REFERENCED_BY_ITEMS)
-        .order_by(ranked.c.target, ranked.c.position)
-    )
-    found: dict[str, tuple[int, list[str]]] = {}
-    for target_id, referrer_id, total in connection.execute(query):
-        found.setdefault(target_id, (total, []))[1].append(referrer_id)
-    return found
+    query = sa.select(table.c.id, *columns).select_from(source).order_by(*order)
+    if ids is not None:
+        query = query.where(link.column.in_(ids))
+    return connection.execute(query.execution_options(yield_per=BATCH))
 
 
-def _referrer_forms(connection: sa.Connection, record_type: RecordType, ids: Collection[str]) -> dict[str, bytes]:
-    """The stored referrer forms of these records; any without a document is rendered."""
-    wanted = sorted(ids)
-    found = _stored(connection, record_type, wanted, "referrer")
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        for forms in _render_rows(connection, record_type, _rows_by_id(connection, record_type, missing)):
-            found[forms.data["id"]] = forms.referrer
-    return found
-
-
-def _referenced_by(connection: sa.Connection, record_type: RecordType, ids: Sequence[str]) -> dict[str, bytes]:
-    """The `referenced_by` JSON of each of these records, as `record_detail` serialises it."""
-    parts: dict[str, list[bytes]] = defaultdict(list)
-    for flt, link in _reverse_links(record_type.name):
-        tops = _top_referrers(connection, link, ids)
-        if not tops:
-            continue
-        shown = _referrer_forms(connection, link.owner, {r for _total, referrers in tops.values() for r in referrers})
-        key = json_bytes(f"{link.owner.plural}.{flt.name}")
-        typed = len(flt.targets) > 1
-        for target_id in ids:
-            if target_id not in tops:
+def _collect(rows: Iterable[Sequence[Any]], links: Sequence[_Link]) -> dict[_Link, Tops]:
+    """Count the referrers of each target per link, keeping the first few: the rows come in list order, so the
+    first seen are the first shown. A record listing the same target twice counts once (its rows are adjacent,
+    the order ending with its id), as the list filter counts it."""
+    tops: list[Tops] = [{} for _ in links]
+    current: Any = None
+    seen: set[tuple[int, str]] = set()
+    for row in rows:
+        record_id = row[0]
+        if record_id != current:
+            current, seen = record_id, set()
+        for index, target in enumerate(row[1:]):
+            if target is None or (index, target) in seen:
                 continue
-            total, referrers = tops[target_id]
-            value = f"{record_type.name}:{target_id}" if typed else target_id
-            parts[target_id].append(
+            seen.add((index, target))
+            found = tops[index].get(target)
+            if found is None:
+                tops[index][target] = [1, [record_id]]
+            else:
+                found[0] += 1
+                if found[0] <= REFERENCED_BY_ITEMS:
+                    found[1].append(record_id)
+    return dict(zip(links, tops, strict=True))
+
+
+def _all_tops(connection: sa.Connection) -> dict[_Link, Tops]:
+    """The referrers of every record through every link `referenced_by` shows: one pass over each table."""
+    groups: dict[sa.Table, list[_Link]] = defaultdict(list)
+    for record_type in RECORD_TYPE_LIST:
+        for _flt, link in _reverse_links(record_type.name):
+            groups[link.table].append(link)
+    tops: dict[_Link, Tops] = {}
+    for links in groups.values():
+        tops.update(_collect(_referring_rows(connection, links[0], [k.column for k in links], None), links))
+    return tops
+
+
+def _tops_of(connection: sa.Connection, record_type: RecordType, ids: Sequence[str]) -> dict[_Link, Tops]:
+    """The referrers of these records of one type, through each link its `referenced_by` shows."""
+    tops: dict[_Link, Tops] = {}
+    for _flt, link in _reverse_links(record_type.name):
+        tops.update(_collect(_referring_rows(connection, link, [link.column], ids), [link]))
+    return tops
+
+
+def _wanted(record_type: RecordType, ids: Iterable[str], tops: Mapping[_Link, Tops]) -> dict[str, set[str]]:
+    """Per referring type, the ids shown in these records' `referenced_by`."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for _flt, link in _reverse_links(record_type.name):
+        found = tops[link]
+        for target_id in ids:
+            top = found.get(target_id)
+            if top is not None:
+                wanted[link.owner.name].update(top[1])
+    return wanted
+
+
+def _referrer_forms(connection: sa.Connection, wanted: Mapping[str, Collection[str]]) -> dict[str, dict[str, bytes]]:
+    """The referrer forms of these records (ids per type), from their stored items; any without one is rendered."""
+    forms: dict[str, dict[str, bytes]] = {}
+    for type_name, ids in wanted.items():
+        record_type = BY_NAME[type_name]
+        ordered = sorted(ids)
+        found = {
+            record_id: _referrer(record_type, orjson.loads(item))
+            for record_id, item in _stored(connection, record_documents, record_type, ordered, "item").items()
+        }
+        missing = [i for i in ordered if i not in found]
+        for rendered in _render_rows(connection, record_type, _rows_by_id(connection, record_type, missing)):
+            found[rendered.data["id"]] = _referrer(record_type, rendered.data)
+        forms[type_name] = found
+    return forms
+
+
+def _referenced_by(
+    record_type: RecordType,
+    ids: Sequence[str],
+    tops: Mapping[_Link, Tops],
+    forms: Mapping[str, Mapping[str, bytes]],
+) -> dict[str, bytes]:
+    """The `referenced_by` JSON of each of these records, as `record_detail` serialises it (`forms`: the
+    referrer forms of the records shown, per type)."""
+    links = _reverse_links(record_type.name)
+    rendered: dict[str, bytes] = {}
+    for target_id in ids:
+        parts = []
+        for flt, link in links:
+            top = tops[link].get(target_id)
+            if top is None:
+                continue
+            owner = link.owner
+            value = f"{record_type.name}:{target_id}" if len(flt.targets) > 1 else target_id
+            shown = forms[owner.name]
+            parts.append(
                 b"".join(
                     (
-                        key,
+                        json_bytes(f"{owner.plural}.{flt.name}"),
                         b':{"total":',
-                        str(total).encode(),
+                        str(top[0]).encode(),
                         b',"items":[',
-                        b",".join(shown[r] for r in referrers),
+                        b",".join(shown[r] for r in top[1]),
                         b'],"href":',
-                        json_bytes(f"/v1/{link.owner.plural}?{flt.name}={value}"),
+                        json_bytes(f"/v1/{owner.plural}?{flt.name}={value}"),
                         b"}",
                     )
                 )
             )
-    return {i: b"{" + b",".join(parts[i]) + b"}" if i in parts else EMPTY for i in ids}
+        rendered[target_id] = b"{" + b",".join(parts) + b"}"
+    return rendered
 
 
 # --- Writing ------------------------------------------------------------------------------------------------
 
 
-def _update(connection: sa.Connection, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """`UPDATE record_documents SET <columns>` for rows of (*values, record_type, record_id)."""
-    if not rows:
-        return
-    docs = record_documents.c
+def _update(connection: sa.Connection, table: sa.Table, column: str, rows: Iterable[tuple[bytes, str, str]]) -> None:
+    """`UPDATE <table> SET <column>` for rows of (value, record_type, record_id)."""
     statement = (
-        record_documents.update()
-        .where(docs.record_type == sa.bindparam("b_type"), docs.record_id == sa.bindparam("b_id"))
-        .values({c: sa.bindparam(f"b_{c}") for c in columns})
+        table.update()
+        .where(table.c.record_type == sa.bindparam("b_type"), table.c.record_id == sa.bindparam("b_id"))
+        .values({column: sa.bindparam("b_value")})
     )
-    names = [f"b_{c}" for c in columns] + ["b_type", "b_id"]
-    for chunk in _chunks(rows):
-        connection.execute(statement, [dict(zip(names, row, strict=True)) for row in chunk])
+    for chunk in _chunks(list(rows)):
+        connection.execute(statement, [{"b_value": v, "b_type": t, "b_id": i} for v, t, i in chunk])
 
 
 def _write_referenced_by(connection: sa.Connection, keys: Collection[Key]) -> None:
@@ -412,30 +470,42 @@ def _write_referenced_by(connection: sa.Connection, keys: Collection[Key]) -> No
         table = record_type.table
         for chunk in _chunks(ids):
             existing = list(connection.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars())
-            rendered = _referenced_by(connection, record_type, existing)
-            _update(connection, ["referenced_by"], [(v, type_name, i) for i, v in rendered.items()])
+            tops = _tops_of(connection, record_type, existing)
+            forms = _referrer_forms(connection, _wanted(record_type, existing, tops))
+            rendered = _referenced_by(record_type, existing, tops, forms)
+            _update(connection, record_documents, "referenced_by", ((v, type_name, i) for i, v in rendered.items()))
 
 
 def _render_all(connection: sa.Connection) -> None:
-    """Every record's documents, from scratch: items, CSV rows and referrer forms first, then `referenced_by`
-    (which shows other records' referrer forms) for every record something refers to."""
-    connection.execute(record_documents.delete())
-    columns = ["record_type", "record_id", "item", "referenced_by", "csv_row", "referrer"]
-    insert = BulkInsert(connection, record_documents, columns)
+    """Every record's forms, from scratch, in bulk: who refers to whom first (from the record tables), then
+    every item and CSV row, keeping the referrer forms `referenced_by` will show, then `referenced_by`."""
+    for table in TABLES:
+        connection.execute(table.delete())
+    tops = _all_tops(connection)
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for link, found in tops.items():
+        for _total, referrers in found.values():
+            wanted[link.owner.name].update(referrers)
+    documents = BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"])
+    lines = BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"])
+    forms: dict[str, dict[str, bytes]] = {}
     for record_type in RECORD_TYPE_LIST:
         name = record_type.name
+        shown, kept = wanted.pop(name, set()), forms.setdefault(name, {})
         for rows in _batches_by_id(connection, record_type):
-            insert.write(
-                (name, f.data["id"], f.item, EMPTY, f.csv_row, f.referrer)
-                for f in _render_rows(connection, record_type, rows)
-            )
+            rendered = _render_rows(connection, record_type, rows)
+            documents.write((name, f.data["id"], f.item, EMPTY) for f in rendered)
+            lines.write((name, f.data["id"], f.csv_row) for f in rendered)
+            kept.update((f.data["id"], _referrer(record_type, f.data)) for f in rendered if f.data["id"] in shown)
     for record_type in RECORD_TYPE_LIST:
-        if not _reverse_links(record_type.name):
-            continue
-        for rows in _batches_by_id(connection, record_type, columns=[record_type.table.c.id]):
-            rendered = _referenced_by(connection, record_type, [row["id"] for row in rows])
+        referred = sorted({target for _flt, link in _reverse_links(record_type.name) for target in tops[link]})
+        for chunk in _chunks(referred):
+            rendered_by = _referenced_by(record_type, chunk, tops, forms)
             _update(
-                connection, ["referenced_by"], [(v, record_type.name, i) for i, v in rendered.items() if v != EMPTY]
+                connection,
+                record_documents,
+                "referenced_by",
+                ((v, record_type.name, i) for i, v in rendered_by.items()),
             )
 
 
@@ -460,29 +530,50 @@ def _has_documents(connection: sa.Connection) -> bool:
     return connection.execute(sa.select(sa.literal(1)).select_from(record_documents).limit(1)).first() is not None
 
 
-def _old_forms(connection: sa.Connection, keys: Collection[Key]) -> dict[Key, tuple[bytes, bytes]]:
-    """The stored (item, referrer) of these records, where they have a document."""
-    by_type = _by_type(keys)
-    found: dict[Key, tuple[bytes, bytes]] = {}
-    for type_name, ids in by_type.items():
-        for record_id, forms in _stored(connection, BY_NAME[type_name], ids, "item", "referrer").items():
-            found[(type_name, record_id)] = forms
+def _stored_items(connection: sa.Connection, keys: Collection[Key]) -> dict[Key, dict[str, Any]]:
+    """The stored items of these records (decoded), where they have one."""
+    found: dict[Key, dict[str, Any]] = {}
+    for type_name, ids in _by_type(keys).items():
+        for record_id, item in _stored(connection, record_documents, BY_NAME[type_name], ids, "item").items():
+            found[(type_name, record_id)] = orjson.loads(item)
     return found
 
 
 def _dispute_partners(
-    connection: sa.Connection, touched: Collection[Key], old: Mapping[Key, tuple[bytes, bytes]]
+    connection: sa.Connection, touched: Collection[Key], old: Mapping[Key, Mapping[str, Any]]
 ) -> set[Key]:
     """The dependencies whose disputes may change with the touched ones: their partners now and before."""
-    ids = [record_id for record_type, record_id in touched if record_type == DEPENDENCY.name]
+    ids = [record_id for type_name, record_id in touched if type_name == DEPENDENCY.name]
     if not ids:
         return set()
-    partners = set(dispute_partners(connection, ids))
+    partners = dispute_partners(connection, ids)
     for record_id in ids:
         before = old.get((DEPENDENCY.name, record_id))
         if before is not None:
-            partners.update(orjson.loads(before[0]).get("disputed_by") or ())
+            partners.update(before.get("disputed_by") or ())
     return {(DEPENDENCY.name, record_id) for record_id in partners}
+
+
+def _write_forms(connection: sa.Connection, fresh: Mapping[Key, _Forms], stored: Collection[Key]) -> None:
+    """Store freshly rendered forms: updated where the record had them, inserted (with an empty
+    `referenced_by`, rendered after) where not."""
+    new = [(key, forms) for key, forms in fresh.items() if key not in stored]
+    BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"]).write(
+        (*key, forms.item, EMPTY) for key, forms in new
+    )
+    BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"]).write(
+        (*key, forms.csv_row) for key, forms in new
+    )
+    kept = [(key, forms) for key, forms in fresh.items() if key in stored]
+    _update(connection, record_documents, "item", ((f.item, *key) for key, f in kept))
+    _update(connection, record_csv_rows, "csv_row", ((f.csv_row, *key) for key, f in kept))
+
+
+def _delete_forms(connection: sa.Connection, keys: Collection[Key]) -> None:
+    for type_name, ids in _by_type(keys).items():
+        for chunk in _chunks(ids):
+            for table in TABLES:
+                connection.execute(table.delete().where(table.c.record_type == type_name, table.c.record_id.in_(chunk)))
 
 
 def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collection[str]]) -> None:
@@ -490,17 +581,17 @@ def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collectio
 
     `touched` names, per record type (`"actor"`), the ids of every record created, updated or deleted since
     the documents were last brought up to date; the records are read as they are now. Renders those records
-    and every record whose forms show them (see the module's docstring), deletes the documents of records
-    that are gone, and, when no document is stored yet, renders every record. Call it once per transaction,
+    and every record whose forms show them (see the module's docstring), deletes the forms of records that
+    are gone, and, when no document is stored yet, renders every record. Call it once per transaction,
     after the last write of records and before the commit; both databases.
     """
     if not _has_documents(connection):
         _render_all(connection)
         return
-    keys = {(record_type, record_id) for record_type, ids in touched.items() for record_id in ids}
+    keys = {(type_name, record_id) for type_name, ids in touched.items() for record_id in ids}
     if not keys:
         return
-    old = _old_forms(connection, keys)
+    old = _stored_items(connection, keys)
     fresh = _render(connection, keys)
     gone = keys - fresh.keys()
 
@@ -508,33 +599,28 @@ def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collectio
     shown_changed = [
         key
         for key, forms in fresh.items()
-        if key in old
-        and _shown_elsewhere(BY_NAME[key[0]], orjson.loads(old[key][0]))
-        != _shown_elsewhere(BY_NAME[key[0]], forms.data)
+        if key in old and _shown_elsewhere(BY_NAME[key[0]], old[key]) != _shown_elsewhere(BY_NAME[key[0]], forms.data)
     ]
-    extra = (_referrers(connection, shown_changed) | _dispute_partners(connection, fresh.keys() | gone, old)) - keys
-    old.update(_old_forms(connection, extra))
+    extra = (_referrers(connection, shown_changed) | _dispute_partners(connection, keys, old)) - keys
+    old.update(_stored_items(connection, extra))
     fresh.update(_render(connection, extra))
+    _delete_forms(connection, gone)
+    _write_forms(connection, fresh, old.keys())
 
-    docs = record_documents.c
-    for type_name, ids in _by_type(gone).items():
-        for chunk in _chunks(ids):
-            connection.execute(
-                record_documents.delete().where(docs.record_type == type_name, docs.record_id.in_(chunk))
-            )
-    insert = BulkInsert(connection, record_documents, ["record_type", "record_id", *FORMS, "referenced_by"])
-    insert.write((*key, f.item, f.csv_row, f.referrer, EMPTY) for key, f in fresh.items() if key not in old)
-    _update(connection, FORMS, [(f.item, f.csv_row, f.referrer, *key) for key, f in fresh.items() if key in old])
-
-    # `referenced_by` of every record whose list of referrers, or a referrer's form, may have changed.
-    referred: set[Key] = {key for key in fresh if key in keys or key not in old}
+    # `referenced_by` of every record whose referrers, or a referrer's form, may have changed.
+    referred = {key for key in fresh if key in keys or key not in old}
     for key, forms in fresh.items():
         before = old.get(key)
-        if key in keys or before is None or before[1] != forms.referrer:
+        record_type = BY_NAME[key[0]]
+        if (
+            key in keys
+            or before is None
+            or _shown_in_referenced_by(record_type, before) != _shown_in_referenced_by(record_type, forms.data)
+        ):
             referred |= _referred(forms.data)
             if before is not None:
-                referred |= _referred(orjson.loads(before[0]))
+                referred |= _referred(before)
     for key in gone:
         if key in old:
-            referred |= _referred(orjson.loads(old[key][0]))
+            referred |= _referred(old[key])
     _write_referenced_by(connection, referred - gone)

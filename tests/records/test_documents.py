@@ -16,7 +16,7 @@ from app.core.config import Settings
 from app.core.render import csv_row_lines, csv_rows, json_bytes, ndjson_lines
 from app.main import create_app
 from app.records.detail import record_detail, referrer_keys
-from app.records.documents import detail_bytes, item_fragments, record_documents, stored_csv
+from app.records.documents import detail_bytes, item_fragments, record_csv_rows, record_documents, stored_csv
 from app.records.flat import csv_batches, csv_cells, csv_columns
 from app.records.items import items_from_rows
 from app.records.listing import ListSpec, parse_sort
@@ -34,27 +34,27 @@ def stored_documents(connection: sa.Connection) -> dict[tuple[str, str], sa.Row[
 
 
 def assert_documents_current(engine: sa.Engine) -> int:
-    """Every record has a document, each form equal to what is rendered live; no other document. Returns how
-    many records were compared."""
+    """Every record has its stored forms, each equal to what is rendered live; nothing else is stored. Returns
+    how many records were compared."""
     with engine.connect() as connection:
         stored = stored_documents(connection)
+        lines = {
+            (row.record_type, row.record_id): row.csv_row for row in connection.execute(sa.select(record_csv_rows))
+        }
         compared: set[tuple[str, str]] = set()
         for record_type in RECORD_TYPE_LIST:
             table = record_type.table
             rows = connection.execute(sa.select(table).order_by(table.c.id)).mappings().all()
             items = items_from_rows(connection, record_type, rows)
-            plain = items_from_rows(connection, record_type, rows, embed_sources=False)
-            lines = csv_row_lines(csv_cells(connection, record_type, rows))
-            for row, item, bare, line in zip(rows, items, plain, lines, strict=True):
+            cells = csv_row_lines(csv_cells(connection, record_type, rows))
+            for row, item, line in zip(rows, items, cells, strict=True):
                 key = (record_type.name, row["id"])
                 assert key in stored, f"no document for {key}"
                 document = stored[key]
                 assert document.item == json_bytes(item), key
                 live = record_detail(connection, record_type, row["id"])
                 assert detail_bytes(document.item, document.referenced_by) == json_bytes(live), key
-                assert document.csv_row == line, key
-                keys = referrer_keys(record_type)
-                assert document.referrer == json_bytes({k: bare[k] for k in keys if k in bare}), key
+                assert lines[key] == line, key
                 compared.add(key)
             spec = ListSpec(sort=parse_sort(record_type, record_type.default_sort))
             columns = csv_columns(record_type)
@@ -63,6 +63,7 @@ def assert_documents_current(engine: sa.Engine) -> int:
             live_ndjson = b"".join(ndjson_lines(all_items(connection, record_type, spec)))
             assert b"".join(ndjson_lines(all_items(connection, record_type, spec, item_fragments))) == live_ndjson
         assert set(stored) == compared, f"documents of records that are gone: {set(stored) - compared}"
+        assert set(lines) == compared, f"CSV rows of records that are gone: {set(lines) - compared}"
     return len(compared)
 
 
@@ -108,6 +109,19 @@ def test_a_rename_reaches_every_record_that_shows_the_name(engine: sa.Engine, tm
     assert statement["sources"][0]["title"] == "Wire report, corrected"
     roles = stored_item(engine, "actor", "test-person")["roles"]
     assert roles[0]["of"]["name"] == "The State Council"
+
+
+def test_a_record_that_stops_referring_leaves_the_referenced_by_it_was_in(engine: sa.Engine, tmp_path: Path) -> None:
+    folder = copy_fixture(tmp_path)
+    load_dir(engine, folder)
+    edit(folder, "statements.yaml", "about_policies: [us-listing-2019]", "about_policies: [cn-plan-2017]")
+    edit(folder, "statements.yaml", "  reported_by: xinhua\n", "")
+    load_dir(engine, folder)
+    assert assert_documents_current(engine) == 19
+    with engine.connect() as connection:
+        stored = stored_documents(connection)
+    assert "statements.about_policy" not in orjson.loads(stored[("policy", "us-listing-2019")].referenced_by)
+    assert "statements.reported_by" not in orjson.loads(stored[("actor", "xinhua")].referenced_by)
 
 
 def test_a_prune_drops_documents_and_what_referred_to_them(engine: sa.Engine, tmp_path: Path) -> None:
@@ -230,7 +244,8 @@ def test_a_database_without_documents_is_served_live_until_the_next_load(engine:
         urls = ["/v1/actors/huawei", "/v1/statements", "/v1/hardware?format=csv", "/v1/policies?format=ndjson"]
         before = {url: client.get(url).content for url in urls}
         with engine.begin() as connection:
-            connection.execute(record_documents.delete())  # as after migration 0006, before any load
+            for table in (record_documents, record_csv_rows):  # as after migration 0006, before any load
+                connection.execute(table.delete())
             connection.exec_driver_sql("UPDATE dataset_state SET version = version + 1")
         assert {url: client.get(url).content for url in urls} == before
         assert client.get("/v1/actors/nobody").status_code == 404
@@ -245,12 +260,10 @@ def test_the_api_answers_from_the_documents(engine: sa.Engine, database_url: str
     plural = BY_NAME[record_type].plural
     with engine.begin() as connection:
         record_id = connection.execute(sa.select(BY_NAME[record_type].table.c.id).limit(1)).scalar_one()
-        docs = record_documents.c
-        connection.execute(
-            record_documents.update()
-            .where(docs.record_type == record_type, docs.record_id == record_id)
-            .values(item=marker, csv_row=b"marked\r\n")
-        )
+        for table, values in ((record_documents, {"item": marker}), (record_csv_rows, {"csv_row": b"marked\r\n"})):
+            connection.execute(
+                table.update().where(table.c.record_type == record_type, table.c.record_id == record_id).values(values)
+            )
     with TestClient(create_app(Settings(database_url=database_url, techsov_seed_dir=VALID))) as client:
         detail = client.get(f"/v1/{plural}/{record_id}").json()
         assert list(detail) == ["type", "referenced_by"]
