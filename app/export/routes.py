@@ -21,7 +21,7 @@ from app.core.state import current_version
 from app.dataset.routes import CREDITS
 from app.export.package import descriptor
 from app.export.zipstream import zip_stream
-from app.records.documents import item_fragments, stored_csv
+from app.records.documents import STORED, stored_csv
 from app.records.flat import csv_columns
 from app.records.registry import RECORD_TYPE_LIST
 from app.records.routes import PROBLEM_RESPONSES
@@ -55,7 +55,7 @@ def _format(params: QueryParams, accept: str | None) -> tuple[str, str]:
 def _ndjson(connection: sa.Connection, secret: str) -> Iterator[list[Any]]:
     """Every record of every type, batch by batch, in the lists' default order."""
     for record_type in RECORD_TYPE_LIST:
-        yield from all_items(connection, record_type, parse_list(record_type, QueryParams(""), secret), item_fragments)
+        yield from all_items(connection, record_type, parse_list(record_type, QueryParams(""), secret), STORED)
 
 
 def _zip_members(connection: sa.Connection, settings: Settings) -> Iterator[tuple[str, Iterator[bytes]]]:

@@ -54,6 +54,7 @@ from app.records.flat import csv_cells
 from app.records.items import SOURCE_FIELDS, DriverQuery, items_from_rows
 from app.records.listing import Filter, ListSpec, iter_pages, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
+from app.records.service import ItemReader
 
 
 def _keyed(name: str, *columns: sa.Column[Any]) -> sa.Table:
@@ -141,31 +142,32 @@ def stored_detail(connection: sa.Connection, record_type: RecordType, record_id:
     return None if body is None else json_bytes(body)
 
 
-def stored_items(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[bytes]:
-    """The JSON items of these rows of the type's table, in their order: stored, or rendered live if missing."""
-    if not rows:
-        return []
-    ids = [row["id"] for row in rows]
+def stored_items(connection: sa.Connection, record_type: RecordType, ids: Sequence[str]) -> list[bytes]:
+    """The JSON items of these records, in this order: stored, or rendered live for any without one."""
     found = _stored(connection, record_documents, record_type, ids, "item")
-    missing = [row for row in rows if row["id"] not in found]
-    for item in items_from_rows(connection, record_type, missing):
+    missing = [record_id for record_id in ids if record_id not in found]
+    for item in items_from_rows(connection, record_type, _rows_by_id(connection, record_type, missing)):
         found[item["id"]] = json_bytes(item)
     return [found[record_id] for record_id in ids]
 
 
-def item_fragments(
+def _item_fragments(
     connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]
 ) -> list[orjson.Fragment]:
-    """The stored items as JSON fragments: a page built with them serialises to the same bytes as with dicts."""
-    return [orjson.Fragment(item) for item in stored_items(connection, record_type, rows)]
+    # Fragments: a page built with them serialises to the very bytes it would with the items as dicts.
+    return [orjson.Fragment(item) for item in stored_items(connection, record_type, [row["id"] for row in rows])]
+
+
+STORED = ItemReader(_item_fragments, keys_only=True)
+"""A page's items as stored, for lists and NDJSON exports (app/records/service.py)."""
 
 
 def stored_csv(connection: sa.Connection, record_type: RecordType, spec: ListSpec) -> Iterator[bytes]:
     """Every matching record's CSV line (no header), a batch at a time along the list's keyset."""
-    for rows in iter_pages(connection, record_type, spec):
+    for rows in iter_pages(connection, record_type, spec, keys_only=True):
         ids = [row["id"] for row in rows]
         found = _stored(connection, record_csv_rows, record_type, ids, "csv_row")
-        missing = [row for row in rows if row["id"] not in found]
+        missing = _rows_by_id(connection, record_type, [record_id for record_id in ids if record_id not in found])
         if missing:
             lines = csv_row_lines(csv_cells(connection, record_type, missing))
             found.update(zip([row["id"] for row in missing], lines, strict=True))

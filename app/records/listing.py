@@ -285,9 +285,11 @@ def conditions(record_type: RecordType, spec: ListSpec) -> list[ColumnElement[bo
     return terms
 
 
-def page_query(record_type: RecordType, spec: ListSpec) -> sa.Select[Any]:
-    """One page of rows (one extra row tells whether another page follows)."""
-    query = sa.select(record_type.table).where(*conditions(record_type, spec))
+def page_query(record_type: RecordType, spec: ListSpec, keys_only: bool = False) -> sa.Select[Any]:
+    """One page of rows (one extra row tells whether another page follows); with `keys_only`, only their sort
+    keys (which end with the id): all a page needs whose items are stored."""
+    columns = [key.column for key, _descending in spec.sort] if keys_only else [record_type.table]
+    query = sa.select(*columns).where(*conditions(record_type, spec))
     if spec.after is not None:
         query = query.where(_after(spec))
     return query.order_by(*order_terms(spec)).limit(spec.limit + 1)
@@ -376,11 +378,14 @@ def suggest_id(connection: sa.Connection, candidates: list[tuple[str, str]]) -> 
 Batches = Iterator[list[sa.RowMapping]]
 
 
-def iter_pages(connection: sa.Connection, record_type: RecordType, spec: ListSpec, batch: int = 1000) -> Batches:
-    """Every matching row, batch by batch along the keyset (exports: constant memory, no OFFSET)."""
+def iter_pages(
+    connection: sa.Connection, record_type: RecordType, spec: ListSpec, batch: int = 1000, keys_only: bool = False
+) -> Batches:
+    """Every matching row (or its sort keys only), batch by batch along the keyset (exports: constant memory,
+    no OFFSET)."""
     paged = ListSpec(**{**spec.__dict__, "limit": batch, "after": spec.after})
     while True:
-        rows = list(connection.execute(page_query(record_type, paged)).mappings().all())
+        rows = list(connection.execute(page_query(record_type, paged, keys_only)).mappings().all())
         more = len(rows) > batch
         rows = rows[:batch]
         if rows:

@@ -23,7 +23,7 @@ from app.core.render import FORMATS, MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CITATION_FORMATS, CSL_MEDIA_TYPE, record_citation
-from app.records.documents import item_fragments, stored_csv, stored_detail
+from app.records.documents import STORED, stored_csv, stored_detail
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_columns
 from app.records.listing import check_references, facet_names, filters_for, sort_keys_for
@@ -48,12 +48,10 @@ async def list_records(record_type: RecordType, request: Request, database: Data
         filename=f"techsov-{record_type.plural}",
         columns=csv_columns(record_type),
         csv=lambda c: stored_csv(c, record_type, spec),
-        ndjson=lambda c: all_items(c, record_type, spec, item_fragments),
+        ndjson=lambda c: all_items(c, record_type, spec, STORED),
         check=lambda c: check_references(c, record_type, spec),
     )
-    return await list_response(
-        request, database, lambda c: list_page(c, record_type, spec, secret, item_fragments), export
-    )
+    return await list_response(request, database, lambda c: list_page(c, record_type, spec, secret, STORED), export)
 
 
 async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,9 +87,17 @@ def parse_list(record_type: RecordType, params: QueryParams, cursor_secret: str)
     return spec
 
 
-ItemsOf = Callable[[sa.Connection, RecordType, Sequence[sa.RowMapping]], list[Any]]
-"""How a page's rows become its items: rendered as dicts (`items_from_rows`), or the stored JSON
-(`app.records.documents.item_fragments`, what the API sends)."""
+@dataclass(frozen=True)
+class ItemReader:
+    """How a page's rows become its items: rendered as dicts (`RENDERED`), or the stored JSON the API sends
+    (`app.records.documents.STORED`)."""
+
+    read: Callable[[sa.Connection, RecordType, Sequence[sa.RowMapping]], list[Any]]
+    keys_only: bool = False
+    """True when `read` needs of each row only its sort keys (and so its id), not the whole row."""
+
+
+RENDERED = ItemReader(items_from_rows)
 
 
 def list_page(
@@ -96,17 +105,17 @@ def list_page(
     record_type: RecordType,
     spec: ListSpec,
     cursor_secret: str,
-    items: ItemsOf = items_from_rows,
+    items: ItemReader = RENDERED,
 ) -> dict[str, Any]:
     """One page: items, the next cursor, and the total and facets when asked for."""
     check_references(connection, record_type, spec)
-    rows = list(connection.execute(page_query(record_type, spec)).mappings())
+    rows = list(connection.execute(page_query(record_type, spec, items.keys_only)).mappings())
     next_cursor = None
     if len(rows) > spec.limit:
         rows = rows[: spec.limit]
         next_cursor = encode_cursor(cursor_secret, spec.sort_signature, cursor_values(spec, rows[-1]))
     page: dict[str, Any] = {
-        "items": items(connection, record_type, rows),
+        "items": items.read(connection, record_type, rows),
         "next_cursor": next_cursor,
         "total": connection.execute(count_query(record_type, spec)).scalar_one() if spec.count else None,
     }
@@ -122,8 +131,8 @@ def list_page(
 
 
 def all_items(
-    connection: sa.Connection, record_type: RecordType, spec: ListSpec, items: ItemsOf = items_from_rows
+    connection: sa.Connection, record_type: RecordType, spec: ListSpec, items: ItemReader = RENDERED
 ) -> Iterator[list[Any]]:
     """Every matching item, batch by batch (exports ignore `limit`)."""
-    for rows in iter_pages(connection, record_type, spec):
-        yield items(connection, record_type, rows)
+    for rows in iter_pages(connection, record_type, spec, keys_only=items.keys_only):
+        yield items.read(connection, record_type, rows)

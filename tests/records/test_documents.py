@@ -16,7 +16,7 @@ from app.core.config import Settings
 from app.core.render import csv_row_lines, csv_rows, json_bytes, ndjson_lines
 from app.main import create_app
 from app.records.detail import record_detail, referrer_keys
-from app.records.documents import detail_bytes, item_fragments, record_csv_rows, record_documents, stored_csv
+from app.records.documents import STORED, detail_bytes, record_csv_rows, record_documents, stored_csv
 from app.records.flat import csv_batches, csv_cells, csv_columns
 from app.records.items import items_from_rows
 from app.records.listing import ListSpec, parse_sort
@@ -61,7 +61,7 @@ def assert_documents_current(engine: sa.Engine) -> int:
             live_csv = b"".join(csv_rows(columns, csv_batches(connection, record_type, spec)))
             assert b"".join(csv_rows(columns, stored_csv(connection, record_type, spec))) == live_csv
             live_ndjson = b"".join(ndjson_lines(all_items(connection, record_type, spec)))
-            assert b"".join(ndjson_lines(all_items(connection, record_type, spec, item_fragments))) == live_ndjson
+            assert b"".join(ndjson_lines(all_items(connection, record_type, spec, STORED))) == live_ndjson
         assert set(stored) == compared, f"documents of records that are gone: {set(stored) - compared}"
         assert set(lines) == compared, f"CSV rows of records that are gone: {set(lines) - compared}"
     return len(compared)
