@@ -78,6 +78,9 @@ TABLES = (record_documents, record_csv_rows)
 BATCH = 2000
 """Records rendered (and ids asked for in one IN list) at a time."""
 EMPTY = b"{}"
+RENDER_ALL_SHARE = 0.2
+"""A change that touches this share of the records or more renders every record (in bulk, a batch at a time)
+rather than working out what it touched."""
 Key = tuple[str, str]
 """(record type, record id)."""
 
@@ -105,9 +108,9 @@ def _by_type(keys: Iterable[Key]) -> dict[str, list[str]]:
     return {type_name: sorted(ids) for type_name, ids in by_type.items()}
 
 
-def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
 
 
 def _stored(
@@ -532,50 +535,79 @@ def _has_documents(connection: sa.Connection) -> bool:
     return connection.execute(sa.select(sa.literal(1)).select_from(record_documents).limit(1)).first() is not None
 
 
-def _stored_items(connection: sa.Connection, keys: Collection[Key]) -> dict[Key, dict[str, Any]]:
-    """The stored items of these records (decoded), where they have one."""
-    found: dict[Key, dict[str, Any]] = {}
-    for type_name, ids in _by_type(keys).items():
-        for record_id, item in _stored(connection, record_documents, BY_NAME[type_name], ids, "item").items():
-            found[(type_name, record_id)] = orjson.loads(item)
-    return found
+def _record_count(connection: sa.Connection) -> int:
+    return sum(
+        connection.execute(sa.select(sa.func.count()).select_from(t.table)).scalar_one() for t in RECORD_TYPE_LIST
+    )
 
 
-def _dispute_partners(
-    connection: sa.Connection, touched: Collection[Key], old: Mapping[Key, Mapping[str, Any]]
-) -> set[Key]:
-    """The dependencies whose disputes may change with the touched ones: their partners now and before."""
-    ids = [record_id for type_name, record_id in touched if type_name == DEPENDENCY.name]
-    if not ids:
-        return set()
-    partners = dispute_partners(connection, ids)
-    for record_id in ids:
-        before = old.get((DEPENDENCY.name, record_id))
-        if before is not None:
-            partners.update(before.get("disputed_by") or ())
-    return {(DEPENDENCY.name, record_id) for record_id in partners}
-
-
-def _write_forms(connection: sa.Connection, fresh: Mapping[Key, _Forms], stored: Collection[Key]) -> None:
-    """Store freshly rendered forms: updated where the record had them, inserted (with an empty
-    `referenced_by`, rendered after) where not."""
-    new = [(key, forms) for key, forms in fresh.items() if key not in stored]
+def _write_forms(
+    connection: sa.Connection, type_name: str, fresh: Sequence[_Forms], stored: Collection[str], gone: Sequence[str]
+) -> None:
+    """Store a batch of freshly rendered forms of one type: updated where the record had them, inserted (with
+    an empty `referenced_by`, rendered after) where not; and delete the forms of the records that are gone."""
+    for table in TABLES:
+        if gone:
+            connection.execute(table.delete().where(table.c.record_type == type_name, table.c.record_id.in_(gone)))
+    new = [f for f in fresh if f.data["id"] not in stored]
     BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"]).write(
-        (*key, forms.item, EMPTY) for key, forms in new
+        (type_name, f.data["id"], f.item, EMPTY) for f in new
     )
     BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"]).write(
-        (*key, forms.csv_row) for key, forms in new
+        (type_name, f.data["id"], f.csv_row) for f in new
     )
-    kept = [(key, forms) for key, forms in fresh.items() if key in stored]
-    _update(connection, record_documents, "item", ((f.item, *key) for key, f in kept))
-    _update(connection, record_csv_rows, "csv_row", ((f.csv_row, *key) for key, f in kept))
+    kept = [f for f in fresh if f.data["id"] in stored]
+    _update(connection, record_documents, "item", ((f.item, type_name, f.data["id"]) for f in kept))
+    _update(connection, record_csv_rows, "csv_row", ((f.csv_row, type_name, f.data["id"]) for f in kept))
 
 
-def _delete_forms(connection: sa.Connection, keys: Collection[Key]) -> None:
+@dataclass
+class _Effects:
+    """What rendering records again showed must follow: records whose items show what changed in them, dispute
+    partners, and records whose `referenced_by` may change."""
+
+    shown_changed: list[Key]
+    partners: set[Key]
+    referred: set[Key]
+
+
+def _render_again(connection: sa.Connection, keys: Collection[Key], touched: bool, effects: _Effects) -> None:
+    """Render these records again and store their forms, a batch at a time, noting in `effects` what follows.
+
+    `touched`: they were written (their references, sort keys or existence may have changed); otherwise
+    they are rendered again only for what they show of others."""
     for type_name, ids in _by_type(keys).items():
+        record_type = BY_NAME[type_name]
         for chunk in _chunks(ids):
-            for table in TABLES:
-                connection.execute(table.delete().where(table.c.record_type == type_name, table.c.record_id.in_(chunk)))
+            old = {
+                record_id: orjson.loads(item)
+                for record_id, item in _stored(connection, record_documents, record_type, chunk, "item").items()
+            }
+            fresh = _render_rows(connection, record_type, _rows_by_id(connection, record_type, chunk))
+            present = {f.data["id"] for f in fresh}
+            gone = [record_id for record_id in chunk if record_id not in present]
+            _write_forms(connection, type_name, fresh, old.keys(), gone)
+            for forms in fresh:
+                key, before = (type_name, forms.data["id"]), old.get(forms.data["id"])
+                if before is None:
+                    effects.referred.add(key)
+                elif _shown_elsewhere(record_type, before) != _shown_elsewhere(record_type, forms.data):
+                    effects.shown_changed.append(key)
+                # Who shows this record in `referenced_by`: whoever it refers to, now and before.
+                if touched or before is None or _referrer(record_type, before) != _referrer(record_type, forms.data):
+                    effects.referred |= _referred(forms.data)
+                    if before is not None:
+                        effects.referred |= _referred(before)
+            for record_id in gone:
+                if record_id in old:
+                    effects.referred |= _referred(old[record_id])
+            if touched:
+                effects.referred.update((type_name, record_id) for record_id in present)
+                if record_type is DEPENDENCY:
+                    partners = dispute_partners(connection, present)
+                    for before in old.values():
+                        partners.update(before.get("disputed_by") or ())
+                    effects.partners.update((type_name, record_id) for record_id in partners)
 
 
 def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collection[str]]) -> None:
@@ -583,46 +615,19 @@ def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collectio
 
     `touched` names, per record type (`"actor"`), the ids of every record created, updated or deleted since
     the documents were last brought up to date; the records are read as they are now. Renders those records
-    and every record whose forms show them (see the module's docstring), deletes the forms of records that
-    are gone, and, when no document is stored yet, renders every record. Call it once per transaction,
-    after the last write of records and before the commit; both databases.
+    and every record whose forms show them (see the module's docstring) and deletes the forms of records that
+    are gone, a batch at a time. When no document is stored yet, or the change touched a good share of the
+    records, it renders every record instead. Call it once per transaction, after the last write of records
+    and before the commit; both databases.
     """
-    if not _has_documents(connection):
+    keys = {(type_name, record_id) for type_name, ids in touched.items() for record_id in ids}
+    if not _has_documents(connection) or (
+        len(keys) > BATCH and len(keys) >= RENDER_ALL_SHARE * _record_count(connection)
+    ):
         _render_all(connection)
         return
-    keys = {(type_name, record_id) for type_name, ids in touched.items() for record_id in ids}
-    if not keys:
-        return
-    old = _stored_items(connection, keys)
-    fresh = _render(connection, keys)
-    gone = keys - fresh.keys()
-
-    # Items that show a touched record: its referrers when what they show of it changed; dispute partners.
-    shown_changed = [
-        key
-        for key, forms in fresh.items()
-        if key in old and _shown_elsewhere(BY_NAME[key[0]], old[key]) != _shown_elsewhere(BY_NAME[key[0]], forms.data)
-    ]
-    extra = (_referrers(connection, shown_changed) | _dispute_partners(connection, keys, old)) - keys
-    old.update(_stored_items(connection, extra))
-    fresh.update(_render(connection, extra))
-    _delete_forms(connection, gone)
-    _write_forms(connection, fresh, old.keys())
-
-    # `referenced_by` of every record whose referrers, or a referrer's form, may have changed.
-    referred = {key for key in fresh if key in keys or key not in old}
-    for key, forms in fresh.items():
-        before = old.get(key)
-        record_type = BY_NAME[key[0]]
-        if (
-            key in keys
-            or before is None
-            or _shown_in_referenced_by(record_type, before) != _shown_in_referenced_by(record_type, forms.data)
-        ):
-            referred |= _referred(forms.data)
-            if before is not None:
-                referred |= _referred(before)
-    for key in gone:
-        if key in old:
-            referred |= _referred(old[key])
-    _write_referenced_by(connection, referred - gone)
+    effects = _Effects([], set(), set())
+    _render_again(connection, keys, True, effects)
+    extra = (_referrers(connection, effects.shown_changed) | effects.partners) - keys
+    _render_again(connection, extra, False, effects)
+    _write_referenced_by(connection, effects.referred)

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.core.render import csv_row_lines, csv_rows, json_bytes, ndjson_lines
 from app.main import create_app
+from app.records import documents
 from app.records.detail import record_detail, referrer_keys
 from app.records.documents import STORED, detail_bytes, record_csv_rows, record_documents, stored_csv
 from app.records.flat import csv_batches, csv_cells, csv_columns
@@ -111,6 +112,24 @@ def test_a_rename_reaches_every_record_that_shows_the_name(engine: sa.Engine, tm
     assert roles[0]["of"]["name"] == "The State Council"
 
 
+def test_a_change_to_a_good_share_of_the_records_renders_them_all(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = copy_fixture(tmp_path)
+    load_dir(engine, folder)
+    monkeypatch.setattr(documents, "BATCH", 2)
+    monkeypatch.setattr(documents, "RENDER_ALL_SHARE", 0.1)
+    calls: list[int] = []
+    render_all = documents._render_all
+    monkeypatch.setattr(documents, "_render_all", lambda connection: calls.append(1) or render_all(connection))
+    edit(folder, "actors.yaml", "name: Test Person", "name: Renamed Person")
+    edit(folder, "sources.yaml", "title: Wire report", "title: Wire report, corrected")
+    edit(folder, "hardware.yaml", "released_on: 2019-08", "released_on: 2019-09")
+    load_dir(engine, folder)
+    assert calls == [1]
+    assert assert_documents_current(engine) == 19
+
+
 def test_a_record_that_stops_referring_leaves_the_referenced_by_it_was_in(engine: sa.Engine, tmp_path: Path) -> None:
     folder = copy_fixture(tmp_path)
     load_dir(engine, folder)
@@ -162,6 +181,12 @@ def test_disputes_follow_a_change_of_status(engine: sa.Engine, tmp_path: Path) -
     load_dir(engine, folder)
     assert assert_documents_current(engine) == 20
     assert stored_item(engine, "dependency", "huawei-on-gpu")["disputed_by"] == []
+    (folder / "dependencies" / "more.yaml").write_text(rival, "utf-8")
+    load_dir(engine, folder)
+    edit(folder, "dependencies/more.yaml", "dependent: actor:huawei", "dependent: actor:hisilicon")  # another's
+    load_dir(engine, folder)
+    assert assert_documents_current(engine) == 20
+    assert stored_item(engine, "dependency", "huawei-on-gpu")["disputed_by"] == []
 
 
 def synthetic(count: int) -> Records:
@@ -195,8 +220,13 @@ def most_referred(records: Records, field: str) -> str:
     return max(counts, key=lambda k: (counts[k], k))
 
 
-def test_many_records_stay_current_through_renames_moves_and_prunes(engine: sa.Engine, tmp_path: Path) -> None:
-    """A synthetic seed, large enough that `referenced_by` lists are cut at 20 and hold every kind of link."""
+@pytest.mark.parametrize("batch", [2000, 7])
+def test_many_records_stay_current_through_renames_moves_and_prunes(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """A synthetic seed, large enough that `referenced_by` lists are cut at 20 and hold every kind of link;
+    also in batches of 7, so that every batch boundary is crossed (and a large change renders everything)."""
+    monkeypatch.setattr(documents, "BATCH", batch)
     records = synthetic(300)
     folder = write_synthetic(tmp_path / "seed", records)
     load_dir(engine, folder)
