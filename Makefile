@@ -16,7 +16,7 @@ help:
 	@echo "serve      serve the seeded API on http://127.0.0.1:8000/v1"
 	@echo "bench      measure loading (bench/README.md)"
 	@echo "bench-http the Scale benchmark: 10k, 100k, 1M beside Datasette and the ceiling (bench/run, ~20 minutes)"
-	@echo "bench-quick the same at 10k only (bench/run --quick, about two minutes)"
+	@echo "bench-quick the same at 10k only (bench/run --quick, about three minutes)"
 	@echo "ci         what CI runs: .ci/run"
 
 $(BIN)/techsov:

@@ -1,4 +1,4 @@
-"""The `techsov` command: serve, db, seed, export."""
+"""The `techsov` command: serve, db, seed, export, keys."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from app import __version__
+from app.auth.keys import KeyProblem, create_key, list_keys, parse_scopes, revoke_key
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, make_engine, upgrade
 from app.core.failures import explain
@@ -71,6 +72,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 import_app = typer.Typer(help="Import outside datasets into seed files.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+keys_app = typer.Typer(help="API keys for writes: create, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True)
 
@@ -147,6 +150,16 @@ def _print_seed_errors(errors: SeedInvalid) -> None:
     for error in errors.errors:
         typer.echo(str(error), err=True)
     err.print(f"[bold red]{len(errors.errors)} problem(s)[/]; nothing was written.", highlight=False)
+
+
+def _migrated_engine() -> sa.Engine:
+    """An engine on the configured database, which must be at the latest migration (else a clean failure)."""
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        ensure_at_head(engine)
+    except DatabaseNotReady as exc:
+        raise _fail(_explain(exc) if exc.__cause__ else str(exc)) from None
+    return engine
 
 
 @db_app.command("upgrade")
@@ -259,11 +272,7 @@ def export(
     """Write the database back to seed files that load to the same data."""
     if fmt not in ("yaml", "ndjson"):
         raise _fail(f"unknown format '{fmt}': use yaml or ndjson")
-    engine = make_engine(get_settings().resolved_database_url)
-    try:
-        ensure_at_head(engine)
-    except DatabaseNotReady as exc:
-        raise _fail(_explain(exc) if exc.__cause__ else str(exc)) from None
+    engine = _migrated_engine()
     chosen: ExportFormat = "yaml" if fmt == "yaml" else "ndjson"
     counts = export_dir(engine, to, chosen)
     typer.echo(", ".join(f"{n} {t}" for t, n in counts.items()) + f" written to {to}")
@@ -287,6 +296,49 @@ def import_epoch(
     typer.echo(report.summary())
     changed = ", ".join(str(p) for p in report.written) or "none (the files were already up to date)"
     typer.echo(f"files changed: {changed}")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who the key is for, as the history will name its changes: a slug.")],
+    scope: Annotated[list[str], typer.Option(help="write, delete or admin; repeat the option or give a comma list.")],
+) -> None:
+    """Make an API key and print it once, alone on the last line; only its hash is stored."""
+    engine = _migrated_engine()
+    try:
+        with engine.begin() as connection:
+            stored, key = create_key(connection, name, parse_scopes(scope))
+    except KeyProblem as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"created key '{stored.name}' (prefix {stored.prefix}; scopes: {', '.join(stored.scopes)})")
+    typer.echo("It is shown this once and cannot be recovered; keep it secret:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: prefix, name, scopes, when made, whether revoked (never the key)."""
+    with _migrated_engine().connect() as connection:
+        keys = list_keys(connection)
+    if not keys:
+        typer.echo("no keys yet: `techsov keys create --name NAME --scope write` makes one")
+        return
+    for key in keys:
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        typer.echo(f"{key.prefix}  {key.name}  {','.join(key.scopes)}  made {key.created_at:%Y-%m-%d %H:%M}  {state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="The key's name or prefix (`techsov keys list`).")],
+) -> None:
+    """Revoke a key: refused from the next request on, in every worker."""
+    try:
+        with _migrated_engine().begin() as connection:
+            revoked = revoke_key(connection, key)
+    except KeyProblem as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"revoked key '{revoked.name}' (prefix {revoked.prefix})")
 
 
 def bootstrap_default_database(settings: Settings) -> None:

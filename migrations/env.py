@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from app.auth import keys  # noqa: F401  (declares the api_keys table on `metadata`)
 from app.core.db import is_sqlite, make_engine
 from app.core.state import metadata
 from app.records import documents, registry  # noqa: F401  (declare the record tables on `metadata`)

@@ -29,14 +29,28 @@ def free_port() -> int:
 @contextmanager
 def serve(data_dir: Path, seed_dir: Path = SEED, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`techsov serve` on the default SQLite file in `data_dir`, seeded from `seed_dir`; yields its base URL."""
-    port = free_port()
     env = {**os.environ, "TECHSOV_DATA_DIR": str(data_dir), "TECHSOV_SEED_DIR": str(seed_dir), **(extra_env or {})}
     env.pop("DATABASE_URL", None)
-    log = data_dir.parent / f"serve-{port}.log"
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _serving(env, data_dir.parent) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serve_database(database_url: str, log_dir: Path, workers: int = 1) -> Iterator[str]:
+    """`techsov serve --workers N` on a database already migrated and loaded; yields its base URL."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with _serving(env, log_dir, ["--workers", str(workers)]) as base_url:
+        yield base_url
+
+
+@contextmanager
+def _serving(env: dict[str, str], log_dir: Path, args: list[str] | None = None) -> Iterator[str]:
+    port = free_port()
+    log = log_dir / f"serve-{port}.log"
+    log_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *(args or [])],
             env=env,
             cwd=REPOSITORY,
             stdout=output,

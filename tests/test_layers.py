@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "app": 0,  # app/__init__.py: the version, nothing else
     "core": 0,
     "records": 1,
+    "auth": 1,  # API keys and the write routes' guard, on core only
     "search": 2,
     "timeline": 2,
     "graph": 2,
@@ -41,6 +42,7 @@ LAYERS: dict[str, int] = {
     "export": 3,  # the whole dataset at once, with the dataset card's credits
     "seeding": 3,
     "importers": 4,
+    "writes": 4,  # records written over the API by the seed loader's machinery, behind API keys
     "main": 5,
     "cli": 5,
 }

@@ -1,7 +1,10 @@
-"""Every `curl` line of the README runs as printed against a live `techsov serve` over the repository's seed."""
+"""Every `curl` line of the README runs as printed against a live `techsov serve` over the repository's seed; a
+session that writes (it makes a key with `techsov keys create` and keeps it in a shell variable) runs whole, as
+one script, against a server of its own."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -10,15 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.live import serve
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 _BLOCK = re.compile(r"```(?:sh|bash|console)\n(.*?)```", re.S)
 _HOST = re.compile(r"(?:http://)?(?:localhost|127\.0\.0\.1):8000")
+SESSION = "techsov keys create"
+"""What marks a shell block as a write session: it makes its key, then every line depends on what came before."""
 
 
 def curl_lines() -> list[str]:
-    """The curl command lines of the README's shell blocks (a `$ ` prompt taken off)."""
+    """The curl command lines of the README's shell blocks (a `$ ` prompt taken off), but a write session's."""
     lines = []
     for block in _BLOCK.findall(README.read_text("utf-8")):
+        if SESSION in block:
+            continue
         for line in block.replace("\\\n", "").splitlines():  # a line continued with `\` is one command
             command = line.removeprefix("$ ")
             if command.startswith("curl "):
@@ -74,3 +83,35 @@ def test_every_readme_python_example_runs_as_printed(block: str, live_server: st
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert finished.stdout.endswith("ran to the end\n")
+
+
+def write_sessions() -> list[str]:
+    """The README's shell blocks that write: each makes its key first and uses it from a shell variable."""
+    return [block for block in _BLOCK.findall(README.read_text("utf-8")) if SESSION in block]
+
+
+def test_the_readme_shows_a_write_session() -> None:
+    (session,) = write_sessions()
+    for step in ("techsov keys create", "-X POST", "If-Match: $ETAG", "-X PATCH", "/history", "?version=1"):
+        assert step in session
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+@pytest.mark.parametrize("session", write_sessions())
+def test_every_readme_write_session_runs_as_printed(session: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    # Every curl fails the script on a status of 400 or more (and prints what it got), `set -e` stops it there.
+    with serve(data) as base_url:
+        script = _HOST.sub(base_url, session).replace("curl ", "curl --fail-with-body ")
+        env = {**os.environ, "TECHSOV_DATA_DIR": str(data),
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
+        env.pop("DATABASE_URL", None)
+        finished = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script], env=env, cwd=tmp_path, capture_output=True, timeout=120
+        )
+    output = finished.stdout.decode()
+    assert finished.returncode == 0, output[-3000:] + finished.stderr.decode()[-3000:]
+    assert '"by":"newsroom-desk"' in output
+    assert '{"field":"said_on","from":"2025-04-27","to":"2025-04-26"}' in output
+    assert output.rstrip().endswith("}")
+    assert '"version":1,"action":"created"' in output

@@ -5,33 +5,69 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Hashable
+from functools import lru_cache
 from typing import Generic, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.deps import Database, Lane
-from app.core.state import current_version
+from app.core.state import dataset_version
 
 CACHE_CONTROL = "public, max-age=60"
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 
 
+IGNORED_PARAMETERS = frozenset({"_"})
+"""Query parameters no answer depends on: jQuery's cache buster."""
+
+
+@lru_cache(maxsize=4096)
+def query_key(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    """The query's items, sorted, without the ignored ones: the same for every spelling of one question
+    (remembered for the last few thousand query strings: parsing one costs about 10 µs)."""
+    if not query_string:
+        return ()
+    items = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="surrogateescape")
+    return tuple(sorted(item for item in items if item[0] not in IGNORED_PARAMETERS))
+
+
+@lru_cache(maxsize=4096)
+def _normalised_query(query_string: bytes) -> str:
+    return urlencode(query_key(query_string), errors="surrogateescape")
+
+
 def etag_for(version: int, request: Request, variant: str = "") -> str:
-    """A weak ETag for this representation of this URL at this dataset version."""
-    key = f"{request.url.path}?{request.url.query}|{variant}".encode()
+    """A weak ETag for this representation of this question (path and normalised query) at this dataset
+    version: `?a=1&b=2` and `?b=2&a=1` share one."""
+    query = _normalised_query(request.scope.get("query_string", b""))
+    key = f"{request.scope['path']}?{query}|{variant}".encode()
     return f'W/"{version}-{hashlib.sha256(key).hexdigest()[:16]}"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """True when an If-None-Match header names this ETag or `*` (weak comparison)."""
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
 def not_modified(request: Request, etag: str) -> bool:
     """True when the client's If-None-Match already names this ETag (weak comparison)."""
     header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    wanted = etag.removeprefix("W/")
-    return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+    return header is not None and etag_matches(header, etag)
+
+
+READ_AT = "techsov.read_at"
+"""Scope key of the dataset version an answer was read at: what the response cache files it under."""
+
+
+def read_at(request: Request, version: int) -> None:
+    """Say which dataset version this request's answer is read at (in the read's own transaction), so the
+    response cache may keep it (app/core/response_cache.py); an answer that says nothing is not kept."""
+    request.scope[READ_AT] = version
 
 
 def cache_headers(etag: str) -> dict[str, str]:
@@ -53,7 +89,9 @@ async def read_fresh(
     """
 
     def run(connection: sa.Connection) -> tuple[str, Response | None, T | None]:
-        etag = etag_for(current_version(connection)[0], request, variant)
+        version = dataset_version(connection)
+        read_at(request, version)
+        etag = etag_for(version, request, variant)
         if not_modified(request, etag):
             return etag, Response(status_code=304, headers=cache_headers(etag)), None
         return etag, None, work(connection)

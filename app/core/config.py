@@ -6,10 +6,12 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIN_SECRET_LENGTH = 16
+"""A configured secret shorter than this is refused at start: short secrets are guessed."""
 
 
 def default_data_dir() -> Path:
@@ -74,6 +76,19 @@ class Settings(BaseSettings):
         le=64,
         description="Full-text searches run at once per worker process, apart from the other reads.",
     )
+    techsov_response_cache_mb: float = Field(
+        default=32,
+        ge=0,
+        description="Memory each worker process keeps for answers to repeated GET requests, in MB (0: no cache). "
+        "An answer is kept while the dataset is unchanged; the least recently asked go first. The process grows "
+        "by about 1.5 times this (the allocator's share): 32 MB kept held about 60 MB more RSS when full.",
+    )
+    techsov_response_cache_entry_kb: int = Field(
+        default=2048,
+        ge=1,
+        description="Largest answer the response cache keeps whole, in KB; a larger one (a streamed export) keeps "
+        "only its ETag, so If-None-Match is still answered from memory.",
+    )
     techsov_metrics_token: str = Field(
         default="",
         description="Bearer token /metrics asks for (Authorization: Bearer …). Empty: /metrics is open; "
@@ -88,6 +103,22 @@ class Settings(BaseSettings):
         default=2000,
         ge=1,
         description="Longest /readyz waits for its table read before it answers 503.",
+    )
+    techsov_write_origins: str = Field(
+        default="",
+        description="Comma-separated origins a browser may write from (POST, PUT, PATCH, DELETE, or any request "
+        "carrying an API key); empty: none. Never with cookies or other credentials.",
+    )
+    techsov_max_body_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        description="Largest request body a write takes, in bytes; a larger one is a 413.",
+    )
+    techsov_write_wait_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a write waits for a load or another write to finish with the database before it "
+        "answers 503 (try again).",
     )
     techsov_dataset_title: str = Field(
         default="techsov — the geopolitics of AI technological autonomy",
@@ -105,6 +136,17 @@ class Settings(BaseSettings):
         default="techsov contributors; each record cites its own sources",
         description="Attribution line shown on the dataset card.",
     )
+
+    @field_validator("techsov_cursor_secret", "techsov_metrics_token")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        """A secret that is set must be long enough not to be guessed (the metrics token may be empty: off)."""
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"is {len(value)} characters long; use at least {MIN_SECRET_LENGTH} random characters "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
 
     @property
     def resolved_database_url(self) -> str:

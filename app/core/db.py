@@ -48,14 +48,18 @@ def _json_text(value: Any) -> str:
 JSON_CODECS: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
 
 
-def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any) -> sa.Engine:
+def make_engine(
+    url: str, *, query_timeout_ms: int | None = None, lock_wait_ms: int = 30_000, **kwargs: Any
+) -> sa.Engine:
     """An engine with the settings techsov relies on: WAL and foreign keys on SQLite, and, for the API,
-    a time limit on every query (`query_timeout_ms`; loads and migrations run without one)."""
+    a time limit on every query (`query_timeout_ms`; loads and migrations run without one). On SQLite,
+    `lock_wait_ms` bounds a wait for another connection's lock (then "database is locked")."""
     if is_sqlite(url):
         database = sa.make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, **JSON_CODECS, **kwargs)
+        connect_args = {"timeout": lock_wait_ms / 1000, **kwargs.pop("connect_args", {})}
+        engine = sa.create_engine(url, connect_args=connect_args, **JSON_CODECS, **kwargs)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -74,7 +78,7 @@ def make_engine(url: str, *, query_timeout_ms: int | None = None, **kwargs: Any)
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(lock_wait_ms)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()

@@ -22,22 +22,28 @@ def install(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        document, assets = _addresses(request)
         return get_swagger_ui_html(
-            openapi_url=f"{root}/openapi.json",
+            openapi_url=document,
             title=f"{app.title} — Swagger UI",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
         )
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        document, assets = _addresses(request)
         return get_redoc_html(
-            openapi_url=f"{root}/openapi.json",
+            openapi_url=document,
             title=f"{app.title} — ReDoc",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets}/favicon.png",
             with_google_fonts=False,
         )
+
+
+def _addresses(request: Request) -> tuple[str, str]:
+    """Where the page finds the OpenAPI document and its assets, behind any proxy prefix (`root_path`)."""
+    root = request.scope.get("root_path", "")
+    return f"{root}/openapi.json", f"{root}{ASSETS_URL}"

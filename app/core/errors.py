@@ -78,6 +78,54 @@ class UnsupportedMediaType(ApiError):
     slug = "unsupported-media-type"
 
 
+class Unauthorized(ApiError):
+    """No API key, or one that is malformed, unknown or revoked (answered with `WWW-Authenticate`)."""
+
+    status = 401
+    title = "Unauthorized"
+    slug = "unauthorized"
+
+
+class Forbidden(ApiError):
+    """A valid API key without the scope the request needs."""
+
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class Conflict(ApiError):
+    """The request contradicts what is stored: an id taken, a record others still refer to."""
+
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class PreconditionFailed(ApiError):
+    """`If-Match` names a version of the record that is no longer current."""
+
+    status = 412
+    title = "Precondition Failed"
+    slug = "precondition-failed"
+
+
+class InvalidRecord(ApiError):
+    """A record sent to be written that does not validate (each problem in `errors`, as seed files get)."""
+
+    status = 400
+    title = "Bad Request"
+    slug = "invalid-record"
+
+
+class PreconditionRequired(ApiError):
+    """A change to a record sent without `If-Match`."""
+
+    status = 428
+    title = "Precondition Required"
+    slug = "precondition-required"
+
+
 class ServiceUnavailable(ApiError):
     """The database cannot answer right now."""
 

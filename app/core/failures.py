@@ -10,6 +10,7 @@ import re
 import sqlite3
 from typing import Any
 
+import pydantic
 import sqlalchemy as sa
 
 POSTGRES_DRIVERS = frozenset({"psycopg", "psycopg2", "psycopg_binary", "psycopg_c"})
@@ -88,6 +89,12 @@ def _password(url: str | sa.URL | None) -> str | None:
 
 
 def _explain(exc: BaseException, place: str) -> str:
+    if isinstance(exc, pydantic.ValidationError) and exc.title == "Settings":
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper()} {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors(include_url=False)
+        )
+        return f"a setting is not usable: {problems}; nothing was done"
     if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] in POSTGRES_DRIVERS:
         return f"the PostgreSQL driver ({exc.name}) is not installed: run pip install 'techsov[postgres]'"
     if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:

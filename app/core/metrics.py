@@ -111,6 +111,20 @@ class Metrics:
             "techsov_http_requests_in_flight", "HTTP requests being answered now.", registry=self.registry
         )
         self.registry.register(_DatabaseCollector(engine))
+        # Each label set's instruments, found once: `labels()` takes a lock and builds its key every time.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
+
+    def count(self, method: str, template: str, status: int, seconds: float) -> None:
+        """One request answered."""
+        counter = self._counters.get((method, template, status))
+        if counter is None:
+            counter = self._counters[(method, template, status)] = self.requests.labels(method, template, str(status))
+        counter.inc()
+        histogram = self._histograms.get((method, template))
+        if histogram is None:
+            histogram = self._histograms[(method, template)] = self.latency.labels(method, template)
+        histogram.observe(seconds)
 
     def exposition(self) -> bytes:
         """The text format, as scraped."""
@@ -149,9 +163,7 @@ class MetricsMiddleware:
             metrics.in_flight.dec()
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED
-            method = scope["method"]
-            metrics.requests.labels(method, template, str(status)).inc()
-            metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+            metrics.count(scope["method"], template, status, time.perf_counter() - started)
 
     async def _expose(self, scope: Scope, send: Send) -> None:
         headers = dict(scope["headers"])

@@ -1,33 +1,57 @@
 """The OpenAPI document as clients generate from it: what every GET sends besides its body, and nothing it
 never sends.
 
-Route modules declare their parameters and bodies; what is the same everywhere is added here once: the caching
-headers and the 304 of every dataset GET (`app.core.caching`), the `Link` of every paged list
-(`app.core.responses`), the `pretty` / `bom` switches and the ignored `_` (`app.core.middleware`). FastAPI's
-422 is taken out: a request that fails validation is a 400 problem (`app.core.errors`), never a 422.
+Route modules declare their parameters (`app.core.params`: each route's `openapi_extra`) and bodies; what is
+the same everywhere is added here once: the caching headers and the 304 of every dataset GET
+(`app.core.caching`), the `Link` of every paged list (`app.core.responses`), the problem+json of every error
+(`Problem`, `PROBLEM_RESPONSES`). FastAPI's 422 is taken out: a request that fails validation is a 400
+problem (`app.core.errors`), never a 422.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 
-DATE_PATTERN = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2]))?$"
-DATE_SCHEMA: dict[str, Any] = {
-    "anyOf": [{"type": "string", "pattern": DATE_PATTERN}, {"type": "string", "format": "date"}]
+
+class Problem(BaseModel):
+    """An RFC 9457 problem."""
+
+    type: str = Field(examples=["urn:techsov:problem:bad-parameter"])
+    title: str = Field(examples=["Bad Request"])
+    status: int = Field(examples=[400])
+    detail: str = Field(examples=["contry: unknown parameter 'contry'; did you mean 'country'?"])
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An error response of the document: a `Problem` as application/problem+json."""
+    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {"model": Problem, "content": content, "description": description}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: problem_response("A parameter is unknown or has a bad value"),
+    404: problem_response("No such record"),
 }
-"""A date or a partial date: 2018, 2018-07 or 2018-07-20."""
-
-REQUIRED: dict[str, Any] = {"x-techsov-required": True}
-"""`json_schema_extra` of a parameter that is required but checked by the route itself, so that a missing one
-gets the route's own message rather than FastAPI's "Field required"."""
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: PROBLEM_RESPONSES[400],
+    200: {"content": {"text/csv": {}, "application/x-ndjson": {}}},
+}
+"""The responses of a list-like GET: a JSON page, or every match as CSV or NDJSON (`app.core.responses`)."""
 
 _HEADER = {"schema": {"type": "string"}}
 CACHING_HEADERS = {
-    "ETag": {**_HEADER, "description": "Weak ETag of this representation at this dataset version."},
+    "ETag": {
+        **_HEADER,
+        "description": "ETag of this representation at this dataset version: weak, except a record's (strong: its "
+        "content and the dataset version; `If-Match` on a write compares the content part).",
+    },
     "Cache-Control": {**_HEADER, "description": "public, max-age=60"},
 }
 LINK_HEADER = {
@@ -48,33 +72,10 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def _query_schema(parameter: dict[str, Any]) -> None:
-    """A query parameter is absent or a string, never JSON null: `anyOf [X, null]` becomes X (with the extras
-    declared beside it); `REQUIRED` makes it required."""
-    schema: dict[str, Any] = parameter.get("schema", {})
-    branches = schema.get("anyOf", [])
-    if any(b == {"type": "null"} for b in branches):
-        kept = [b for b in branches if b != {"type": "null"}]
-        rest = {k: v for k, v in schema.items() if k != "anyOf"}
-        schema = {**kept[0], **rest} if len(kept) == 1 else {"anyOf": kept, **rest}
-    if "anyOf" in schema and "type" in schema:  # extras that are themselves an anyOf (DATE_SCHEMA) replace the type
-        schema.pop("type")
-    if schema.pop("x-techsov-required", False):
-        parameter["required"] = True
-    if "default" in schema and schema["default"] is None:
-        del schema["default"]
-    if schema.get("type") == "array" and "examples" in schema:  # an example of a list is a list
-        schema["examples"] = [e if isinstance(e, list) else [e] for e in schema["examples"]]
-    parameter["schema"] = schema
-
-
 def tidy(document: dict[str, Any]) -> dict[str, Any]:
     """Add what every GET shares; drop the 422 that is never sent."""
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
-            for parameter in operation.get("parameters", []):
-                if parameter.get("in") == "query":
-                    _query_schema(parameter)
             responses: dict[str, Any] = operation.get("responses", {})
             responses.pop("422", None)
             if method != "get" or not path.startswith("/v1"):
@@ -96,20 +97,21 @@ def tidy(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install(app: FastAPI) -> None:
-    """Serve the tidied document at /openapi.json (built once, on first request)."""
+def install(app: FastAPI, schemas: Mapping[str, dict[str, Any]] | None = None) -> None:
+    """Serve the tidied document at /openapi.json (built once, on first request); `schemas` are components that
+    routes refer to without FastAPI seeing them (request bodies a route reads itself)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = tidy(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
             )
+            document.setdefault("components", {}).setdefault("schemas", {}).update(schemas or {})
+            app.openapi_schema = tidy(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

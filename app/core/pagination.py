@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from app.core.errors import BadParameter
+from app.core.params import bad
 
 _SIGNATURE_BYTES = 12
 
@@ -27,10 +27,7 @@ def encode_cursor(secret: str, sort: str, values: list[Any]) -> str:
 
 def decode_cursor(secret: str, cursor: str, sort: str) -> list[Any]:
     """The sort values in a cursor; a 400 for anything tampered with, truncated or from another sort."""
-    invalid = BadParameter(
-        "cursor: not a cursor this API issued (or it was changed); start again without `cursor`",
-        errors=[{"field": "cursor", "message": "invalid cursor"}],
-    )
+    invalid = bad("cursor", "not a cursor this API issued (or it was changed); start again without `cursor`")
     if len(cursor) > 2000:
         raise invalid
     try:
@@ -45,9 +42,9 @@ def decode_cursor(secret: str, cursor: str, sort: str) -> list[Any]:
     except (orjson.JSONDecodeError, ValueError, TypeError):
         raise invalid from None
     if cursor_sort != sort or not isinstance(values, list):
-        raise BadParameter(
-            f"cursor: this cursor belongs to sort={cursor_sort!s}, not sort={sort}; "
-            "start again without `cursor` or keep the same sort",
-            errors=[{"field": "cursor", "message": "cursor from another sort"}],
+        raise bad(
+            "cursor",
+            f"this cursor belongs to sort={cursor_sort!s}, not sort={sort}; start again without `cursor` or keep the "
+            "same sort",
         )
     return values

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import orjson
+from starlette.datastructures import QueryParams
 
-from app.core.params import parse_choice
+from app.core.params import choice
 
 Format = Literal["json", "csv", "ndjson"]
 FORMATS: tuple[Format, ...] = ("json", "csv", "ndjson")
@@ -25,14 +26,16 @@ _ACCEPTED = {
     "application/ndjson": "ndjson",
     "application/jsonl": "ndjson",
 }
+FORMAT = choice("format", FORMATS, "json (default), csv or ndjson; or use the Accept header.", example="csv")
+"""`format=` of every list-like endpoint (a route may word it its own way: `FORMAT.described(…)`)."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet would run as a formula when a cell starts with it."""
 
 
-def negotiate(format_param: str | None, accept: str | None) -> Format:
-    """`format=` wins; otherwise the first Accept type we serve; otherwise JSON."""
-    if format_param is not None:
-        chosen = parse_choice("format", format_param, FORMATS)
+def negotiate(params: QueryParams, accept: str | None) -> Format:
+    """`format=` (`FORMAT`) wins; otherwise the first Accept type we serve; otherwise JSON."""
+    chosen = FORMAT.get(params)
+    if chosen is not None:
         return "csv" if chosen == "csv" else "ndjson" if chosen == "ndjson" else "json"
     for part in (accept or "").split(","):
         media = part.split(";")[0].strip().lower()

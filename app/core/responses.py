@@ -65,7 +65,7 @@ async def list_response(
 ) -> Response:
     """A JSON page (`page` gives its body, with `next_cursor`), or the export streamed as CSV or NDJSON,
     as `format=` or the Accept header asks."""
-    fmt = negotiate(request.query_params.get("format"), request.headers.get("accept"))
+    fmt = negotiate(request.query_params, request.headers.get("accept"))
     if fmt == "json":
         etag, unchanged, body = await read_fresh(request, database, page, fmt)
         if unchanged is not None:

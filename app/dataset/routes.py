@@ -17,6 +17,7 @@ from app.core.config import Settings
 from app.core.db import DatabaseNotReady, current_revision, ensure_at_head
 from app.core.deps import DatabaseDep
 from app.core.errors import problem
+from app.core.params import NO_PARAMETERS
 from app.core.state import dataset_state
 from app.dataset.queries import dataset_card
 from app.records.registry import RECORD_TYPE_LIST
@@ -154,6 +155,7 @@ async def readyz(request: Request, database: DatabaseDep) -> Response:
 )
 async def card(request: Request, database: DatabaseDep) -> Response:
     """Title, licence, attribution, version, last change and counts per type."""
+    NO_PARAMETERS.check(request.query_params)
     settings = request.app.state.settings
     etag, unchanged, facts = await read_fresh(request, database, dataset_card)
     if unchanged is not None:

@@ -8,37 +8,14 @@ from typing import Any
 from app.core.config import Settings
 from app.records.flat import csv_columns
 from app.records.registry import DEPENDENCY, RECORD_TYPE_LIST, RecordType
-from app.records.storage import DateField, ScalarField, StoredField
+from app.records.storage import LIST_SEPARATOR, StoredField
 
 LICENSE_PATHS = {"CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/"}
-LIST_SEPARATOR = ";"
 
 
 def _described(stored: StoredField, model_fields: dict[str, Any]) -> str:
     info = model_fields.get(stored.name)
     return (info.description or "") if info is not None else ""
-
-
-def _field(stored: StoredField, description: str) -> dict[str, Any]:
-    """One column: its Table Schema type and constraints, read from how the field is stored."""
-    descriptor: dict[str, Any] = {"name": stored.alias, "type": "string"}
-    if isinstance(stored, ScalarField):
-        if stored.choices:
-            descriptor["constraints"] = {"enum": list(stored.choices)}
-        elif stored.python_type is int:
-            descriptor["type"] = "integer"
-        elif stored.python_type is float:
-            descriptor["type"] = "number"
-        elif stored.python_type is bool:
-            descriptor["type"] = "boolean"
-    elif isinstance(stored, DateField):
-        description = f"{description} A date or a partial date: 2018, 2018-07 or 2018-07-20."
-    elif stored.has_child_table:
-        description = f"{description} A list: items joined with `{LIST_SEPARATOR}` (references as ids), or JSON for "
-        description += "lists of objects."
-    if description:
-        descriptor["description"] = description.strip()
-    return descriptor
 
 
 def table_schema(record_type: RecordType) -> dict[str, Any]:
@@ -63,7 +40,7 @@ def table_schema(record_type: RecordType) -> dict[str, Any]:
                            f"with `{LIST_SEPARATOR}`."})  # fmt: skip
         else:
             stored = by_alias[name]
-            fields.append(_field(stored, _described(stored, model_fields)))
+            fields.append(stored.table_field(_described(stored, model_fields)))
     return {"fields": fields, "primaryKey": ["id"], "missingValues": [""]}
 
 

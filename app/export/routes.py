@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 
@@ -15,7 +15,8 @@ from app.core.caching import cache_headers, read_fresh
 from app.core.config import Settings
 from app.core.dates import utc
 from app.core.deps import DatabaseDep
-from app.core.params import parse_choice, reject_unknown
+from app.core.openapi import PROBLEM_RESPONSES
+from app.core.params import Parameters, choice
 from app.core.render import csv_rows, ndjson_lines
 from app.core.state import current_version
 from app.dataset.routes import CREDITS
@@ -24,7 +25,6 @@ from app.export.zipstream import zip_stream
 from app.records.documents import STORED, stored_csv
 from app.records.flat import csv_columns
 from app.records.registry import RECORD_TYPE_LIST
-from app.records.routes import PROBLEM_RESPONSES
 from app.records.service import all_items, parse_list
 
 router = APIRouter(prefix="/v1", tags=["dataset"])
@@ -32,6 +32,15 @@ router = APIRouter(prefix="/v1", tags=["dataset"])
 FORMATS = ("ndjson", "zip")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "zip": "application/zip"}
 OCTET_STREAM = "application/octet-stream"
+FORMAT = choice(
+    "format",
+    FORMATS,
+    "ndjson (default): every record, one JSON object a line with its `type`; zip: one CSV per type (as the lists "
+    "give them) and a Frictionless `datapackage.json` describing them. Or use the Accept header "
+    "(application/x-ndjson, application/zip).",
+    example="zip",
+)
+PARAMETERS = Parameters(FORMAT)
 _ACCEPTED = {"application/x-ndjson": "ndjson", "application/ndjson": "ndjson", "application/jsonl": "ndjson",
              "application/zip": "zip"}  # fmt: skip
 
@@ -40,8 +49,7 @@ def _format(params: QueryParams, accept: str | None) -> tuple[str, str]:
     """The format and the media type to label it with: `format=` wins; otherwise the first Accept type served
     here; otherwise NDJSON. `Accept: application/octet-stream` (what generated clients take as bytes) labels
     the chosen format's bytes with it."""
-    reject_unknown(params, ("format",))
-    fmt = parse_choice("format", params["format"], FORMATS) if "format" in params else None
+    fmt = FORMAT.get(PARAMETERS.check(params))
     for part in (accept or "").split(","):
         media = part.split(";")[0].strip().lower()
         if media == OCTET_STREAM:
@@ -94,21 +102,9 @@ def _zip_members(connection: sa.Connection, settings: Settings) -> Iterator[tupl
     },
     summary="The whole dataset in one download: NDJSON, or a zip of CSVs with a data package",
     operation_id="export_dataset",
+    openapi_extra={"parameters": PARAMETERS.openapi()},
 )
-async def export(
-    request: Request,
-    database: DatabaseDep,
-    format: Annotated[
-        str | None,
-        Query(
-            description="ndjson (default): every record, one JSON object a line with its `type`; zip: one CSV per "
-            "type (as the lists give them) and a Frictionless `datapackage.json` describing them. Or use the "
-            "Accept header (application/x-ndjson, application/zip).",
-            examples=["zip"],
-            json_schema_extra={"enum": list(FORMATS)},
-        ),
-    ] = None,
-) -> Response:
+async def export(request: Request, database: DatabaseDep) -> Response:
     """Everything, streamed in constant memory from one database connection: every actor, policy, statement,
     hardware, dependency and source, in that order. The ETag names the dataset version; ask again with
     `If-None-Match` and a 304 says nothing changed.

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import DatabaseDep
 from app.core.errors import NotFound
-from app.core.openapi import DATE_SCHEMA
-from app.core.params import parse_date_bound, reject_unknown
+from app.core.openapi import PROBLEM_RESPONSES
 from app.core.render import MEDIA_TYPES, json_bytes
+from app.core.response_cache import answer_expires
 from app.exposure.schemas import ActorExposure, PolicyExposure
-from app.exposure.service import actor_exposure, policy_exposure
+from app.exposure.service import PARAMETERS, actor_exposure, parse_day, policy_exposure
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
-from app.records.routes import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["exposure"])
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Coroutine[Any, Any, Response]])
 
 SEMANTICS = """
 **Semantics.** For an actor A and a day D (`as_of`, default today, UTC):
@@ -46,22 +47,6 @@ restricted one (`alternative_to`) and that no policy in force targeting A, its a
 bounded (10 levels of parents or subsidiaries, 8 dependency hops, a visited set), so cycles end.
 """
 
-AsOf = Annotated[
-    str | None,
-    Query(
-        description="The day to answer for: 2023-11-17 (a partial date means its first day). Default: today (UTC).",
-        examples=["2023-11-17"],
-        json_schema_extra=DATE_SCHEMA,
-    ),
-]
-
-
-def _as_of(request: Request) -> dt.date:
-    reject_unknown(request.query_params, ["as_of"])
-    if "as_of" in request.query_params:
-        return parse_date_bound("as_of", request.query_params["as_of"])
-    return dt.datetime.now(dt.UTC).date()
-
 
 async def _answer(
     request: Request,
@@ -70,7 +55,10 @@ async def _answer(
     record_id: str,
     work: Callable[[sa.Connection, str, dt.date], dict[str, Any] | None],
 ) -> Response:
-    day = _as_of(request)
+    day = parse_day(request.query_params)
+    if "as_of" not in request.query_params:
+        # "Today" ends at midnight UTC: the response cache must not give today's answer tomorrow.
+        answer_expires(request.scope, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp())
     if not is_slug(record_id):
         raise NotFound(f"no {what} '{record_id[:100]}': ids match {SLUG_PATTERN}")
     etag, unchanged, body = await read_fresh(
@@ -87,40 +75,46 @@ def _id(what: str, example: str) -> Any:
     return Path(description=f"The {what}'s id.", examples=[example], max_length=SLUG_MAX_LENGTH * 4)
 
 
-@router.get(
+def _view(path: str, model: type[BaseModel], summary: str, description: str) -> Callable[[Endpoint], Endpoint]:
+    """An exposure view's route: the same errors, the same `as_of` and the semantics after its own words."""
+    return router.get(
+        path,
+        response_model=model,
+        responses=PROBLEM_RESPONSES,
+        openapi_extra={"parameters": PARAMETERS.openapi()},
+        summary=summary,
+        description=f"{description}\n{SEMANTICS}",
+    )
+
+
+@_view(
     "/actors/{actor_id}/exposure",
-    response_model=ActorExposure,
-    responses=PROBLEM_RESPONSES,
-    summary="The policies in force on a day that reach an actor, and through what",
-    operation_id="get_actor_exposure",
-    description="Which policies in force on `as_of` restrict hardware the actor depends on (directly, through "
-    "its subsidiaries, or further down the supply chain) and target it, its parents or its country — plus those "
-    "that target it or its parents directly.\n" + SEMANTICS,
+    ActorExposure,
+    "The policies in force on a day that reach an actor, and through what",
+    "Which policies in force on `as_of` restrict hardware the actor depends on (directly, through its subsidiaries, "
+    "or further down the supply chain) and target it, its parents or its country — plus those that target it or its "
+    "parents directly.",
 )
 async def get_actor_exposure(
     request: Request,
     database: DatabaseDep,
     actor_id: Annotated[str, _id("actor", "deepseek")],
-    as_of: AsOf = None,
 ) -> Response:
     """The exposure of one actor."""
     return await _answer(request, database, "actor", actor_id, actor_exposure)
 
 
-@router.get(
+@_view(
     "/policies/{policy_id}/exposure",
-    response_model=PolicyExposure,
-    responses=PROBLEM_RESPONSES,
-    summary="The actors a policy exposes on a day, and through what",
-    operation_id="get_policy_exposure",
-    description="The reverse of the actor view: every actor the policy exposes on `as_of` under the same rules, "
-    "each with the same paths. A policy not in force that day exposes no one; `reason` says why.\n" + SEMANTICS,
+    PolicyExposure,
+    "The actors a policy exposes on a day, and through what",
+    "The reverse of the actor view: every actor the policy exposes on `as_of` under the same rules, each with the "
+    "same paths. A policy not in force that day exposes no one; `reason` says why.",
 )
 async def get_policy_exposure(
     request: Request,
     database: DatabaseDep,
     policy_id: Annotated[str, _id("policy", "us-bis-rules-2023-10")],
-    as_of: AsOf = None,
 ) -> Response:
     """The actors one policy exposes."""
     return await _answer(request, database, "policy", policy_id, policy_exposure)

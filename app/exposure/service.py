@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from starlette.datastructures import QueryParams
 
+from app.core.params import Parameters, date
 from app.exposure.queries import (
     ActorRow,
     Hop,
@@ -57,6 +59,19 @@ MAX_HARDWARE = 5000
 MAX_ACTORS = 1000
 MAX_PATHS = 20
 """Most chains shown per (actor, part); `paths_truncated` says when there were more."""
+
+
+AS_OF = date(
+    "as_of",
+    "The day to answer for: 2023-11-17 (a partial date means its first day). Default: today (UTC).",
+    example="2023-11-17",
+)
+PARAMETERS = Parameters(AS_OF)
+
+
+def parse_day(params: QueryParams) -> dt.date:
+    """The day an exposure request asks about (`as_of`; default today, UTC); anything else is a 400."""
+    return AS_OF.get(PARAMETERS.check(params)) or dt.datetime.now(dt.UTC).date()
 
 
 def not_in_force(policy: PolicyRow, day: dt.date) -> str | None:

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import DatabaseDep
-from app.core.openapi import DATE_SCHEMA, REQUIRED
+from app.core.openapi import PROBLEM_RESPONSES
 from app.core.render import MEDIA_TYPES, json_bytes
-from app.graph.queries import EDGE_KINDS, NODE_TYPES
 from app.graph.schemas import Graph
-from app.graph.service import (
-    DEFAULT_DEPTH,
-    DEFAULT_LIMIT,
-    MAX_DEPTH,
-    MAX_LIMIT,
-    build_graph,
-    cytoscape_document,
-    graphml,
-    parse_graph,
-)
-from app.records.fields import SLUG_PATTERN
-from app.records.routes import PROBLEM_RESPONSES
+from app.graph.service import PARAMETERS, build_graph, cytoscape_document, graphml, parse_graph
 
 router = APIRouter(prefix="/v1", tags=["graph"])
 
@@ -40,7 +28,6 @@ class CytoscapeDocument(BaseModel):
 
 
 GRAPHML = "application/graphml+xml"
-_EDGE_DOCS = "; ".join(f"`{name}`: {description}" for name, (description, _find) in EDGE_KINDS.items())
 
 
 @router.get(
@@ -52,62 +39,9 @@ _EDGE_DOCS = "; ".join(f"`{name}`: {description}" for name, (description, _find)
     },
     summary="The records around one record, as nodes and typed edges",
     operation_id="get_graph",
+    openapi_extra={"parameters": PARAMETERS.openapi()},
 )
-async def get_graph(
-    request: Request,
-    database: DatabaseDep,
-    root: Annotated[
-        str | None,
-        Query(
-            description="Where to start: a typed id `type:id` of an actor, policy, statement or hardware.",
-            examples=["actor:deepseek"],
-            json_schema_extra={"pattern": f"^({'|'.join(NODE_TYPES)}):{SLUG_PATTERN.removeprefix('^')}", **REQUIRED},
-        ),
-    ] = None,
-    depth: Annotated[
-        int | None,
-        Query(
-            description=f"How many hops to follow from the root, 1 to {MAX_DEPTH} (default {DEFAULT_DEPTH}).",
-            examples=[2],
-            json_schema_extra={"minimum": 1, "maximum": MAX_DEPTH},
-        ),
-    ] = None,
-    edges: Annotated[
-        list[str] | None,
-        Query(
-            description=f"Edge kinds to follow (repeat or comma list; default all). {_EDGE_DOCS}.",
-            examples=[["depends_on", "made_by", "restricts"]],
-            json_schema_extra={"items": {"type": "string", "enum": list(EDGE_KINDS)}},
-        ),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        Query(
-            description="Leave out policies, dependencies and actors not valid that day (started on or before "
-            "it or start unknown, not yet ended); the root always stays.",
-            examples=["2023-11-17"],
-            json_schema_extra=DATE_SCHEMA,
-        ),
-    ] = None,
-    limit: Annotated[
-        int | None,
-        Query(
-            description=f"Most nodes to return, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); past it the "
-            "answer says `truncated: true`.",
-            examples=[200],
-            json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
-        ),
-    ] = None,
-    format: Annotated[
-        str | None,
-        Query(
-            description="json (default: Cytoscape.js elements), cytoscape (the whole Cytoscape.js document, as "
-            "`networkx.cytoscape_graph` reads it) or graphml (for Gephi, yEd, NetworkX).",
-            examples=["graphml"],
-            json_schema_extra={"enum": ["json", "graphml", "cytoscape"]},
-        ),
-    ] = None,
-) -> Response:
+async def get_graph(request: Request, database: DatabaseDep) -> Response:
     """Breadth-first from `root`, following references both ways, up to `depth` hops and `limit` nodes.
 
     Nodes are actors, policies, statements and hardware; edges are typed and directed (`source` → `target`),

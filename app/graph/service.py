@@ -14,13 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.datastructures import QueryParams
 
-from app.core.params import bad, parse_choice, parse_date_bound, parse_int, reject_unknown, split_list
+from app.core.params import One, Parameters, bad, choice, choices, date, integer, parse_choice
 from app.graph.queries import EDGE_KINDS, NODE_TYPES, Edge, Frontier, Touching, node_rows, root_exists
-from app.records.fields import is_slug
+from app.records.fields import SLUG_PATTERN, is_slug
 from app.records.listing import suggest_id
 from app.records.registry import BY_NAME
 
-PARAMETERS = ("root", "depth", "edges", "as_of", "limit", "format")
 FORMATS = ("json", "graphml", "cytoscape")
 DEFAULT_DEPTH, MAX_DEPTH = 2, 4
 DEFAULT_LIMIT, MAX_LIMIT = 200, 1000
@@ -44,37 +43,82 @@ class GraphSpec:
         return f"{self.root_type}:{self.root_id}"
 
 
-def parse_graph(params: QueryParams) -> GraphSpec:
-    """A graph request from its query string; anything unknown or malformed is a 400."""
-    reject_unknown(params, PARAMETERS)
-    if "root" not in params:
-        raise bad("root", "give the record to start from as type:id, e.g. root=actor:deepseek")
-    root_type, _, root_id = params["root"].partition(":")
+def _root(field: str, value: str) -> tuple[str, str]:
+    """`actor:deepseek` -> ("actor", "deepseek"), or a 400 that says how to write it."""
+    root_type, _, root_id = value.partition(":")
     if not root_id:
-        raise bad("root", f"'{params['root'][:100]}' needs a type: write it as type:id, e.g. actor:{root_type[:80]}")
+        raise bad(field, f"'{value[:100]}' needs a type: write it as type:id, e.g. actor:{root_type[:80]}")
     if root_type in ("dependency", "source"):
         raise bad(
-            "root",
+            field,
             f"{BY_NAME[root_type].plural} are not nodes (a dependency is an edge); start from an actor, policy, "
             "statement or hardware",
         )
-    parse_choice("root", root_type, NODE_TYPES)
+    parse_choice(field, root_type, NODE_TYPES)
     if not is_slug(root_id):
-        raise bad("root", f"'{root_id[:100]}' is not a record id")
-    spec = GraphSpec(root_type, root_id)
-    if "depth" in params:
-        spec.depth = parse_int("depth", params["depth"], minimum=1, maximum=MAX_DEPTH)
+        raise bad(field, f"'{root_id[:100]}' is not a record id")
+    return root_type, root_id
+
+
+_EDGE_DOCS = "; ".join(f"`{name}`: {description}" for name, (description, _find) in EDGE_KINDS.items())
+ROOT = One(
+    name="root",
+    description="Where to start: a typed id `type:id` of an actor, policy, statement or hardware.",
+    schema={"type": "string", "pattern": f"^({'|'.join(NODE_TYPES)}):{SLUG_PATTERN.removeprefix('^')}"},
+    example="actor:deepseek",
+    required=True,
+    missing="give the record to start from as type:id, e.g. root=actor:deepseek",
+    parse=_root,
+)
+DEPTH = integer(
+    "depth",
+    f"How many hops to follow from the root, 1 to {MAX_DEPTH} (default {DEFAULT_DEPTH}).",
+    minimum=1,
+    maximum=MAX_DEPTH,
+    example=DEFAULT_DEPTH,
+)
+EDGES = choices(
+    "edges",
+    EDGE_KINDS,
+    f"Edge kinds to follow (repeat or comma list; default all). {_EDGE_DOCS}.",
+    example=["depends_on", "made_by", "restricts"],
+)
+AS_OF = date(
+    "as_of",
+    "Leave out policies, dependencies and actors not valid that day (started on or before it or start unknown, "
+    "not yet ended); the root always stays.",
+    example="2023-11-17",
+)
+LIMIT = integer(
+    "limit",
+    f"Most nodes to return, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); past it the answer says `truncated: true`.",
+    minimum=1,
+    maximum=MAX_LIMIT,
+    example=DEFAULT_LIMIT,
+)
+FORMAT = choice(
+    "format",
+    FORMATS,
+    "json (default: Cytoscape.js elements), cytoscape (the whole Cytoscape.js document, as "
+    "`networkx.cytoscape_graph` reads it) or graphml (for Gephi, yEd, NetworkX).",
+    example="graphml",
+)
+PARAMETERS = Parameters(ROOT, DEPTH, EDGES, AS_OF, LIMIT, FORMAT)
+
+
+def parse_graph(params: QueryParams) -> GraphSpec:
+    """A graph request from its query string; anything unknown or malformed is a 400."""
+    PARAMETERS.check(params)
+    spec = GraphSpec(*ROOT.require(params))
+    spec.depth = DEPTH.get(params, spec.depth)
     if "edges" in params:
-        chosen = [parse_choice("edges", e, EDGE_KINDS) for e in split_list(params.getlist("edges"))]
+        chosen = EDGES.get(params)
         if not chosen:
             raise bad("edges", f"give at least one of {', '.join(EDGE_KINDS)}")
         spec.edge_kinds = [k for k in EDGE_KINDS if k in chosen]
-    if "as_of" in params:
-        spec.as_of = parse_date_bound("as_of", params["as_of"])
-    if "limit" in params:
-        spec.limit = parse_int("limit", params["limit"], minimum=1, maximum=MAX_LIMIT)
-    if "format" in params:
-        spec.format = parse_choice("format", params["format"], FORMATS)
+    spec.as_of = AS_OF.get(params)
+    spec.limit = LIMIT.get(params, spec.limit)
+    spec.format = FORMAT.get(params, spec.format)
     return spec
 
 

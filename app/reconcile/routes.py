@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from app.core.caching import CACHE_CONTROL, cache_headers, read_fresh
 from app.core.deps import DatabaseDep
 from app.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
-from app.core.params import bad
+from app.core.openapi import problem_response
+from app.core.params import NO_PARAMETERS, One, Parameters, bad, text, verbatim
 from app.core.render import MEDIA_TYPES, json_bytes
 from app.core.suggest import did_you_mean
 from app.reconcile.schemas import Manifest, ResultBatch
@@ -30,19 +32,12 @@ from app.reconcile.service import (
     view_exists,
     view_target,
 )
-from app.records.schemas import Problem
 
 router = APIRouter(prefix="/v1", tags=["reconcile"])
 
 JAVASCRIPT = "text/javascript; charset=utf-8"
 FORM = "application/x-www-form-urlencoded"
-GET_PARAMETERS = ("queries", "callback", "_")
 POST_FIELDS = ("queries",)
-
-
-def _problem(description: str) -> dict[str, Any]:
-    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    return {"model": Problem, "content": content, "description": description}
 
 
 QUERIES_HELP = (
@@ -54,16 +49,41 @@ QUERIES_HELP = (
 )
 
 
-def _check_names(params: list[tuple[str, str]], allowed: tuple[str, ...], where: str) -> dict[str, str]:
-    """Each allowed name at most once, nothing else; the single `query=` of old clients gets a pointer."""
+QUERIES = One(
+    name="queries",
+    description=QUERIES_HELP,
+    schema={"type": "string"},
+    example='{"q0":{"query":"华为"}}',
+    once=True,
+    max_length=MAX_BODY,  # a batch: as long as a posted one may be
+    parse=verbatim,
+)
+CALLBACK_NAME = One(
+    name="callback",
+    description="JSONP: the body wrapped in a call of this function name.",
+    schema={"type": "string", "pattern": CALLBACK.pattern},
+    example="jQuery3600_1",
+    once=True,
+    parse=check_callback,
+)
+CACHE_BUSTER = text("_", "Ignored: the cache-buster jQuery adds to JSONP calls.", schema={"type": "string"}, blank=True)
+"""Taken (and ignored) by every endpoint (`app.core.params.EVERYWHERE`); documented here, where JSONP sends it."""
+GET_PARAMETERS = Parameters(QUERIES, CALLBACK_NAME, CACHE_BUSTER)
+
+
+def _refuse_single_query(names: Iterable[str]) -> None:
+    """The single `query=` of old clients gets a pointer to the batch."""
+    if "query" in names:
+        raise bad("query", 'single queries are not part of the Reconciliation API: send queries={"q0": {"query": …}}')
+
+
+def _form_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
+    """The posted form: `queries` once, nothing else."""
+    _refuse_single_query(name for name, _value in fields)
     found: dict[str, str] = {}
-    for name, value in params:
-        if name == "query":
-            raise bad(
-                "query", 'single queries are not part of the Reconciliation API: send queries={"q0": {"query": …}}'
-            )
-        if name not in allowed:
-            raise bad(name[:100], f"unknown {where} '{name[:100]}'{did_you_mean(name, allowed)}")
+    for name, value in fields:
+        if name not in POST_FIELDS:
+            raise bad(name[:100], f"unknown form field '{name[:100]}'{did_you_mean(name, POST_FIELDS)}")
         if name in found:
             raise bad(name, "give it once")
         found[name] = value
@@ -87,40 +107,28 @@ _OK_CONTENT = {
     response_model=None,
     responses={
         200: {"model": Manifest | ResultBatch, "content": _OK_CONTENT, "description": "The manifest, or results"},
-        400: _problem("`queries` or `callback` is malformed"),
-        413: _problem("Too many queries in one batch"),
+        400: problem_response("`queries` or `callback` is malformed"),
+        413: problem_response("Too many queries in one batch"),
     },
     summary="Reconcile names against actors and hardware (W3C Reconciliation API)",
     operation_id="reconcile",
+    openapi_extra={"parameters": GET_PARAMETERS.openapi()},
 )
-async def reconcile_get(
-    request: Request,
-    database: DatabaseDep,
-    queries: Annotated[str | None, Query(description=QUERIES_HELP, examples=['{"q0":{"query":"华为"}}'])] = None,
-    callback: Annotated[
-        str | None,
-        Query(
-            description="JSONP: the body wrapped in a call of this function name.",
-            examples=["jQuery3600_1"],
-            pattern=CALLBACK.pattern,
-        ),
-    ] = None,
-    cache_buster: Annotated[
-        str | None, Query(alias="_", description="Ignored: the cache-buster jQuery adds to JSONP calls.")
-    ] = None,
-) -> Response:
+async def reconcile_get(request: Request, database: DatabaseDep) -> Response:
     """Without `queries`, the service manifest OpenRefine reads when the service is added; with `queries`,
     the candidates of each query, best first.
 
     Candidates come from names, other-language names (汉字), their pinyin and aliases, never from mentions in
     texts; ids are typed (`actor:huawei`). `match` is true only for the single exact written name or alias.
     """
-    given = _check_names(request.query_params.multi_items(), GET_PARAMETERS, "parameter")
-    wrap = check_callback(given["callback"]) if "callback" in given else None
-    if "queries" not in given:
+    _refuse_single_query(request.query_params)
+    params = GET_PARAMETERS.check(request.query_params)
+    wrap = CALLBACK_NAME.get(params)
+    queries = QUERIES.get(params)
+    if queries is None:
         body = json_bytes(manifest(request.app.state.settings.techsov_base_url))
         return _javascript_or_json(body, wrap, {"Cache-Control": CACHE_CONTROL})
-    batch = parse_batch(given["queries"])
+    batch = parse_batch(queries)
     variant = "jsonp" if wrap else "json"
     etag, unchanged, result = await read_fresh(
         request, database, lambda c: reconcile(c, batch), variant=variant, lane="search"
@@ -135,9 +143,9 @@ async def reconcile_get(
     response_model=None,
     responses={
         200: {"model": ResultBatch, "description": "The candidates of each query, under its key"},
-        400: _problem("`queries` is missing or malformed"),
-        413: _problem("The body or the batch is too large"),
-        415: _problem(f"The body is not {FORM}"),
+        400: problem_response("`queries` is missing or malformed"),
+        413: problem_response("The body or the batch is too large"),
+        415: problem_response(f"The body is not {FORM}"),
     },
     summary="Reconcile a batch of names (POST, as OpenRefine sends it)",
     operation_id="reconcile_post",
@@ -158,7 +166,8 @@ async def reconcile_get(
 )
 async def reconcile_post(request: Request, database: DatabaseDep) -> Response:
     """The batch in the form field `queries`, as OpenRefine posts it; the same answer as GET."""
-    _check_names(request.query_params.multi_items(), (), "parameter")
+    _refuse_single_query(request.query_params)
+    NO_PARAMETERS.check(request.query_params)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != FORM:
         raise UnsupportedMediaType(f"send the batch as {FORM} with a field `queries` (got '{media[:100]}')")
@@ -174,7 +183,7 @@ async def reconcile_post(request: Request, database: DatabaseDep) -> Response:
         fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=10)
     except (UnicodeDecodeError, ValueError):
         raise bad("queries", "the form body is not valid UTF-8 form data") from None
-    given = _check_names(fields, POST_FIELDS, "form field")
+    given = _form_fields(fields)
     if "queries" not in given:
         raise bad("queries", 'is required: a JSON object such as {"q0": {"query": "Huawei"}}')
     batch = parse_batch(given["queries"])
@@ -192,7 +201,7 @@ async def reconcile_post(request: Request, database: DatabaseDep) -> Response:
             "description": "The record's own page, in `Location` (on the configured base URL)",
             "headers": {"Location": {"schema": {"type": "string"}, "description": "/v1/actors/huawei"}},
         },
-        404: _problem("No such entity"),
+        404: problem_response("No such entity"),
     },
     summary="An entity's view URL: leads to its record",
     operation_id="reconcile_view",

@@ -124,10 +124,10 @@ def manifest(base_url: str) -> dict[str, Any]:
     }
 
 
-def check_callback(value: str) -> str:
+def check_callback(field: str, value: str) -> str:
     """A JSONP callback name, or a 400."""
-    if not CALLBACK.match(value):
-        raise bad("callback", "must be a JavaScript function name (letters, digits, _, $ and dots, at most 100)")
+    if not CALLBACK.fullmatch(value):  # `$` alone would let a trailing newline through
+        raise bad(field, "must be a JavaScript function name (letters, digits, _, $ and dots, at most 100)")
     return value
 
 

@@ -66,3 +66,10 @@ def record_detail(connection: sa.Connection, record_type: RecordType, record_id:
     body = items_from_rows(connection, record_type, rows)[0]
     body["referenced_by"] = referenced_by(connection, record_type, record_id)
     return body
+
+
+def stored_hash(connection: sa.Connection, record_type: RecordType, record_id: str) -> str | None:
+    """The stored record's content hash (what its ETag is made from); None when there is no such record."""
+    table = record_type.table
+    found: str | None = connection.execute(sa.select(table.c.content_hash).where(table.c.id == record_id)).scalar()
+    return found

@@ -52,7 +52,7 @@ from app.records.detail import REFERENCED_BY_ITEMS, record_detail, referrer_keys
 from app.records.disputes import dispute_partners
 from app.records.flat import csv_cells
 from app.records.items import SOURCE_FIELDS, DriverQuery, items_from_rows
-from app.records.listing import Filter, ListSpec, iter_pages, order_terms, parse_sort
+from app.records.listing import Filter, ListSpec, filter_field, iter_pages, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 from app.records.service import ItemReader
 
@@ -220,8 +220,9 @@ def _reverse_links(type_name: str) -> tuple[tuple[Filter, _Link], ...]:
     """What a type's `referenced_by` lists, in its order: each reverse filter with the column behind it."""
     target = BY_NAME[type_name]
     return tuple(
-        (flt, next(k for k in _links() if k.owner is other and k.alias == flt.stored.alias and k.target is target))
+        (flt, next(k for k in _links() if k.owner is other and k.alias == alias and k.target is target))
         for other, flt in reverse_filters(target)
+        for alias in (filter_field(other, flt.name),)
     )
 
 

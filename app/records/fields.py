@@ -47,6 +47,9 @@ class PartialDateField:
 class ChildRows:
     """Marks a list stored in a child table (filterable), not in a JSON column."""
 
+    counted: bool = False
+    """Lists count records by its values (`facets=tag`)."""
+
 
 @dataclass(frozen=True)
 class SlugOrText:
@@ -84,7 +87,9 @@ LanguageTag = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35),
 ]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+Url = Annotated[
+    str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000), AfterValidator(_reject_control_characters)
+]
 PartialDate = Annotated[
     str,
     BeforeValidator(normalise_partial_date),

@@ -22,24 +22,11 @@ import sqlalchemy as sa
 from app.core.dates import utc
 from app.records.disputes import disputes
 from app.records.registry import BY_NAME, DEPENDENCY, SOURCE, RecordType
-from app.records.storage import (
-    ChildTableField,
-    JsonField,
-    ObjectListField,
-    RefField,
-    RefListField,
-    ScalarField,
-    SlugOrTextField,
-    StoredField,
-    TypedRefField,
-    TypedRefListField,
-    ValueListField,
-)
+from app.records.storage import AS_STORED, CONVERTED, LINKED, ChildRow, ChildTableField, StoredField
 
 SOURCE_FIELDS = ("title", "publisher", "url", "retrieved_from", "published_on", "language", "kind")
 """What an item shows of each source it cites, besides id, type and name."""
 
-Row = Any
 Link = Callable[[str, str], dict[str, Any]]
 
 
@@ -92,7 +79,7 @@ class ChildList:
 
     field: ChildTableField
     query: DriverQuery
-    item: Callable[[Row], Any]
+    item: Callable[[ChildRow], Any]
     expanded: bool
     """True when `item` gives the shown value; False when it gives the input value, expanded later."""
 
@@ -108,10 +95,10 @@ def for_records(child: sa.Table, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.where(child.c.record_id.in_(_ids())).order_by(child.c.record_id, child.c.position)
 
 
-def _source_item(columns: list[str]) -> Callable[[Row], dict[str, Any]]:
+def _source_item(columns: list[str]) -> Callable[[ChildRow], dict[str, Any]]:
     """An embedded source from a row of the query that joins it (`columns` names the row's values)."""
 
-    def item(row: Row) -> dict[str, Any]:
+    def item(row: ChildRow) -> dict[str, Any]:
         mapping = dict(zip(columns, row, strict=True))
         return {
             "id": mapping["target_id"],
@@ -126,67 +113,31 @@ def _source_item(columns: list[str]) -> Callable[[Row], dict[str, Any]]:
 _SOURCE_SHOWN: dict[str, StoredField] = {f.alias: f for f in SOURCE.fields if f.alias in SOURCE_FIELDS}
 
 
+_TABLES: dict[str, sa.Table] = {t.name: t.table for t in BY_NAME.values()}
+
+
 def _child_list(field: ChildTableField, embed_sources: bool) -> ChildList:
     child = field.table
-    if isinstance(field, ValueListField):
-        query = for_records(child, sa.select(child.c.record_id, child.c.value))
-        return ChildList(field, DriverQuery(query), lambda row: row[1], expanded=True)
-    if isinstance(field, RefListField):
-        target_type = field.ref.types[0]
-        target = BY_NAME[target_type].table.alias("t")
-        with_target = child.outerjoin(target, target.c.id == child.c.target_id)
-        if target_type == "source" and embed_sources:
-            shown = [c for f in _SOURCE_SHOWN.values() for c in f.columns("sources")]
-            columns = [child.c.record_id, child.c.target_id, target.c.name, *(target.c[c.name] for c in shown)]
-            sources = DriverQuery(for_records(child, sa.select(*columns).select_from(with_target)))
-            return ChildList(field, sources, _source_item(sources.columns), expanded=True)
-        query = for_records(
-            child, sa.select(child.c.record_id, child.c.target_id, target.c.name).select_from(with_target)
-        )
-        return ChildList(
-            field,
-            DriverQuery(query),
-            lambda row: {"id": row[1], "type": target_type, "name": row[2]},
-            expanded=True,
-        )
-    if isinstance(field, TypedRefListField):
-        types: tuple[str, ...] = field.ref.types
-        joined: Any = child
-        names = []
-        for t in types:
-            target = BY_NAME[t].table.alias(f"t_{t}")
-            joined = joined.outerjoin(target, target.c.id == child.c[field.typed.column_for(t)])
-            names.append(target.c.name)
-        columns = [child.c.record_id, *(child.c[field.typed.column_for(t)] for t in types), *names]
-        count = len(types)
-
-        def typed_item(row: Row) -> dict[str, Any]:
-            for index in range(count):
-                if row[1 + index] is not None:
-                    return {"id": row[1 + index], "type": types[index], "name": row[1 + count + index]}
-            return {"id": None, "type": None, "name": None}
-
-        query = for_records(child, sa.select(*columns).select_from(joined))
-        return ChildList(field, DriverQuery(query), typed_item, expanded=True)
-    assert isinstance(field, ObjectListField)
-    objects = DriverQuery(for_records(child, sa.select(child)))
-    keys = objects.columns
-    return ChildList(field, objects, lambda row: field.item_from_row(dict(zip(keys, row, strict=True))), expanded=False)
+    if embed_sources and field.alias == "sources":
+        target = _TABLES["source"].alias("t")
+        joined = child.outerjoin(target, target.c.id == child.c.target_id)
+        shown = [c for f in _SOURCE_SHOWN.values() for c in f.columns("sources")]
+        columns = [child.c.record_id, child.c.target_id, target.c.name, *(target.c[c.name] for c in shown)]
+        sources = DriverQuery(for_records(child, sa.select(*columns).select_from(joined)))
+        return ChildList(field, sources, _source_item(sources.columns), expanded=True)
+    query, item, expanded = field.item_query(_TABLES)
+    return ChildList(field, DriverQuery(for_records(child, query)), item, expanded)
 
 
-PLAIN, CONVERTED, REFERENCE, CHILD = range(4)
-"""How a field's value is found: its column as stored, its column converted (a partial date), a reference
-on the row (expanded once names are known), or a child list."""
+CHILD = LINKED + 1
+"""How an item shows a child-table field: its list, read for the whole page at once (the other ways are
+app/records/storage.py's AS_STORED, CONVERTED and LINKED)."""
 
 
 def _slot(field: StoredField, child: ChildList | None) -> tuple[str, int, Any]:
     if child is not None:
         return (field.alias, CHILD, child)
-    if isinstance(field, ScalarField | JsonField):
-        return (field.alias, PLAIN, field.name)
-    if isinstance(field, RefField | TypedRefField | SlugOrTextField):
-        return (field.alias, REFERENCE, field)
-    return (field.alias, CONVERTED, field)
+    return (field.alias, field.shown, field.name if field.shown == AS_STORED else field)
 
 
 @dataclass(frozen=True)
@@ -245,7 +196,7 @@ def items_from_rows(
     children = {child.field.name: child.by_record(connection, ids) for child in plan.children}
 
     wanted: dict[str, set[str]] = defaultdict(set)
-    references = [(alias, field) for alias, how, field in plan.slots if how == REFERENCE]
+    references = [(alias, field) for alias, how, field in plan.slots if how == LINKED]
     referenced: list[dict[str, Any]] = []
     for row in rows:
         values = {}
@@ -266,11 +217,11 @@ def items_from_rows(
         record_id = row["id"]
         body: dict[str, Any] = {"type": record_type.name, "id": record_id}
         for alias, how, what in plan.slots:
-            if how == PLAIN:
+            if how == AS_STORED:
                 body[alias] = row[what]
             elif how == CONVERTED:
                 body[alias] = what.from_columns(row)
-            elif how == REFERENCE:
+            elif how == LINKED:
                 body[alias] = what.expand(values[alias], link)
             else:
                 found = children[what.field.name].get(record_id, [])

@@ -18,19 +18,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.params import bad
 from app.core.suggest import did_you_mean
+from app.records.list_parts import Facet, FilterContext, SortKey
+from app.records.list_parts import Filter as Filter  # the detail view reads reverse links through filters
 from app.records.registry import BY_NAME, RecordType
-from app.records.storage import (
-    ChildTableField,
-    DateField,
-    RefField,
-    RefListField,
-    ScalarField,
-    SlugOrTextField,
-    StoredField,
-    TypedRefField,
-    TypedRefListField,
-    ValueListField,
-)
 
 # Lists are filtered by the singular: ?issuer=x finds policies whose issuers include x.
 SINGULAR = {
@@ -44,99 +34,35 @@ SINGULAR = {
 SUGGESTION_LIMIT = 50_000  # above this many candidate ids, a miss is reported without a suggestion
 
 
-@dataclass(frozen=True)
-class Filter:
-    """One filter parameter of a list: its name, what it matches and how."""
-
-    name: str
-    description: str
-    example: str
-    stored: StoredField
-    choices: tuple[str, ...] = ()
-    targets: tuple[str, ...] = ()
-
-    def condition(self, record_type: RecordType, values: list[str]) -> ColumnElement[bool]:
-        """Rows matching any of `values` (a repeated parameter means OR)."""
-        table, stored = record_type.table, self.stored
-        if isinstance(stored, ScalarField):
-            return table.c[stored.name].in_(values)
-        if isinstance(stored, RefField):
-            return table.c[stored.column].in_(values)
-        if isinstance(stored, SlugOrTextField):
-            return sa.or_(table.c[f"{stored.name}_id"].in_(values), table.c[f"{stored.name}_text"].in_(values))
-        if isinstance(stored, TypedRefField):
-            return _typed_match(stored, table, values)
-        assert isinstance(stored, ChildTableField)
-        child = stored.table
-        if isinstance(stored, ValueListField):
-            match: ColumnElement[bool] = child.c.value.in_(values)
-        elif isinstance(stored, RefListField):
-            match = child.c.target_id.in_(values)
-        else:
-            assert isinstance(stored, TypedRefListField)
-            match = _typed_match(stored.typed, child, values)
-        # IN over the child table, not a correlated EXISTS: the index on the target answers it
-        # (an EXISTS per record scanned all 1M statements for one reverse link).
-        return table.c.id.in_(sa.select(child.c.record_id).where(match))
-
-
-def _typed_match(stored: TypedRefField, table: sa.Table, values: list[str]) -> ColumnElement[bool]:
-    """`actor:x` matches that type only; a bare `x` matches any type."""
-    terms: list[ColumnElement[bool]] = []
-    for value in values:
-        record_type, _, record_id = value.partition(":")
-        if record_id:
-            if record_type in stored.ref.types:
-                terms.append(table.c[stored.column_for(record_type)] == record_id)
-        else:
-            terms.extend(table.c[stored.column_for(t)] == value for t in stored.ref.types)
-    return sa.or_(*terms) if terms else sa.false()
-
-
 def filters_for(record_type: RecordType) -> dict[str, Filter]:
-    """The filter parameters a type's list takes, derived from its fields (worked out once per type)."""
+    """The filter parameters a type's list takes, offered by its fields (worked out once per type)."""
     return _filters(record_type.name)
+
+
+def filter_field(record_type: RecordType, name: str) -> str:
+    """The alias of the field that offers this filter parameter of a type's list."""
+    return _offered(record_type.name)[name][1]
 
 
 @cache
 def _filters(type_name: str) -> dict[str, Filter]:
+    return {name: flt for name, (flt, _alias) in _offered(type_name).items()}
+
+
+@cache
+def _offered(type_name: str) -> dict[str, tuple[Filter, str]]:
+    """Each filter parameter of a type's list with the alias of the field that offers it."""
     record_type = BY_NAME[type_name]
-    filters: dict[str, Filter] = {}
-    for stored in record_type.fields:
-        name = SINGULAR.get(stored.alias, stored.alias)
-        if isinstance(stored, ScalarField) and stored.choices:
-            description = f"{stored.alias} is one of these (repeat for OR)"
-            filters[name] = Filter(name, description, stored.choices[0], stored, choices=stored.choices)
-        elif isinstance(stored, ScalarField) and stored.alias in record_type.text_filters:
-            filters[name] = Filter(name, f"{stored.alias} equals this text (repeat for OR)", "en", stored)
-        elif isinstance(stored, RefField | RefListField | SlugOrTextField):
-            target = stored.ref.types[0]
-            description = f"{stored.alias} includes this {target} id (repeat for OR)"
-            filters[name] = Filter(name, description, BY_NAME[target].example_id, stored, targets=(target,))
-        elif isinstance(stored, TypedRefField | TypedRefListField):
-            types = stored.ref.types
-            description = f"{stored.alias} includes this record: type:id ({', '.join(types)}) or a bare id"
-            filters[name] = Filter(
-                name, description, f"{types[0]}:{BY_NAME[types[0]].example_id}", stored, targets=types
-            )
-        elif isinstance(stored, ValueListField):
-            example = "export-controls" if name == "tag" else "87 FR 62186"
-            filters[name] = Filter(name, f"{stored.alias} includes this value (repeat for OR)", example, stored)
-    return filters
-
-
-@dataclass(frozen=True)
-class SortKey:
-    """A column a list can be sorted by."""
-
-    name: str
-    column: sa.Column[Any]
-    nullable: bool
-    is_date: bool = False
+    context = FilterContext(record_type.text_filters, {t.name: t.example_id for t in BY_NAME.values()})
+    return {
+        flt.name: (flt, stored.alias)
+        for stored in record_type.fields
+        for flt in stored.filters(SINGULAR.get(stored.alias, stored.alias), context)
+    }
 
 
 def sort_keys_for(record_type: RecordType) -> dict[str, SortKey]:
-    """The documented sort keys of a type: id, name, its dates and its enums (worked out once per type)."""
+    """The documented sort keys of a type: id, name, then each sortable field's (worked out once per type)."""
     return _sort_keys(record_type.name)
 
 
@@ -146,10 +72,9 @@ def _sort_keys(type_name: str) -> dict[str, SortKey]:
     table = record_type.table
     keys = {"id": SortKey("id", table.c.id, False), "name": SortKey("name", table.c.name, False)}
     for stored in record_type.fields:
-        if isinstance(stored, DateField):
-            keys[stored.alias] = SortKey(stored.alias, table.c[stored.name], not stored.required, is_date=True)
-        elif isinstance(stored, ScalarField) and stored.choices:
-            keys[stored.alias] = SortKey(stored.alias, table.c[stored.name], not stored.required)
+        key = stored.sort_key(table)
+        if key is not None:
+            keys[key.name] = key
     return keys
 
 
@@ -157,7 +82,8 @@ def _sort_keys(type_name: str) -> dict[str, SortKey]:
 class ListSpec:
     """A parsed list request."""
 
-    filters: dict[str, list[str]] = field(default_factory=dict)
+    filters: dict[str, list[Any]] = field(default_factory=dict)
+    """Parsed values per filter parameter."""
     q: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -231,11 +157,7 @@ def _after(spec: ListSpec) -> ColumnElement[bool]:
 
 def cursor_values(spec: ListSpec, row: sa.RowMapping) -> list[Any]:
     """The sort values of a row, as stored in a cursor."""
-    values = []
-    for key, _descending in spec.sort:
-        value = row[key.column.name]
-        values.append(value.isoformat() if isinstance(value, dt.date) else value)
-    return values
+    return [key.to_cursor(row[key.column.name]) for key, _descending in spec.sort]
 
 
 def decode_values(spec: ListSpec, values: list[Any]) -> list[Any]:
@@ -246,15 +168,11 @@ def decode_values(spec: ListSpec, values: list[Any]) -> list[Any]:
     for (key, _descending), value in zip(spec.sort, values, strict=True):
         if value is None and key.nullable:
             decoded.append(None)
-        elif key.is_date and isinstance(value, str):
-            try:
-                decoded.append(dt.date.fromisoformat(value))
-            except ValueError:
-                raise bad("cursor", "this cursor does not fit this list; start again without it") from None
-        elif isinstance(value, str) and not key.is_date:
-            decoded.append(value)
-        else:
-            raise bad("cursor", "this cursor does not fit this list; start again without it")
+            continue
+        try:
+            decoded.append(key.from_cursor(value))
+        except ValueError:
+            raise bad("cursor", "this cursor does not fit this list; start again without it") from None
     return decoded
 
 
@@ -300,37 +218,42 @@ def count_query(record_type: RecordType, spec: ListSpec) -> sa.Select[Any]:
     return sa.select(sa.func.count()).select_from(record_type.table).where(*conditions(record_type, spec))
 
 
+def facets_for(record_type: RecordType) -> dict[str, Facet]:
+    """What `facets=` can count by: what the fields offer (enums, single references, tags), then the main
+    date's year (worked out once per type)."""
+    return _facets(record_type.name)
+
+
+@cache
+def _facets(type_name: str) -> dict[str, Facet]:
+    record_type = BY_NAME[type_name]
+    table = record_type.table
+    facets: dict[str, Facet] = {}
+    for stored in record_type.fields:
+        facet = stored.facet(table)
+        if facet is not None:
+            facets[SINGULAR.get(stored.alias, stored.alias)] = facet
+    if record_type.main_date:
+        facets["year"] = Facet(sa.extract("year", table.c[record_type.main_date]), table, table.c.id)
+    return facets
+
+
 def facet_names(record_type: RecordType) -> list[str]:
-    """What `facets=` can count by: enums, single references, tags and the main date's year."""
-    names = [
-        SINGULAR.get(f.alias, f.alias)
-        for f in record_type.fields
-        if (isinstance(f, ScalarField) and f.choices) or isinstance(f, RefField) or f.alias == "tags"
-    ]
-    return [*names, "year"] if record_type.main_date else names
+    """The names `facets=` takes."""
+    return list(facets_for(record_type))
 
 
 def facet_query(record_type: RecordType, spec: ListSpec, name: str) -> sa.Select[Any]:
     """Counts per value of one facet over the filtered set, largest first."""
     table = record_type.table
     matching = sa.select(table.c.id).where(*conditions(record_type, spec)).subquery()
-    if name == "year":
-        value: ColumnElement[Any] = sa.extract("year", table.c[record_type.main_date or ""])
-        source: Any = table
-    elif name == "tag":
-        child = record_type.child_tables["tags"]
-        value, source = child.c.value, child
-    else:
-        stored = next(f for f in record_type.fields if f.alias == name)
-        column = stored.column if isinstance(stored, RefField) else stored.name
-        value, source = table.c[column], table
-    id_column = source.c.record_id if source is not table else table.c.id
+    facet = facets_for(record_type)[name]
     return (
-        sa.select(value.label("value"), sa.func.count().label("n"))
-        .select_from(source)
-        .where(id_column.in_(sa.select(matching.c.id)))
-        .group_by(value)
-        .order_by(sa.func.count().desc(), value)
+        sa.select(facet.value.label("value"), sa.func.count().label("n"))
+        .select_from(facet.source)
+        .where(facet.record_id.in_(sa.select(matching.c.id)))
+        .group_by(facet.value)
+        .order_by(sa.func.count().desc(), facet.value)
     )
 
 
@@ -345,7 +268,7 @@ def check_references(connection: sa.Connection, record_type: RecordType, spec: L
                     options = ", ".join(flt.choices)
                     raise bad(name, f"'{value[:100]}' is not one of {options}{did_you_mean(value, flt.choices)}")
                 continue
-            if not flt.targets or isinstance(flt.stored, SlugOrTextField):
+            if not flt.targets or flt.text_allowed:
                 continue  # free text, or a publisher that may be named as text
             target_type, _, target_id = value.partition(":")
             if target_id and len(flt.targets) > 1:

@@ -106,7 +106,7 @@ class RecordIn(BaseModel):
         default_factory=list, description="Other spellings and acronyms.", examples=[["PRC"]]
     )
     summary: Text | None = Field(default=None, description="A few sentences in our own words.")
-    tags: Annotated[list[Tag], ChildRows()] = Field(
+    tags: Annotated[list[Tag], ChildRows(counted=True)] = Field(
         default_factory=list, description="Topic tags.", examples=[["export-controls"]]
     )
     notes: Text | None = Field(
@@ -239,7 +239,7 @@ class DependencyIn(CitedRecordIn):
     valid_from: PartialDate | None = None
     valid_to: PartialDate | None = None
     alternative_to: list[HardwareRef] = Field(default_factory=list)
-    quantity: int | None = Field(default=None, ge=0, le=10**12)
+    quantity: int | None = Field(default=None, ge=0, le=10**12, examples=[2048])
     confidence: DependencyConfidence | None = Field(
         default=None,
         description="How sure the source dataset is of the record (Epoch AI's confidence), when it says.",

@@ -121,7 +121,7 @@ class RecordType:
     @cached_property
     def list_fields(self) -> list[ChildTableField]:
         """Fields stored in child tables."""
-        return [f for f in self.fields if isinstance(f, ChildTableField)]
+        return [child for f in self.fields if (child := f.child) is not None]
 
     def row_values(self, record: dict[str, Any]) -> dict[str, Any]:
         """Values of the record's own row, from its input-model dump (by alias)."""

@@ -7,27 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from app.records.registry import DEPENDENCY, RECORD_TYPE_LIST, RecordType
-from app.records.storage import (
-    DateField,
-    JsonField,
-    ObjectListField,
-    RefField,
-    RefListField,
-    ScalarField,
-    SlugOrTextField,
-    StoredField,
-    TypedRefField,
-    TypedRefListField,
-    ValueListField,
-)
-
-
-class RefOut(BaseModel):
-    """A reference expanded one level. A publisher given as text has no id or type."""
-
-    id: str | None = Field(examples=["huawei"])
-    type: str | None = Field(examples=["actor"])
-    name: str | None = Field(examples=["Huawei"])
+from app.records.storage import RefOut as RefOut  # also the expanded references of other features
+from app.records.storage import StoredField
 
 
 class SourceOut(BaseModel):
@@ -55,34 +36,9 @@ class ReferencedBy(BaseModel):
     )
 
 
-class Problem(BaseModel):
-    """An RFC 9457 problem."""
-
-    type: str = Field(examples=["urn:techsov:problem:bad-parameter"])
-    title: str = Field(examples=["Bad Request"])
-    status: int = Field(examples=[400])
-    detail: str = Field(examples=["contry: unknown parameter 'contry'; did you mean 'country'?"])
-    errors: list[dict[str, str]] | None = None
-
-
 def _annotation(stored: StoredField) -> Any:
-    if isinstance(stored, ScalarField):
-        base: Any = Literal.__getitem__(stored.choices) if stored.choices else stored.python_type
-        return base if stored.required else base | None
-    if isinstance(stored, JsonField):
-        return list[Any] if isinstance(stored.empty_value, list) else dict[str, Any]
-    if isinstance(stored, DateField):
-        return str if stored.required else str | None
-    if isinstance(stored, RefField | TypedRefField | SlugOrTextField):
-        return RefOut if stored.required else RefOut | None
-    if isinstance(stored, RefListField | TypedRefListField):
-        return list[SourceOut | RefOut] if stored.alias == "sources" else list[RefOut]
-    if isinstance(stored, ValueListField):
-        return list[str]
-    assert isinstance(stored, ObjectListField)
-    fields: dict[str, Any] = {f.alias: (_annotation(f), ...) for f in stored.fields}
-    role_model: Any = create_model(f"{stored.model.__name__.removesuffix('In')}Out", **fields)
-    return list[role_model]
+    """The field's type in items; a record's sources are embedded (app/records/items.py), not just named."""
+    return list[SourceOut | RefOut] if stored.alias == "sources" else stored.annotation()
 
 
 def _item_model(record_type: RecordType) -> type[BaseModel]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,15 +13,27 @@ from starlette.datastructures import QueryParams
 
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.params import (
+    CURSOR,
+    FROM,
+    TEXT_SCHEMA,
+    TO,
+    Many,
+    One,
+    Parameters,
     bad,
-    check_text,
-    parse_bool,
-    parse_date_bound,
-    parse_int,
-    reject_unknown,
-    split_list,
+    choice,
+    count,
+    date,
+    date_range,
+    page_limit,
+    text,
+    verbatim,
 )
+from app.core.render import FORMAT
+from app.records.citation import CITATION_FORMATS
+from app.records.history import VERSION
 from app.records.items import items_from_rows
+from app.records.list_parts import SortKey
 from app.records.listing import (
     ListSpec,
     check_references,
@@ -32,58 +46,113 @@ from app.records.listing import (
     iter_pages,
     page_query,
     parse_sort,
+    sort_keys_for,
 )
-from app.records.registry import RecordType
+from app.records.registry import BY_NAME, RecordType
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
+LIMIT = page_limit("records", default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+COUNT = count("records")
+DETAIL_FORMAT = choice(
+    "format",
+    ("json", *CITATION_FORMATS),
+    "json (default), or the record's citation: csl (CSL-JSON, for Zotero, Pandoc and citeproc) or bibtex.",
+    example="csl",
+)
+DETAIL_PARAMETERS = Parameters(DETAIL_FORMAT, VERSION)
+"""What `GET /v1/{plural}/{id}` takes."""
 
 
-def common_parameters(record_type: RecordType) -> list[str]:
-    """Parameters every list takes (as_of only where records have a validity window)."""
-    names = ["q", "from", "to", "sort", "limit", "cursor", "count", "facets", "format"]
+@dataclass(frozen=True)
+class ListParameters:
+    """What a type's list takes: its filters (from its fields), then the parameters every list has."""
+
+    filters: dict[str, Many[str]]
+    q: One[str]
+    date_from: One[dt.date]
+    date_to: One[dt.date]
+    as_of: One[dt.date] | None
+    """Only where records have a validity window."""
+    sort: One[list[tuple[SortKey, bool]]]
+    facets: Many[str]
+
+    @cached_property
+    def all(self) -> Parameters:
+        """Every declaration, in the order the documentation lists them."""
+        dates = [p for p in (self.date_from, self.date_to, self.as_of) if p is not None]
+        return Parameters(*self.filters.values(), self.q, *dates, self.sort, LIMIT, CURSOR, COUNT, self.facets, FORMAT)
+
+
+def list_parameters(record_type: RecordType) -> ListParameters:
+    """The declared parameters of a type's list (worked out once per type)."""
+    return _list_parameters(record_type.name)
+
+
+@cache
+def _list_parameters(type_name: str) -> ListParameters:
+    record_type = BY_NAME[type_name]
+    filters = {}
+    for name, flt in filters_for(record_type).items():
+        schema, description, example = flt.documented()
+        filters[name] = Many(name=name, description=description, schema=schema, example=example, parse=verbatim)
+    main, sorts, facets = record_type.main_date, list(sort_keys_for(record_type)), facet_names(record_type)
+
+    def sort(field: str, value: str) -> list[tuple[SortKey, bool]]:
+        return parse_sort(record_type, value)
+
+    def facet(field: str, value: str) -> str:
+        if value not in facets:
+            raise bad(field, f"cannot count {record_type.plural} by '{value[:60]}'; facets: {', '.join(facets)}")
+        return value
+
+    as_of = None
     if record_type.valid_from is not None:
-        names.insert(3, "as_of")
-    return names
-
-
-def allowed_parameters(record_type: RecordType) -> list[str]:
-    """Every parameter a type's list takes."""
-    return [*filters_for(record_type), *common_parameters(record_type)]
+        as_of = date("as_of", f"Keep records valid on this date: {record_type.valid_from} on or before it (or "
+                     f"unknown) and {record_type.valid_to} after it (or unknown).", example="2023-10-17")  # fmt: skip
+    sort_help = (
+        f"Comma list of fields, `-` for descending; ties by id. Sortable: {', '.join(sorts)}. "
+        f"Default: {record_type.default_sort}."
+    )
+    return ListParameters(
+        filters=filters,
+        q=text("q", "Text to look for in names, aliases, other-language names and text.", example="export", blank=True),
+        date_from=FROM.described(f"Keep records whose {main} is on or after this date (2018, 2018-07 or 2018-07-20)."),
+        date_to=TO.described(
+            f"Keep records whose {main} is on or before this date; 2018 means up to 2018-12-31.", example="2019-06"
+        ),
+        as_of=as_of,
+        sort=One(name="sort", description=sort_help, schema=TEXT_SCHEMA, example=record_type.default_sort, parse=sort),
+        facets=Many(
+            name="facets",
+            description=f"Comma list of fields to count by: {', '.join(facets)}.",
+            schema=TEXT_SCHEMA,
+            example=facets[0],
+            parse=facet,
+        ),
+    )
 
 
 def parse_list(record_type: RecordType, params: QueryParams, cursor_secret: str) -> ListSpec:
     """A list request from its query string; any unknown name or bad value is a 400 that says why."""
-    reject_unknown(params, allowed_parameters(record_type))
+    declared = list_parameters(record_type)
+    declared.all.check(params)
     spec = ListSpec()
-    for name in filters_for(record_type):
-        values = split_list(params.getlist(name))
+    filters = filters_for(record_type)
+    for name, values in ((n, p.get(params)) for n, p in declared.filters.items()):
         if values:
-            spec.filters[name] = values
-    if "q" in params:
-        spec.q = check_text("q", params["q"]).strip() or None
-    if "from" in params:
-        spec.date_from = parse_date_bound("from", params["from"])
-    if "to" in params:
-        spec.date_to = parse_date_bound("to", params["to"], end=True)
-    if spec.date_from and spec.date_to and spec.date_from > spec.date_to:
-        raise bad("to", "is before `from`")
-    if "as_of" in params:
-        spec.as_of = parse_date_bound("as_of", params["as_of"])
-    spec.sort = parse_sort(record_type, params.get("sort", record_type.default_sort))
-    if "limit" in params:
-        spec.limit = parse_int("limit", params["limit"], minimum=1, maximum=MAX_LIMIT)
-    if "count" in params:
-        spec.count = parse_bool("count", params["count"])
-    if "facets" in params:
-        allowed = facet_names(record_type)
-        for name in split_list(params.getlist("facets")):
-            if name not in allowed:
-                raise bad("facets", f"cannot count {record_type.plural} by '{name[:60]}'; facets: {', '.join(allowed)}")
-            spec.facets.append(name)
-    if "cursor" in params:
-        values = decode_cursor(cursor_secret, params["cursor"], spec.sort_signature)
-        spec.after = decode_values(spec, values)
+            spec.filters[name] = filters[name].parse(values)
+    spec.q = (declared.q.get(params) or "").strip() or None
+    spec.date_from, spec.date_to = date_range(params, declared.date_from, declared.date_to)
+    if declared.as_of is not None:
+        spec.as_of = declared.as_of.get(params)
+    spec.sort = declared.sort.get(params) or parse_sort(record_type, record_type.default_sort)
+    spec.limit = LIMIT.get(params, spec.limit)
+    spec.count = COUNT.get(params, spec.count)
+    spec.facets = declared.facets.get(params)
+    cursor = CURSOR.get(params)
+    if cursor is not None:
+        spec.after = decode_values(spec, decode_cursor(cursor_secret, cursor, spec.sort_signature))
     return spec
 
 

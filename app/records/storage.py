@@ -1,24 +1,32 @@
-"""How each kind of input field is stored: columns on the record's table or a child table.
+"""The kinds of input field: how each is stored, and everything it does in the API.
 
 Every field of an input model maps to one `StoredField`, chosen from its
-annotation (see `stored_field_for`). The loader, the export and the detail
-view only talk to these objects, so a new field needs no code outside its
-model.
+annotation (see `stored_field_for`). Each kind carries its own behaviour: its
+columns or child table, the list filters it offers, its sort key and facet
+(app/records/list_parts.py), its CSV cell, how an item shows it, its place in
+the response schema and in the export's Frictionless schema. The loader, the
+lists, the detail view, the export and the statistics only loop over a type's
+fields and call these methods, so a new field needs no code outside its model.
 """
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin
+from operator import itemgetter
+from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
+import orjson
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 from pydantic.fields import FieldInfo
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import first_day, format_partial, precision_of, stored_date
+from app.core.render import FORMULA_STARTS, cell, safe_cell
 from app.records.fields import (
     SLUG_MAX_LENGTH,
     ChildRows,
@@ -28,12 +36,64 @@ from app.records.fields import (
     SlugOrText,
     is_slug,
 )
+from app.records.list_parts import (
+    BIGINT,
+    DateSortKey,
+    Facet,
+    Filter,
+    FilterContext,
+    Match,
+    NumberRange,
+    NumberSortKey,
+    RangeFilter,
+    SortKey,
+    ValueFilter,
+)
 
 Row = Mapping[Any, Any]
 Linker = Callable[[str, str], dict[str, Any]]
 """(type, id) -> {"id", "type", "name"} of the referenced record."""
 TableNames = Mapping[RecordTypeName, str]
 """Record type -> its table, from the declarations in app/records/registry.py."""
+Tables = Mapping[str, sa.Table]
+"""Record type -> its table, for the joins that read a referenced record's name."""
+CsvColumn = Callable[[Sequence[Row]], list[str]]
+"""A batch of rows -> one column of CSV cells."""
+ChildRow = tuple[Any, ...]
+"""A row of a child-table query, as the driver gives it: the record's id first."""
+LIST_SEPARATOR = ";"
+"""What joins a list's items in a CSV cell."""
+
+AS_STORED, CONVERTED, LINKED = range(3)
+"""How an item shows a field kept on the record's row: its column as stored; `from_columns` of the row (a
+partial date); or a reference, expanded once the names of every row's references are read."""
+
+
+class RefOut(BaseModel):
+    """A reference expanded one level. A publisher given as text has no id or type."""
+
+    id: str | None = Field(examples=["huawei"])
+    type: str | None = Field(examples=["actor"])
+    name: str | None = Field(examples=["Huawei"])
+
+
+class ChildItems(NamedTuple):
+    """How a child-table field's items are read for API items."""
+
+    query: sa.Select[Any]
+    """Its rows, the record's id first (limited to a page's records and ordered by the caller)."""
+    item: Callable[[ChildRow], Any]
+    """One row -> one item."""
+    expanded: bool
+    """True when the item is what the API shows; False when it is the input value, expanded once names are read."""
+
+
+def csv_texts(values: Iterable[Any]) -> list[str]:
+    """Scalars' cells: empty for none, true/false, numbers as written, text made formula-safe (as `cell`)."""
+    return [
+        ("'" + v if v.startswith(FORMULA_STARTS) else v) if type(v) is str else ("" if v is None else cell(v))
+        for v in values
+    ]
 
 
 @dataclass(frozen=True)
@@ -78,12 +138,17 @@ def partial_date(row: Row, column: str) -> str | None:
 
 
 class StoredField:
-    """Base: a model field and the way it is stored."""
+    """Base: a model field, the way it is stored, and what the API does with it."""
+
+    shown = CONVERTED
+    """How an item shows the field when it is kept on the record's row."""
 
     def __init__(self, name: str, alias: str) -> None:
         self.name = name
         self.alias = alias
         self.required = False
+        self.example: Any = None
+        """The model's first example (for a list, of one item), if it gives one."""
 
     def columns(self, table_name: str) -> list[sa.Column[Any]]:
         """Columns this field adds to the record's own table."""
@@ -118,9 +183,14 @@ class StoredField:
         return iter(())
 
     @property
+    def child(self) -> ChildTableField | None:
+        """The field itself when it lives in a child table, else None."""
+        return None
+
+    @property
     def has_child_table(self) -> bool:
         """True when the field lives in a child table."""
-        return False
+        return self.child is not None
 
     @property
     def empty(self) -> Any:
@@ -131,34 +201,75 @@ class StoredField:
         """The value as the API shows it: references become {id, type, name}."""
         return value
 
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        """The list filter parameters it offers; `name` is the parameter's (a list's singular: `issuer`)."""
+        return []
+
+    def sort_key(self, table: sa.Table) -> SortKey | None:
+        """The key a list sorts by on this field, when it is sortable."""
+        return None
+
+    def facet(self, table: sa.Table) -> Facet | None:
+        """What `facets=` and the statistics count this field by, when they can."""
+        return None
+
+    def csv_column(self) -> CsvColumn:
+        """Its column of CSV cells (a field kept on the record's row), a batch of rows at a time.
+
+        By default the input value is the cell: a partial date as given, a reference as its id (`type:id`
+        when it may point at several types), a publisher named as text as that text."""
+        from_columns = self.from_columns
+        return lambda rows: csv_texts([from_columns(row) for row in rows])
+
+    def annotation(self) -> Any:
+        """Its type in the API's response models, so the OpenAPI document promises what items hold."""
+        raise NotImplementedError
+
+    def optional(self, annotation: Any) -> Any:
+        """`annotation`, or None when the field is not required."""
+        return annotation if self.required else annotation | None
+
+    def table_field(self, description: str) -> dict[str, Any]:
+        """Its column in the export's Frictionless Table Schema; `description` is the model's."""
+        descriptor: dict[str, Any] = {"name": self.alias, "type": self.table_type, **self.table_constraints()}
+        description = self.table_description(description)
+        if description:
+            descriptor["description"] = description.strip()
+        return descriptor
+
+    @property
+    def table_type(self) -> str:
+        """The type of its column in the export's Frictionless Table Schema."""
+        return "string"
+
+    def table_constraints(self) -> dict[str, Any]:
+        """Table Schema constraints on its column."""
+        return {}
+
+    def table_description(self, description: str) -> str:
+        """The model's description of the field, with what a reader of its CSV column needs to know."""
+        return description
+
 
 class ScalarField(StoredField):
-    """Text, numbers and enums: one column."""
+    """Text (or a flag): one column."""
 
-    def __init__(self, name: str, alias: str, python_type: Any, choices: tuple[str, ...] = ()) -> None:
+    shown = AS_STORED
+
+    def __init__(self, name: str, alias: str, python_type: Any) -> None:
         super().__init__(name, alias)
         self.python_type = python_type
-        self.choices = choices
 
-    def _sql_type(self) -> sa.types.TypeEngine[Any]:
-        if self.choices:
-            return sa.String(max(len(c) for c in self.choices))
-        if self.python_type is int:
-            return sa.BigInteger()
-        if self.python_type is float:
-            return sa.Float()
-        if self.python_type is bool:
-            return sa.Boolean()
-        return sa.Text()
+    def sql_type(self) -> sa.types.TypeEngine[Any]:
+        """The column's type."""
+        return sa.Boolean() if self.python_type is bool else sa.Text()
+
+    @property
+    def table_type(self) -> str:
+        return "boolean" if self.python_type is bool else "string"
 
     def columns(self, table_name: str) -> list[sa.Column[Any]]:
-        return [sa.Column(self.name, self._sql_type(), nullable=not self.required)]
-
-    def constraints(self, table_name: str) -> list[sa.Constraint]:
-        if not self.choices:
-            return []
-        allowed = ", ".join(f"'{c}'" for c in self.choices)
-        return [sa.CheckConstraint(f"{self.name} IN ({allowed})", name=f"{self.name}_allowed")]
+        return [sa.Column(self.name, self.sql_type(), nullable=not self.required)]
 
     def to_columns(self, value: Any) -> dict[str, Any]:
         return {self.name: value}
@@ -166,9 +277,97 @@ class ScalarField(StoredField):
     def from_columns(self, row: Row) -> Any:
         return row[self.name]
 
+    def match(self, table: sa.Table, values: list[Any]) -> ColumnElement[bool]:
+        """Rows whose value is one of `values`."""
+        return table.c[self.name].in_(values)
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        if self.alias not in context.text_filters:
+            return []
+        example = "en" if self.example is None else self.example
+        description = f"{self.alias} equals this text (repeat for OR)"
+        return [ValueFilter(name=name, description=description, example=example, match=self.match)]
+
+    def csv_column(self) -> CsvColumn:
+        name = self.name
+        return lambda rows: csv_texts([row[name] for row in rows])
+
+    def annotation(self) -> Any:
+        return self.optional(self.python_type)
+
+
+class EnumField(ScalarField):
+    """One of a fixed set of values (a kind, a status): filtered by, sorted by and counted by."""
+
+    def __init__(self, name: str, alias: str, choices: tuple[str, ...]) -> None:
+        super().__init__(name, alias, str)
+        self.choices = choices
+
+    def sql_type(self) -> sa.types.TypeEngine[Any]:
+        return sa.String(max(len(c) for c in self.choices))
+
+    def constraints(self, table_name: str) -> list[sa.Constraint]:
+        allowed = ", ".join(f"'{c}'" for c in self.choices)
+        return [sa.CheckConstraint(f"{self.name} IN ({allowed})", name=f"{self.name}_allowed")]
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        description = f"{self.alias} is one of these (repeat for OR)"
+        return [
+            ValueFilter(
+                name=name, description=description, example=self.choices[0], choices=self.choices, match=self.match
+            )
+        ]
+
+    def sort_key(self, table: sa.Table) -> SortKey | None:
+        return SortKey(self.alias, table.c[self.name], not self.required)
+
+    def facet(self, table: sa.Table) -> Facet | None:
+        return Facet(table.c[self.name], table, table.c.id)
+
+    def annotation(self) -> Any:
+        return self.optional(Literal.__getitem__(self.choices))
+
+    def table_constraints(self) -> dict[str, Any]:
+        return {"constraints": {"enum": list(self.choices)}}
+
+
+class NumberField(ScalarField):
+    """A number (a dependency's quantity): sorted by, and filtered by range (`quantity_min=`, `quantity_max=`)."""
+
+    def __init__(self, name: str, alias: str, python_type: Any, numbers: NumberRange) -> None:
+        super().__init__(name, alias, python_type)
+        self.numbers = numbers
+
+    def sql_type(self) -> sa.types.TypeEngine[Any]:
+        return sa.BigInteger() if self.numbers.whole else sa.Float()
+
+    @property
+    def table_type(self) -> str:
+        return "integer" if self.numbers.whole else "number"
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        bounds = (("min", "at least", True), ("max", "at most", False))
+        return [
+            RangeFilter(
+                name=f"{name}_{end}",
+                description=f"Keep records whose {self.alias} is {relation} this number (records without one are "
+                "left out)",
+                example=self.numbers.example(self.example, low=at_least),
+                column=self.name,
+                at_least=at_least,
+                numbers=self.numbers,
+            )
+            for end, relation, at_least in bounds
+        ]
+
+    def sort_key(self, table: sa.Table) -> SortKey | None:
+        return NumberSortKey(self.alias, table.c[self.name], not self.required, whole=self.numbers.whole)
+
 
 class JsonField(StoredField):
     """Maps and short lists of values: one JSON column."""
+
+    shown = AS_STORED
 
     def __init__(self, name: str, alias: str, empty: Any) -> None:
         super().__init__(name, alias)
@@ -186,6 +385,13 @@ class JsonField(StoredField):
 
     def from_columns(self, row: Row) -> Any:
         return row[self.name]
+
+    def csv_column(self) -> CsvColumn:
+        name = self.name
+        return lambda rows: [cell(row[name]) for row in rows]
+
+    def annotation(self) -> Any:
+        return list[Any] if isinstance(self.empty_value, list) else dict[str, Any]
 
 
 class DateField(StoredField):
@@ -217,9 +423,37 @@ class DateField(StoredField):
     def from_columns(self, row: Row) -> Any:
         return partial_date(row, self.name)
 
+    def sort_key(self, table: sa.Table) -> SortKey | None:
+        return DateSortKey(self.alias, table.c[self.name], not self.required)
+
+    def annotation(self) -> Any:
+        return self.optional(str)
+
+    def table_description(self, description: str) -> str:
+        return f"{description} A date or a partial date: 2018, 2018-07 or 2018-07-20."
+
+
+def reference_filter(
+    name: str, alias: str, ref: RefTo, context: FilterContext, match: Match, *, text_allowed: bool = False
+) -> Filter:
+    """The filter of a reference field: records that point at any of the ids given (`type:id` or a bare id
+    when the reference may point at several types)."""
+    first = ref.types[0]
+    if ref.typed:
+        description = f"{alias} includes this record: type:id ({', '.join(ref.types)}) or a bare id"
+        example = f"{first}:{context.example_ids[first]}"
+    else:
+        description = f"{alias} includes this {first} id (repeat for OR)"
+        example = context.example_ids[first]
+    return ValueFilter(
+        name=name, description=description, example=example, targets=ref.types, text_allowed=text_allowed, match=match
+    )
+
 
 class RefField(StoredField):
     """A reference to one record of a known type: a foreign-key column `<name>_id`."""
+
+    shown = LINKED
 
     def __init__(self, name: str, alias: str, ref: RefTo, tables: TableNames) -> None:
         super().__init__(name, alias)
@@ -255,9 +489,24 @@ class RefField(StoredField):
     def expand(self, value: Any, link: Linker) -> Any:
         return None if value is None else link(self.ref.types[0], value)
 
+    def match(self, table: sa.Table, values: list[Any]) -> ColumnElement[bool]:
+        """Rows pointing at any of these ids."""
+        return table.c[self.column].in_(values)
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        return [reference_filter(name, self.alias, self.ref, context, self.match)]
+
+    def facet(self, table: sa.Table) -> Facet | None:
+        return Facet(table.c[self.column], table, table.c.id, labels=self.ref.types[0])
+
+    def annotation(self) -> Any:
+        return self.optional(RefOut)
+
 
 class TypedRefField(StoredField):
     """A reference that may point at several types (`actor:x`): one foreign key per type."""
+
+    shown = LINKED
 
     def __init__(self, name: str, alias: str, ref: RefTo, tables: TableNames) -> None:
         super().__init__(name, alias)
@@ -312,9 +561,30 @@ class TypedRefField(StoredField):
     def expand(self, value: Any, link: Linker) -> Any:
         return None if value is None else link(*split_typed(value))
 
+    def match(self, table: sa.Table, values: list[Any]) -> ColumnElement[bool]:
+        """Rows of `table` (the record's, or a child table's) pointing at any of these: `actor:x` matches that
+        type only; a bare `x` matches any type."""
+        terms: list[ColumnElement[bool]] = []
+        for value in values:
+            record_type, _, record_id = value.partition(":")
+            if record_id:
+                if record_type in self.ref.types:
+                    terms.append(table.c[self.column_for(record_type)] == record_id)
+            else:
+                terms.extend(table.c[self.column_for(t)] == value for t in self.ref.types)
+        return sa.or_(*terms) if terms else sa.false()
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        return [reference_filter(name, self.alias, self.ref, context, self.match)]
+
+    def annotation(self) -> Any:
+        return self.optional(RefOut)
+
 
 class SlugOrTextField(StoredField):
     """An actor reference when slug-shaped (`<name>_id`), otherwise free text (`<name>_text`)."""
+
+    shown = LINKED
 
     def __init__(self, name: str, alias: str, ref: RefTo, tables: TableNames) -> None:
         super().__init__(name, alias)
@@ -346,6 +616,16 @@ class SlugOrTextField(StoredField):
             return link(self.ref.types[0], value)
         return {"id": None, "type": None, "name": value}
 
+    def match(self, table: sa.Table, values: list[Any]) -> ColumnElement[bool]:
+        """Rows naming any of these, as an actor id or as text."""
+        return sa.or_(table.c[f"{self.name}_id"].in_(values), table.c[f"{self.name}_text"].in_(values))
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        return [reference_filter(name, self.alias, self.ref, context, self.match, text_allowed=True)]
+
+    def annotation(self) -> Any:
+        return self.optional(RefOut)
+
 
 class ChildTableField(StoredField):
     """Base of fields kept as ordered rows of a child table `<owner>_<name>`."""
@@ -353,8 +633,8 @@ class ChildTableField(StoredField):
     table: sa.Table
 
     @property
-    def has_child_table(self) -> bool:
-        return True
+    def child(self) -> ChildTableField | None:
+        return self
 
     @property
     def empty(self) -> Any:
@@ -396,9 +676,50 @@ class ChildTableField(StoredField):
     def from_child_rows(self, rows: Sequence[Row]) -> Any:
         return [self.item_from_row(row) for row in rows]
 
+    def item_match(self, values: list[Any]) -> ColumnElement[bool]:
+        """Child rows whose item matches any of `values`."""
+        raise NotImplementedError
+
+    def match(self, table: sa.Table, values: list[Any]) -> ColumnElement[bool]:
+        """Records with an item that matches any of `values`."""
+        # IN over the child table, not a correlated EXISTS: the index on the target answers it
+        # (an EXISTS per record scanned all 1M statements for one reverse link).
+        return table.c.id.in_(sa.select(self.table.c.record_id).where(self.item_match(values)))
+
+    def item_query(self, tables: Tables) -> ChildItems:
+        """How API items read this field's items (`tables` to join the names of referenced records)."""
+        raise NotImplementedError
+
+    def csv_columns(self) -> list[sa.Column[Any]]:
+        """The child table's columns its CSV cell is made from."""
+        raise NotImplementedError
+
+    def csv_item(self, names: list[str]) -> Callable[[ChildRow], Any]:
+        """One item of its CSV cell from a row of `record_id` and `csv_columns` (`names` names the row's values)."""
+        return itemgetter(1)
+
+    def csv_references(self, items: list[Any]) -> Iterator[Reference]:
+        """The references whose names its CSV cell shows."""
+        return iter(())
+
+    def csv_cell(self, items: list[Any], link: Linker) -> str:
+        """A record's CSV cell from its items: joined with `;`."""
+        return safe_cell(LIST_SEPARATOR.join(items))
+
+    def table_description(self, description: str) -> str:
+        return (
+            f"{description} A list: items joined with `{LIST_SEPARATOR}` (references as ids), or JSON for "
+            "lists of objects."
+        )
+
 
 class ValueListField(ChildTableField):
     """A list of plain values kept as rows so they can be filtered on (tags, document numbers)."""
+
+    def __init__(self, name: str, alias: str, *, counted: bool = False) -> None:
+        super().__init__(name, alias)
+        self.counted = counted
+        """Lists count records by its values (`facets=tag`)."""
 
     def item_columns(self) -> list[sa.Column[Any] | sa.Index]:
         return [sa.Column("value", sa.Text(), nullable=False)]
@@ -413,6 +734,27 @@ class ValueListField(ChildTableField):
 
     def item_from_row(self, row: Row) -> Any:
         return row["value"]
+
+    def item_match(self, values: list[Any]) -> ColumnElement[bool]:
+        return self.table.c.value.in_(values)
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        description = f"{self.alias} includes this value (repeat for OR)"
+        return [ValueFilter(name=name, description=description, example=self.example, match=self.match)]
+
+    def facet(self, table: sa.Table) -> Facet | None:
+        child = self.table
+        return Facet(child.c.value, child, child.c.record_id) if self.counted else None
+
+    def item_query(self, tables: Tables) -> ChildItems:
+        child = self.table
+        return ChildItems(sa.select(child.c.record_id, child.c.value), itemgetter(1), expanded=True)
+
+    def csv_columns(self) -> list[sa.Column[Any]]:
+        return [self.table.c.value]
+
+    def annotation(self) -> Any:
+        return list[str]
 
 
 class RefListField(ChildTableField):
@@ -443,6 +785,25 @@ class RefListField(ChildTableField):
     def expand(self, value: Any, link: Linker) -> Any:
         return [link(self.ref.types[0], item) for item in value or ()]
 
+    def item_match(self, values: list[Any]) -> ColumnElement[bool]:
+        return self.table.c.target_id.in_(values)
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        return [reference_filter(name, self.alias, self.ref, context, self.match)]
+
+    def item_query(self, tables: Tables) -> ChildItems:
+        child, target_type = self.table, self.ref.types[0]
+        target = tables[target_type].alias("t")
+        joined = child.outerjoin(target, target.c.id == child.c.target_id)
+        query = sa.select(child.c.record_id, child.c.target_id, target.c.name).select_from(joined)
+        return ChildItems(query, lambda row: {"id": row[1], "type": target_type, "name": row[2]}, expanded=True)
+
+    def csv_columns(self) -> list[sa.Column[Any]]:
+        return [self.table.c.target_id]
+
+    def annotation(self) -> Any:
+        return list[RefOut]
+
 
 class TypedRefListField(ChildTableField):
     """A list of references to records of any of several types (statement mentions)."""
@@ -472,6 +833,47 @@ class TypedRefListField(ChildTableField):
 
     def expand(self, value: Any, link: Linker) -> Any:
         return [link(*split_typed(item)) for item in value or ()]
+
+    def item_match(self, values: list[Any]) -> ColumnElement[bool]:
+        return self.typed.match(self.table, values)
+
+    def filters(self, name: str, context: FilterContext) -> list[Filter]:
+        return [reference_filter(name, self.alias, self.ref, context, self.match)]
+
+    def item_query(self, tables: Tables) -> ChildItems:
+        child, types = self.table, self.ref.types
+        joined: Any = child
+        names = []
+        for t in types:
+            target = tables[t].alias(f"t_{t}")
+            joined = joined.outerjoin(target, target.c.id == child.c[self.typed.column_for(t)])
+            names.append(target.c.name)
+        query = sa.select(child.c.record_id, *self.csv_columns(), *names).select_from(joined)
+        count = len(types)
+
+        def item(row: ChildRow) -> dict[str, Any]:
+            for index in range(count):
+                if row[1 + index] is not None:
+                    return {"id": row[1 + index], "type": types[index], "name": row[1 + count + index]}
+            return {"id": None, "type": None, "name": None}
+
+        return ChildItems(query, item, expanded=True)
+
+    def csv_columns(self) -> list[sa.Column[Any]]:
+        """One column per type the items may point at (one of them set)."""
+        return [self.table.c[self.typed.column_for(t)] for t in self.ref.types]
+
+    def csv_item(self, names: list[str]) -> Callable[[ChildRow], Any]:
+        types = self.ref.types
+
+        def item(row: ChildRow) -> str:
+            index = next(i for i, target in enumerate(row[1:]) if target is not None)
+            return f"{types[index]}:{row[1 + index]}"
+
+        return item
+
+    def annotation(self) -> Any:
+        return list[RefOut]
 
 
 class ObjectListField(ChildTableField):
@@ -510,6 +912,32 @@ class ObjectListField(ChildTableField):
             for item in value or ()
         ]
 
+    def from_named_row(self, names: list[str]) -> Callable[[ChildRow], Any]:
+        """One item from a row of the child table's columns in the order `names` gives."""
+        return lambda row: self.item_from_row(dict(zip(names, row, strict=True)))
+
+    def item_query(self, tables: Tables) -> ChildItems:
+        query = sa.select(self.table)
+        return ChildItems(query, self.from_named_row([c.name for c in query.selected_columns]), expanded=False)
+
+    def csv_columns(self) -> list[sa.Column[Any]]:
+        return list(self.table.c)[2:]
+
+    def csv_item(self, names: list[str]) -> Callable[[ChildRow], Any]:
+        return self.from_named_row(names)
+
+    def csv_references(self, items: list[Any]) -> Iterator[Reference]:
+        return self.references(items)
+
+    def csv_cell(self, items: list[Any], link: Linker) -> str:
+        """The JSON of the expanded objects."""
+        return orjson.dumps(self.expand(items, link)).decode()
+
+    def annotation(self) -> Any:
+        fields: dict[str, Any] = {f.alias: (f.annotation(), ...) for f in self.fields}
+        item_model: Any = create_model(f"{self.model.__name__.removesuffix('In')}Out", **fields)
+        return list[item_model]
+
 
 def _strip_optional(annotation: Any) -> Any:
     if get_origin(annotation) in (Union, types.UnionType):
@@ -530,10 +958,29 @@ def _marker(markers: list[Any], kind: type[Any]) -> Any:
     return next((m for m in markers if isinstance(m, kind)), None)
 
 
+def _first_example(info: FieldInfo) -> Any:
+    """The model's first example of the field; of one item, for a list."""
+    if not info.examples:
+        return None
+    example = info.examples[0]
+    return example[0] if isinstance(example, list) and example else example
+
+
+def _number_range(whole: bool, markers: list[Any]) -> NumberRange:
+    """The numbers a field takes: its model's `ge` and `le`, else what its column can hold."""
+    largest: int | float = BIGINT if whole else sys.float_info.max
+    minimum, maximum = (-largest - 1 if whole else -largest), largest
+    for marker in markers:
+        minimum = getattr(marker, "ge", minimum)
+        maximum = getattr(marker, "le", maximum)
+    return NumberRange(whole, minimum, maximum)
+
+
 def stored_field_for(name: str, info: FieldInfo, tables: TableNames) -> StoredField:
     """Choose how a model field is stored from its annotation and markers (`tables` names the referenced tables)."""
     stored = _choose_storage(name, info, tables)
     stored.required = info.is_required()
+    stored.example = _first_example(info)
     return stored
 
 
@@ -552,8 +999,9 @@ def _choose_storage(name: str, info: FieldInfo, tables: TableNames) -> StoredFie
             return TypedRefListField(name, alias, ref, tables) if ref.typed else RefListField(name, alias, ref, tables)
         if isinstance(item_base, type) and issubclass(item_base, BaseModel):
             return ObjectListField(name, alias, item_base, tables)
-        if _marker(markers, ChildRows) is not None:
-            return ValueListField(name, alias)
+        child_rows = _marker(markers, ChildRows)
+        if child_rows is not None:
+            return ValueListField(name, alias, counted=child_rows.counted)
         return JsonField(name, alias, [])
     if origin is dict:
         return JsonField(name, alias, {})
@@ -566,5 +1014,7 @@ def _choose_storage(name: str, info: FieldInfo, tables: TableNames) -> StoredFie
     if ref is not None:
         return TypedRefField(name, alias, ref, tables) if ref.typed else RefField(name, alias, ref, tables)
     if get_origin(base) is Literal:
-        return ScalarField(name, alias, str, tuple(get_args(base)))
+        return EnumField(name, alias, tuple(get_args(base)))
+    if base is int or base is float:
+        return NumberField(name, alias, base, _number_range(base is int, markers))
     return ScalarField(name, alias, base)

@@ -103,10 +103,20 @@ class SearchBackend(Protocol):
     def match_text(self, tier: Tier, terms: QueryTerms) -> str:
         """The engine's query text for `tier`: every term in the tier's columns."""
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+    def tier_hits(
+        self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None, span: Span | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """SQL selecting (doc_id, score) of the best `:n` documents (a parameter left to the caller) of the types
         `only` whose narrowest tier is `tier`, best first — a lower score is more relevant — and its parameters;
-        with `floor`, only documents scoring above it."""
+        with `floor`, only documents scoring above it; with `span`, only doc_ids in it."""
+
+    def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        """SQL selecting the doc_id of the `:skip`-th document (from 0, in doc_id order) at or after doc_id
+        `:start` of those `tier_hits` reads — nothing when there are fewer — without scoring any."""
+
+
+Span = tuple[int, int | None]
+"""doc_ids from the first up to (not including) the second; None: to the end."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,8 @@ class SqliteFts5:
 
     WEIGHTS = "10.0, 5.0, 3.0, 1.0"
     """bm25 weight of each column of COLUMNS."""
+    TABLE = ("search_fts", "rowid")
+    """Where a read finds the documents, and their doc_id there."""
 
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
         first = connection.exec_driver_sql("SELECT COALESCE(MAX(doc_id), 0) FROM search_documents").scalar_one()
@@ -186,13 +198,23 @@ class SqliteFts5:
             expression = " AND ".join(f'"{t}"' + ("*" if t in prefixes else "") for t in terms.terms)
         return f"{{{' '.join(tier.columns)}}} : ({expression})"
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+    def tier_hits(
+        self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None, span: Span | None = None
+    ) -> tuple[str, dict[str, Any]]:
         # One MATCH: the tier's expression minus the narrower tiers' (FTS5 NOT), ranked by bm25 of that
         # expression; the types by rowid, never by reading each match's row of search_documents (a few KB).
+        conditions, params = self._matches(tier, terms, only)
+        return _best(self.TABLE, f"bm25(search_fts, {self.WEIGHTS})", conditions, params, floor, span)
+
+    def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        # In rowid order FTS5 hands matches over as it finds them: no bm25, no sort, stopping at the one wanted.
+        return _skip(self.TABLE, *self._matches(tier, terms, only), order="rowid")
+
+    def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
+        """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
         expression = f"({self.match_text(tier, terms)})"
         for other in narrower(tier):
             expression += f" NOT ({self.match_text(other, terms)})"
-        score = f"bm25(search_fts, {self.WEIGHTS})"
         params: dict[str, Any] = {"m": expression}
         conditions = ["search_fts MATCH :m"]
         if only.ranges is not None:
@@ -210,14 +232,7 @@ class SqliteFts5:
                 f"+rowid {'NOT IN' if excluded else 'IN'} "
                 f"(SELECT doc_id FROM search_documents WHERE record_type IN ({marks}))"
             )
-        if floor is not None:
-            conditions.append(f"{score} > :floor")
-            params["floor"] = floor
-        sql = (
-            f"SELECT rowid AS doc_id, {score} AS score FROM search_fts WHERE {' AND '.join(conditions)} "
-            "ORDER BY score LIMIT :n"
-        )
-        return sql, params
+        return conditions, params
 
 
 def _lexeme(term: str) -> str:
@@ -234,6 +249,8 @@ class PostgresTsvector:
     last): a page of 50 needed a second read of 1,056 rows after the first 132, each a full scan of the tier."""
 
     WEIGHT: ClassVar[dict[str, str]] = {"exact": "A", "names": "B", "aliases": "C", "body": "D"}
+    TABLE = ("search_documents", "doc_id")
+    """Where a read finds the documents, and their doc_id there."""
 
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
         document = " || ".join(
@@ -281,29 +298,66 @@ class PostgresTsvector:
             return "exact_document"
         return "document" if "body" in tier.columns else "names_document"
 
-    def tier_hits(self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None) -> tuple[str, dict[str, Any]]:
+    def tier_hits(
+        self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None, span: Span | None = None
+    ) -> tuple[str, dict[str, Any]]:
         # The GIN index finds the tier's matches and ts_rank scores them by the tier's own query, as FTS5's bm25
         # scores the tier's expression; the top :n by a bounded heap sort. The exact and name tiers read their
         # small vectors: no weight rechecked on, and no body detoasted from, every match's whole document.
         # (Normalising by length was tried: fewer ties, but the pinyin that a Chinese name adds to its vector
         # then put Xi'an Jiaotong University above Xi Jinping for `Xi`.)
+        score = f"-CAST(ts_rank({self.vector(tier)}, CAST(:m AS tsquery)) AS DOUBLE PRECISION)"
+        conditions, params = self._matches(tier, terms, only)
+        return _best(self.TABLE, score, conditions, params, floor, span)
+
+    def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        # `+ 0`: sort what the text index found, never walk the key's index testing every row (the planner did).
+        return _skip(self.TABLE, *self._matches(tier, terms, only), order="doc_id + 0")
+
+    def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
+        """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
         vector = self.vector(tier)
         params: dict[str, Any] = {"m": self.match_text(tier, terms)}
-        score = f"-CAST(ts_rank({vector}, CAST(:m AS tsquery)) AS DOUBLE PRECISION)"
         conditions = [f"{vector} @@ CAST(:m AS tsquery)"]
         for other in narrower(tier):
             conditions.append(f"NOT {self.vector(other)} @@ CAST(:n{other.rank} AS tsquery)")
             params[f"n{other.rank}"] = self.match_text(other, terms)
         conditions.append(f"record_type IN ({', '.join(f':t{i}' for i in range(len(only.types)))})")
         params.update({f"t{i}": t for i, t in enumerate(only.types)})
-        if floor is not None:
-            conditions.append(f"{score} > :floor")
-            params["floor"] = floor
-        sql = (
-            f"SELECT doc_id, {score} AS score FROM search_documents "
-            f"WHERE {' AND '.join(conditions)} ORDER BY score LIMIT :n"
-        )
-        return sql, params
+        return conditions, params
+
+
+def _best(
+    table: tuple[str, str],
+    score: str,
+    conditions: list[str],
+    params: dict[str, Any],
+    floor: float | None,
+    span: Span | None,
+) -> tuple[str, dict[str, Any]]:
+    """SQL of the best `:n` documents of `table` (its name and its doc_id column) meeting `conditions`, by
+    `score` (lower is better), above `floor` and in `span` when given."""
+    name, key = table
+    if span is not None:
+        conditions = [*conditions, f"{key} >= :start" + (f" AND {key} < :stop" if span[1] is not None else "")]
+        params = {**params, "start": span[0], "stop": span[1]}
+    if floor is not None:
+        conditions = [*conditions, f"{score} > :floor"]
+        params = {**params, "floor": floor}
+    sql = (
+        f"SELECT {key} AS doc_id, {score} AS score FROM {name} WHERE {' AND '.join(conditions)} ORDER BY score LIMIT :n"
+    )
+    return sql, params
+
+
+def _skip(
+    table: tuple[str, str], conditions: list[str], params: dict[str, Any], order: str
+) -> tuple[str, dict[str, Any]]:
+    """SQL of the doc_id `:skip` documents on from `:start` (in doc_id order, by `order`) of those meeting
+    `conditions`."""
+    name, key = table
+    where = " AND ".join([*conditions, f"{key} >= :start"])
+    return f"SELECT {key} FROM {name} WHERE {where} ORDER BY {order} LIMIT 1 OFFSET :skip", params
 
 
 def backend_for(connection: sa.Connection) -> SearchBackend:

@@ -12,6 +12,9 @@ engine for the best `n` documents of one tier (`ORDER BY score LIMIT n`), so
 only those few are looked up, sorted in Python and, at the end, read with
 their stored text. When `n` rows cannot settle the page (ties on the integer
 score, rows of other types), the same read is made again with a larger `n`.
+On SQLite a level with more than RANK_BLOCK matches is ranked that many at a
+time, so a common word costs what one block costs, not what ranking all its
+matches would.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import sqlalchemy as sa
 from app.core.caching import Memo
 from app.core.state import current_version
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
-from app.search.backends import TIERS, Only, SearchBackend, Tier, backend_for
+from app.search.backends import TIERS, Only, SearchBackend, Span, Tier, backend_for
 from app.search.text import QueryTerms
 
 SCORE_SCALE = 1_000_000
@@ -34,6 +37,18 @@ SCORE_SCALE = 1_000_000
 SOURCE = "source"
 GROWTH = 8
 """How much larger each further read of the same tier is."""
+RANK_BLOCK = 2048
+"""On SQLite, the most matches of one level ranked together. FTS5 scores every match it is asked to rank (bm25
+reads each one's column sizes and positions: 0.7 µs a match, 32 ms for the 42,863 names that hold `photoresist`
+at 1M statements), so a level with more matches is ranked this many at a time, in doc_id order: the best of its
+first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. No level of the real seed is that
+large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
+PostgreSQL ranks every match: finding a block's bounds means fetching every match in doc_id order, which cost
+as much as `ts_rank` over all of them (about 6 ms each for the 4,383 names holding `lithography` at 100k)."""
+BLOCK_OFFSET = 10**12
+"""A ranked block's scores (never below -BLOCK_OFFSET) are kept as `start × 2 × BLOCK_OFFSET + score +
+BLOCK_OFFSET`, where `start` is the block's first doc_id: blocks in doc_id order, each ranked within, in one
+integer a cursor keeps."""
 
 
 @dataclass(frozen=True)
@@ -121,40 +136,84 @@ def _read_level(
     need: int,
     after: _Key | None,
     spans: dict[str, tuple[int, int, int]] | None,
+    block: int | None,
 ) -> list[_Key]:
-    """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`.
-
-    Rows come from the engine best first, `n` at a time; unread rows score at least the integer score `s`
-    of the last row read, so a hit scoring below `s` is settled.
-    """
+    """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`:
+    ranked all together, or `block` at a time when the level has more matches (RANK_BLOCK)."""
     types = sorted(t for t in wanted or BY_NAME if (t == SOURCE) == sources)
     if not types:
         return []
     only = _only(types, spans)
-    # Rows scoring at or below the floor are before the cursor (the floor is a little lower than exact).
-    floor = (after.score - 2) / SCORE_SCALE if after is not None else None
-    n = need * backend.FIRST_READ[0] + backend.FIRST_READ[1]
+    level = Level(connection, backend, terms, tier, only, frozenset(types))
+    documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
+    larger = block is not None and (documents is None or documents > block)
+    start = level.skip(0, block) if block is not None and larger else None
+    if block is None or start is None:  # no more than `block` matches: ranked together
+        return level.ranked(need, after.score if after is not None else None, after)
+    keys: list[_Key] = []
+    begin, score_after = 0, None
+    if after is not None:
+        begin, score_after = divmod(after.score, 2 * BLOCK_OFFSET)
+        score_after -= BLOCK_OFFSET
+        start = level.skip(begin, block) if begin else start
     while True:
-        sql, params = backend.tier_hits(tier, terms, only, floor)
-        sql = (
-            f"SELECT h.doc_id, h.score, d.record_type, d.record_id FROM ({sql}) AS h "
-            "LEFT JOIN search_documents d ON d.doc_id = h.doc_id"
-        )
-        rows = connection.execute(sa.text(sql), {**params, "n": n}).all()
-        keys = sorted(
-            _Key(_level(tier, record_type), _scale(score), record_type, record_id, doc_id)
-            for doc_id, score, record_type, record_id in rows
-            if record_type in types
-        )
-        if after is not None:
-            keys = [k for k in keys if k[:4] > after[:4]]
-        if len(rows) < n:  # every row of the tier (above the floor) was read
-            return keys[:need]
-        last = max(_scale(score) for _doc_id, score, _type, _id in rows)
-        settled = [k for k in keys if k.score < last]
-        if len(settled) >= need:
-            return settled[:need]
-        n *= GROWTH
+        found = level.ranked(need - len(keys), score_after, after, (begin, start))
+        keys += [k._replace(score=begin * 2 * BLOCK_OFFSET + k.score + BLOCK_OFFSET) for k in found]
+        if len(keys) >= need or start is None:
+            return keys
+        begin, score_after, after = start, None, None
+        start = level.skip(begin, block)
+
+
+@dataclass(frozen=True)
+class Level:
+    """Reads of one level of one tier: its documents of the types `only` keeps."""
+
+    connection: sa.Connection
+    backend: SearchBackend
+    terms: QueryTerms
+    tier: Tier
+    only: Only
+    types: frozenset[str]
+
+    def skip(self, start: int, count: int) -> int | None:
+        """The doc_id `count` matches on from `start` (at or after it), None when there are no more."""
+        sql, params = self.backend.tier_skip(self.tier, self.terms, self.only)
+        found = self.connection.execute(sa.text(sql), {**params, "start": start, "skip": count}).first()
+        return None if found is None else int(found[0])
+
+    def ranked(self, need: int, score_after: int | None, after: _Key | None, span: Span | None = None) -> list[_Key]:
+        """Up to `need` hits best first (in `span` of doc_ids when given), after `after` (whose score within
+        the span is `score_after`).
+
+        Rows come from the engine best first, `n` at a time; unread rows score at least the integer score `s`
+        of the last row read, so a hit scoring below `s` is settled.
+        """
+        # Rows scoring at or below the floor are before the cursor (the floor is a little lower than exact).
+        floor = (score_after - 2) / SCORE_SCALE if score_after is not None else None
+        n = need * self.backend.FIRST_READ[0] + self.backend.FIRST_READ[1]
+        while True:
+            sql, params = self.backend.tier_hits(self.tier, self.terms, self.only, floor, span)
+            sql = (
+                f"SELECT h.doc_id, h.score, d.record_type, d.record_id FROM ({sql}) AS h "
+                "LEFT JOIN search_documents d ON d.doc_id = h.doc_id"
+            )
+            rows = self.connection.execute(sa.text(sql), {**params, "n": n}).all()
+            keys = sorted(
+                _Key(_level(self.tier, record_type), _scale(score), record_type, record_id, doc_id)
+                for doc_id, score, record_type, record_id in rows
+                if record_type in self.types
+            )
+            if after is not None and score_after is not None:
+                cursor = (after.level, score_after, after.record_type, after.record_id)
+                keys = [k for k in keys if k[:4] > cursor]
+            if len(rows) < n:  # every row of the tier (above the floor) was read
+                return keys[:need]
+            last = max(_scale(score) for _doc_id, score, _type, _id in rows)
+            settled = [k for k in keys if k.score < last]
+            if len(settled) >= need:
+                return settled[:need]
+            n *= GROWTH
 
 
 def search_page(
@@ -164,10 +223,14 @@ def search_page(
     limit: int,
     after: list[Any] | None,
     tiers: Sequence[Tier] = TIERS,
+    block: int | None = None,
 ) -> list[Hit]:
     """Up to `limit` hits in rank order, after the cursor's position when given; only matches of `tiers`
-    when given (reconciliation reads the name tiers, never mentions in texts)."""
+    when given (reconciliation reads the name tiers, never mentions in texts); a level of more than `block`
+    matches ranked `block` at a time (by default RANK_BLOCK on SQLite, every match together on PostgreSQL)."""
     backend = backend_for(connection)
+    if block is None and connection.dialect.name == "sqlite":
+        block = RANK_BLOCK
     wanted = frozenset(types) if types else None
     spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
@@ -178,7 +241,9 @@ def search_page(
             if cursor is not None and level < cursor.level:
                 continue
             since = cursor if cursor is not None and cursor.level == level else None
-            keys += _read_level(connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans)
+            keys += _read_level(
+                connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans, block
+            )
             if len(keys) >= limit:
                 return _hits(connection, keys)
     return _hits(connection, keys)

@@ -11,7 +11,7 @@ from starlette.datastructures import QueryParams
 
 from app.core.caching import Memo
 from app.core.pagination import decode_cursor, encode_cursor
-from app.core.params import bad, check_text, parse_int, reject_unknown, split_list
+from app.core.params import CURSOR, MAX_PARAM_LENGTH, Many, One, Parameters, bad, page_limit
 from app.core.state import current_version
 from app.core.suggest import did_you_mean
 from app.records.registry import BY_NAME, BY_PLURAL
@@ -19,7 +19,6 @@ from app.search.repository import labels, search_page
 from app.search.snippets import explain
 from app.search.text import QueryTerms, fold, query_terms, words
 
-PARAMETERS = ("q", "type", "limit", "cursor")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_TERMS = 32
@@ -40,13 +39,13 @@ class SearchSpec:
     after: list[Any] | None = None
 
 
-def _record_type(value: str) -> str:
+def _record_type(field: str, value: str) -> str:
     if value in BY_NAME:
         return value
     if value in BY_PLURAL:
         return BY_PLURAL[value].name
     choices = [*BY_NAME, *BY_PLURAL]
-    raise bad("type", f"'{value[:60]}' is not a record type{did_you_mean(value, choices)}; types: {', '.join(BY_NAME)}")
+    raise bad(field, f"'{value[:60]}' is not a record type{did_you_mean(value, choices)}; types: {', '.join(BY_NAME)}")
 
 
 def _after(values: list[Any]) -> list[Any]:
@@ -58,23 +57,46 @@ def _after(values: list[Any]) -> list[Any]:
     return values
 
 
+Q = One(
+    name="q",
+    description="What to look for, in any script: an English name, an alias or acronym, 汉字, or pinyin with or "
+    "without tones and spaces (`习近平`, `xi jinping`, `xijinping`, `Xí Jìnpíng`). Case and accents are ignored; "
+    "every word must match; a word of two or more letters also matches the words it begins (`ascen` finds "
+    'Ascend). Query syntax is not interpreted: `"`, `*`, `-`, `:` are spaces.',
+    schema={"type": "string", "minLength": 1, "maxLength": MAX_PARAM_LENGTH},
+    example="习近平",
+    required=True,
+    once=True,
+    missing="is required: the text to search for, e.g. q=huawei or q=习近平",
+    blank=True,
+    parse=lambda _field, value: value.strip(),
+)
+TYPE = Many(
+    name="type",
+    description="Only these record types (repeat or comma-separate for several; singular or plural).",
+    schema={"type": "array", "items": {"type": "string", "enum": list(dict.fromkeys([*BY_NAME, *BY_PLURAL]))}},
+    example=["actor", "hardware"],
+    parse=_record_type,
+)
+LIMIT = page_limit("hits", default=DEFAULT_LIMIT, maximum=MAX_LIMIT, streams=False)
+PARAMETERS = Parameters(Q, TYPE, LIMIT, CURSOR)
+
+
 def parse_search(params: QueryParams, cursor_secret: str) -> SearchSpec:
     """A search request from its query string; anything unknown, empty or malformed is a 400 that says why."""
-    reject_unknown(params, PARAMETERS)
-    given = [check_text("q", v) for v in params.getlist("q")]
-    if len(given) > 1:
-        raise bad("q", "give q once")
-    q = given[0].strip() if given else ""
+    PARAMETERS.check(params)
+    q = Q.get(params, "")
     if not q:
-        raise bad("q", "is required: the text to search for, e.g. q=huawei or q=习近平")
+        raise bad(Q.name, Q.missing)
     terms = query_terms(q)
     if not terms.terms:
         raise bad("q", f"'{q[:100]}' has no letters or digits to search for")
     if len(terms.terms) > MAX_TERMS:
         raise bad("q", f"too many words to search for (at most {MAX_TERMS})")
-    types = list(dict.fromkeys(_record_type(v) for v in split_list(params.getlist("type"))))
-    limit = parse_int("limit", params["limit"], minimum=1, maximum=MAX_LIMIT) if "limit" in params else DEFAULT_LIMIT
-    after = _after(decode_cursor(cursor_secret, params["cursor"], CURSOR_SORT)) if "cursor" in params else None
+    types = list(dict.fromkeys(TYPE.get(params)))
+    limit = LIMIT.get(params, DEFAULT_LIMIT)
+    cursor = CURSOR.get(params)
+    after = _after(decode_cursor(cursor_secret, cursor, CURSOR_SORT)) if cursor is not None else None
     return SearchSpec(q, terms, types, limit, after)
 
 

@@ -18,7 +18,7 @@ On SQLite, a table that was empty gets its secondary indexes after its rows
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -26,9 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.dialect import BulkInsert
-from app.core.state import changes, current_version, dataset_state
+from app.core.state import LOADER, changes, current_version, dataset_state
 from app.records.documents import refresh_documents
+from app.records.history import Diff, field_diff
 from app.records.registry import RECORD_TYPE_LIST, RecordType
+from app.records.repository import BATCH, fetch_records
 from app.records.storage import ChildTableField
 from app.search.index import IndexWriter
 from app.search.side import SideIndex, side_index_possible
@@ -42,10 +44,15 @@ SQLITE_LOAD_CACHE_KIB = 256 * 1024
 """SQLite's page cache while loading (its default is 2 MB): large loads touch index pages all over the file,
 and a transaction whose changes outgrow the cache spills pages to the WAL, again and again."""
 ANALYSIS_LIMIT = 1000
+FEW_RECORDS = 1000
+"""A type written with fewer records than this (and no prune) compares only their stored hashes, not the whole
+table's: an API write of one record reads one row, not a million."""
 """SQLite's ANALYZE after a load looks at about this many rows per index (statistics, not a full scan)."""
 Advance = Callable[[int], None]
-LogEntry = tuple[str, str, str]
-"""(record type, record id, action) of one line of the change log."""
+LogEntry = tuple[str, str, str, Diff | None]
+"""(record type, record id, action, what changed) of one line of the change log."""
+Previous = dict[tuple[str, str], dict[str, Any]]
+"""(record type, id) -> the stored record (as seed files give it) of what a load updates or deletes."""
 
 
 @dataclass
@@ -178,12 +185,34 @@ class _TypeWrite:
     gone: list[str]
 
 
-def _plan_type(
-    connection: sa.Connection, record_type: RecordType, records: list[ValidRecord], prune: bool, report: LoadReport
-) -> _TypeWrite:
-    """Compare the records with the stored content hashes (a type with nothing stored needs no comparison)."""
+def _stored_hashes(
+    connection: sa.Connection,
+    record_type: RecordType,
+    records: list[ValidRecord],
+    removed: Collection[str],
+    prune: bool,
+) -> dict[str, str]:
+    """id -> content hash of the stored records the plan must know: all of them for a prune or a large load, else
+    those of the given records and removals only."""
     table = record_type.table
-    stored: dict[str, str] = dict(connection.execute(sa.select(table.c.id, table.c.content_hash)).all())
+    query = sa.select(table.c.id, table.c.content_hash)
+    if prune or len(records) + len(removed) >= FEW_RECORDS:
+        return dict(connection.execute(query).all())
+    ids = [*(r.data["id"] for r in records), *removed]
+    return dict(connection.execute(query.where(table.c.id.in_(ids))).all()) if ids else {}
+
+
+def _plan_type(
+    connection: sa.Connection,
+    record_type: RecordType,
+    records: list[ValidRecord],
+    prune: bool,
+    removed: Collection[str],
+    report: LoadReport,
+) -> _TypeWrite:
+    """Compare the records with the stored content hashes (a type with nothing stored needs no comparison);
+    delete what `removed` names, and with `prune` whatever the records leave out."""
+    stored = _stored_hashes(connection, record_type, records, removed, prune)
     new: list[ValidRecord] = []
     changed: list[ValidRecord] = []
     gone: list[str] = []
@@ -194,9 +223,8 @@ def _plan_type(
                 new.append(record)
             elif stored_hash != record.content_hash:
                 changed.append(record)
-        if prune:
-            in_files = {r.data["id"] for r in records}
-            gone = sorted(set(stored) - in_files)
+        in_files = {r.data["id"] for r in records}
+        gone = sorted((set(stored) - in_files) if prune else {i for i in removed if i in stored and i not in in_files})
     else:
         new = records
     # In id order: the primary-key indexes (the record's, its list rows', its index row's) then grow at
@@ -310,11 +338,25 @@ def _touched(plans: list[_TypeWrite]) -> dict[str, list[str]]:
     }
 
 
-def _log(plan: _TypeWrite, log: list[LogEntry]) -> None:
+def _previous(connection: sa.Connection, plans: list[_TypeWrite]) -> Previous:
+    """The stored records a load is about to update or delete, read before it does, for the change log's diffs
+    (batched: a first load, which changes nothing stored, reads nothing)."""
+    previous: Previous = {}
+    for plan in plans:
+        ids = [*(r.data["id"] for r in plan.changed), *plan.gone]
+        for id_chunk in _chunks(ids, BATCH):
+            for record, _row in fetch_records(connection, plan.record_type, id_chunk):
+                previous[(plan.record_type.name, record["id"])] = record
+    return previous
+
+
+def _log(plan: _TypeWrite, log: list[LogEntry], previous: Previous) -> None:
+    """The change log's lines for a type: a creation says no more; an update keeps what it changed, a deletion
+    every field the record had (app/records/history.py rebuilds any version from them)."""
     name, new, changed, gone = plan.record_type.name, plan.new, plan.changed, plan.gone
-    log.extend((name, r.data["id"], "created") for r in new)
-    log.extend((name, r.data["id"], "updated") for r in changed)
-    log.extend((name, record_id, "deleted") for record_id in gone)
+    log.extend((name, r.data["id"], "created", None) for r in new)
+    log.extend((name, r.data["id"], "updated", field_diff(previous[(name, r.data["id"])], r.data)) for r in changed)
+    log.extend((name, record_id, "deleted", field_diff(previous[(name, record_id)], None)) for record_id in gone)
 
 
 def write_seed(
@@ -322,10 +364,20 @@ def write_seed(
     validated: ValidatedSeed,
     *,
     prune: bool = False,
+    remove: Mapping[str, Collection[str]] | None = None,
+    bulk: bool = True,
+    editor: str = LOADER,
     advance: Advance = lambda _n: None,
     now: dt.datetime | None = None,
 ) -> LoadReport:
-    """Upsert validated records on a connection inside the caller's transaction."""
+    """Upsert validated records on a connection inside the caller's transaction.
+
+    `remove` names records to delete by type (an API delete). A load (`bulk`) ends by checking that the search
+    index is in step with the tables (rebuilding it if not) and refreshing the planner's statistics, each a
+    read of whole tables; an API write of a record (`bulk=False`) skips both: its index rows are written
+    with it, and one record does not move the statistics. The change log names `editor` as who made the
+    changes: the loader, or the API key of a write.
+    """
     now = now or dt.datetime.now(dt.UTC)
     report = LoadReport()
     log: list[LogEntry] = []
@@ -337,10 +389,19 @@ def write_seed(
     try:
         later = _LaterIndexes(connection)
         search = IndexWriter(connection)
+        removals = remove or {}
         plans = [
-            _plan_type(connection, record_type, validated.records.get(record_type.name, []), prune, report)
+            _plan_type(
+                connection,
+                record_type,
+                validated.records.get(record_type.name, []),
+                prune,
+                removals.get(record_type.name, ()),
+                report,
+            )
             for record_type in RECORD_TYPE_LIST
         ]
+        previous = _previous(connection, plans)
         side = _side_index(connection, search, plans)
         if side is not None:
             side.start()
@@ -358,7 +419,7 @@ def write_seed(
         for plan in plans:
             if side is None:
                 _write_index(plan, search)
-            _log(plan, log)
+            _log(plan, log, previous)
         version, _changed_at = current_version(connection)
         if log:
             version += 1
@@ -367,16 +428,21 @@ def write_seed(
             else:
                 connection.execute(dataset_state.update().values(version=version, changed_at=now))
             later.defer(changes, len(log))
-            columns = ["version", "record_type", "record_id", "action", "changed_at"]
+            columns = ["version", "record_type", "record_id", "action", "changed_at", "editor", "diff"]
             BulkInsert(connection, changes, columns).write(
-                (version, record_type, record_id, action, now) for record_type, record_id, action in log
+                (version, record_type, record_id, action, now, editor, diff)
+                for record_type, record_id, action, diff in log
             )
         later.restore()
+        # The one place the stored rendered documents follow the records (app/records/documents.py), in this
+        # transaction: loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
+        # Before the side index is taken, so rendering runs while its child process builds the search index.
         refresh_documents(connection, _touched(plans))
         if side is not None:
             side.take(connection)
-        search.finish()
-        if log:
+        if bulk:
+            search.finish()
+        if log and bulk:
             _analyze(connection)
     finally:
         if side is not None:

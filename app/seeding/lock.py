@@ -115,7 +115,10 @@ def _advisory_lock(connection: sa.Connection, wait: bool, wait_timeout: float, o
     if not wait:
         raise LoadBusy(None)
     on_wait()
+    # The wait is bounded by lock_timeout alone: an API write's connection has a statement_timeout (the
+    # query time limit) that would otherwise end it sooner, as a cancelled query rather than a busy database.
     connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(wait_timeout * 1000))}")
+    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     try:
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(LOAD_LOCK_KEY)))
     except sa.exc.OperationalError as exc:
@@ -123,3 +126,4 @@ def _advisory_lock(connection: sa.Connection, wait: bool, wait_timeout: float, o
             raise LoadBusy(wait_timeout) from None
         raise
     connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+    connection.exec_driver_sql("SET LOCAL statement_timeout = DEFAULT")

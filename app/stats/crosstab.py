@@ -11,8 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.records.registry import ACTOR, BY_NAME, RecordType
 from app.records.repository import names_of
-from app.records.storage import RefField, ScalarField
-from app.stats.queries import StatsSpec, _conditions, _text
+from app.stats.queries import GROUPED_BY, StatsSpec, _conditions, _text
 
 DIMENSIONS = ("type", "kind", "status", "purpose", "year", "jurisdiction", "country", "tag")
 """What `by=` takes: one or two of these."""
@@ -31,12 +30,11 @@ def _expression(record_type: RecordType, dimension: str) -> ColumnElement[Any] |
     if dimension == "tag":
         return record_type.child_tables["tags"].c.value
     for stored in record_type.fields:
-        if stored.alias != dimension:
+        if stored.alias != dimension or dimension not in (*GROUPED_BY, *LABELLED):
             continue
-        if isinstance(stored, ScalarField) and stored.choices and dimension in ("kind", "status", "purpose"):
-            return table.c[stored.name]
-        if isinstance(stored, RefField) and dimension in LABELLED and stored.ref.types == ("actor",):
-            return table.c[stored.column]
+        facet = stored.facet(table)
+        if facet is not None and facet.source is table and (dimension not in LABELLED or facet.labels == ACTOR.name):
+            return facet.value
     return None
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.records.listing import filters_for
 from app.records.registry import ACTOR, BY_NAME, POLICY, RECORD_TYPE_LIST, RecordType
 from app.records.repository import names_of
-from app.records.storage import RefField, ScalarField
 
 GROUPED_BY = ("kind", "status", "purpose")
 """Enum fields counted per type when the type has them."""
@@ -66,10 +65,10 @@ def _dimensions(record_type: RecordType) -> list[tuple[str, ColumnElement[Any]]]
     table = record_type.table
     found: list[tuple[str, ColumnElement[Any]]] = []
     for stored in record_type.fields:
-        if isinstance(stored, ScalarField) and stored.choices and stored.alias in GROUPED_BY:
-            found.append((f"{record_type.name}.{stored.alias}", table.c[stored.name]))
-        elif isinstance(stored, RefField) and (record_type.name, stored.alias) in LABELLED:
-            found.append((f"{record_type.name}.{stored.alias}", table.c[stored.column]))
+        if stored.alias in GROUPED_BY or (record_type.name, stored.alias) in LABELLED:
+            facet = stored.facet(table)
+            if facet is not None and facet.source is table:
+                found.append((f"{record_type.name}.{stored.alias}", facet.value))
     if record_type.main_date:
         found.append((f"{record_type.name}.year", sa.extract("year", table.c[record_type.main_date])))
     return found

@@ -6,36 +6,64 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from app.core.params import bad, parse_choice, parse_date_bound, reject_unknown, split_list
+from app.core.params import FROM, TO, Many, Parameters, bad, choice, choices, date_range, parse_choice, texts
+from app.core.render import FORMAT
 from app.records.fields import RECORD_TYPES
 from app.records.registry import BY_NAME
 from app.stats.crosstab import DIMENSIONS, MAX_BY, has_dimensions
 from app.stats.queries import Row, StatsSpec
 
-PARAMETERS = ("type", "from", "to", "tag", "format", "by", "shape")
 SHAPES = ("object", "rows")
+
+TYPE = choices(
+    "type", RECORD_TYPES, "Count only these types (repeat or comma list for several). Default: all.", example="policy"
+)
+DATE_FROM = FROM.described(
+    "Only records whose main date (effective_on, said_on, released_on, valid_from, founded_on, published_on) is on "
+    "or after this date: 2018, 2018-07 or 2018-07-20. Records without that date are then left out."
+)
+DATE_TO = TO.described(
+    "Only records whose main date is on or before this date; 2019 means up to 2019-12-31.", example="2019"
+)
+TAG = texts("tag", "Only records with this tag (repeat for OR).", example="export-controls")
+STATS_FORMAT = FORMAT.described("json (default); csv or ndjson give long-format rows `dimension,value,count,label`.")
+_DIMENSION = f"({'|'.join(DIMENSIONS)})"
+BY = Many(
+    name="by",
+    description="One or two dimensions, comma-separated, to count by at once (a cross-tab in long format: one row "
+    f"per combination of values): {', '.join(DIMENSIONS)}. Counts are summed over the chosen types that have every "
+    "dimension (`by=year,jurisdiction` counts policies); add `type` to keep types apart. CSV columns: each "
+    "dimension, `<dimension>_label` after jurisdiction and country, `count`.",
+    schema={"type": "string", "pattern": f"^{_DIMENSION}(,{_DIMENSION})?$"},
+    example="year,jurisdiction",
+    parse=lambda field, value: parse_choice(field, value, DIMENSIONS),
+)
+SHAPE = choice(
+    "shape",
+    SHAPES,
+    "JSON shape: `object` (default) or `rows`, a bare array of flat rows that Grafana's Infinity plug-in and "
+    "Datawrapper read as a table without transformation (the cross-tab's rows with `by`, else "
+    "`dimension,value,count,label` rows).",
+    example="rows",
+)
+PARAMETERS = Parameters(TYPE, DATE_FROM, DATE_TO, TAG, STATS_FORMAT, BY, SHAPE)
 
 
 def parse_stats(params: QueryParams) -> StatsSpec:
-    """A stats request from its query string; anything unknown or malformed is a 400."""
-    reject_unknown(params, PARAMETERS)
+    """A stats request from its query string (`by` and `shape` aside); anything unknown or malformed is a 400."""
+    PARAMETERS.check(params)
     spec = StatsSpec()
-    types = [parse_choice("type", t, RECORD_TYPES) for t in split_list(params.getlist("type"))]
+    types = TYPE.get(params)
     if types:
         spec.types = [t for t in RECORD_TYPES if t in types]
-    if "from" in params:
-        spec.date_from = parse_date_bound("from", params["from"])
-    if "to" in params:
-        spec.date_to = parse_date_bound("to", params["to"], end=True)
-    if spec.date_from and spec.date_to and spec.date_from > spec.date_to:
-        raise bad("to", "is before `from`")
-    spec.tags = split_list(params.getlist("tag"))
+    spec.date_from, spec.date_to = date_range(params, DATE_FROM, DATE_TO)
+    spec.tags = TAG.get(params)
     return spec
 
 
 def parse_by(params: QueryParams, spec: StatsSpec) -> list[str]:
     """`by=`: one or two dimensions to cross-tabulate (none: the per-dimension counts)."""
-    by = [parse_choice("by", d, DIMENSIONS) for d in split_list(params.getlist("by"))]
+    by = BY.get(params)
     if len(by) > MAX_BY:
         raise bad("by", f"takes at most {MAX_BY} dimensions, not {len(by)}")
     if len(set(by)) < len(by):
@@ -47,7 +75,7 @@ def parse_by(params: QueryParams, spec: StatsSpec) -> list[str]:
 
 def parse_shape(params: QueryParams) -> str:
     """`shape=rows`: the JSON answer as a bare array of flat rows (for Grafana's Infinity plug-in)."""
-    return parse_choice("shape", params["shape"], SHAPES) if "shape" in params else "object"
+    return SHAPE.get(params, "object")
 
 
 def _row(row: Row) -> dict[str, Any]:

@@ -3,115 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.core.deps import DatabaseDep
-from app.core.openapi import DATE_SCHEMA
+from app.core.openapi import LIST_RESPONSES
 from app.core.pagination import encode_cursor
 from app.core.render import item_cells
 from app.core.responses import Export, list_response
-from app.records.routes import PROBLEM_RESPONSES
-from app.timeline.queries import EVENT_KINDS, EVENT_TYPES, all_events
+from app.timeline.queries import all_events
 from app.timeline.schemas import TimelinePage
-from app.timeline.service import CSV_COLUMNS, check_actors, checked_page, flat_event, parse_timeline
+from app.timeline.service import CSV_COLUMNS, PARAMETERS, check_actors, checked_page, flat_event, parse_timeline
 
 router = APIRouter(prefix="/v1", tags=["timeline"])
-
-_KINDS = "; ".join(f"`{k.name}`: {k.description}" for k in EVENT_KINDS)
 
 
 @router.get(
     "/timeline",
     response_model=TimelinePage,
-    responses={400: PROBLEM_RESPONSES[400], 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+    responses=LIST_RESPONSES,
     summary="Dated events across every type, in date order",
     operation_id="get_timeline",
+    openapi_extra={"parameters": PARAMETERS.openapi()},
 )
-async def get_timeline(
-    request: Request,
-    database: DatabaseDep,
-    from_: Annotated[
-        str | None,
-        Query(
-            alias="from",
-            description="Events on or after this date: 2018, 2018-07 or 2018-07-20.",
-            examples=["2018"],
-            json_schema_extra=DATE_SCHEMA,
-        ),
-    ] = None,
-    to: Annotated[
-        str | None,
-        Query(
-            description="Events on or before this date; a partial date means its last day (2018: to 2018-12-31).",
-            examples=["2018"],
-            json_schema_extra=DATE_SCHEMA,
-        ),
-    ] = None,
-    actor: Annotated[
-        list[str] | None,
-        Query(
-            description="Events an actor takes part in, in any role: a policy it issues, targets or is the "
-            "jurisdiction of, a statement it makes, hardware it makes or fabs, a dependency it has, and its own "
-            "founding and dissolution (repeat for OR).",
-            examples=["huawei"],
-        ),
-    ] = None,
-    type: Annotated[
-        list[str] | None,
-        Query(
-            description=f"Events of records of this type (repeat for OR): {', '.join(EVENT_TYPES)}.",
-            examples=["policy"],
-            json_schema_extra={"items": {"type": "string", "enum": list(EVENT_TYPES)}},
-        ),
-    ] = None,
-    kind: Annotated[
-        list[str] | None,
-        Query(
-            description=f"Events of this kind (repeat for OR). {_KINDS}.",
-            examples=["policy.effective"],
-            json_schema_extra={"items": {"type": "string", "enum": [k.name for k in EVENT_KINDS]}},
-        ),
-    ] = None,
-    tag: Annotated[
-        list[str] | None,
-        Query(description="Events of records with this tag (repeat for OR).", examples=["export-controls"]),
-    ] = None,
-    sort: Annotated[
-        str | None,
-        Query(
-            description="`date` (oldest first, default) or `-date` (newest first). Events on the same day are "
-            "ordered by kind, type and id, in the same direction.",
-            examples=["-date"],
-            json_schema_extra={"enum": ["date", "-date"]},
-        ),
-    ] = None,
-    limit: Annotated[
-        int | None,
-        Query(
-            description="Events per page, 1 to 500 (default 50). CSV and NDJSON ignore it.",
-            examples=[50],
-            json_schema_extra={"minimum": 1, "maximum": 500},
-        ),
-    ] = None,
-    cursor: Annotated[
-        str | None, Query(description="The `next_cursor` of the previous page (opaque; only the API makes them).")
-    ] = None,
-    count: Annotated[
-        bool | None, Query(description="Add `total`, the number of matching events.", examples=[True])
-    ] = None,
-    format: Annotated[
-        str | None,
-        Query(
-            description="json (default), csv or ndjson; or use the Accept header.",
-            examples=["csv"],
-            json_schema_extra={"enum": ["json", "csv", "ndjson"]},
-        ),
-    ] = None,
-) -> Response:
+async def get_timeline(request: Request, database: DatabaseDep) -> Response:
     """Dated events merged across types: policies announced, taking effect and ending; statements made;
     hardware released; dependencies beginning and ending; actors founded and dissolved.
 

@@ -9,13 +9,50 @@ import sqlalchemy as sa
 from starlette.datastructures import QueryParams
 
 from app.core.pagination import decode_cursor
-from app.core.params import bad, parse_bool, parse_choice, parse_date_bound, parse_int, reject_unknown, split_list
+from app.core.params import (
+    CURSOR,
+    FROM,
+    TO,
+    Parameters,
+    bad,
+    choice,
+    choices,
+    count,
+    date_range,
+    page_limit,
+    texts,
+)
+from app.core.render import FORMAT
 from app.records.listing import record_exists, suggest_id
 from app.timeline.queries import BY_KIND, EVENT_KINDS, EVENT_TYPES, TimelineSpec, timeline_page
 
-PARAMETERS = ("from", "to", "actor", "type", "kind", "tag", "sort", "limit", "cursor", "count", "format")
 SORTS = ("date", "-date")
 MAX_LIMIT = 500
+_KINDS = "; ".join(f"`{k.name}`: {k.description}" for k in EVENT_KINDS)
+
+DATE_FROM = FROM.described("Events on or after this date: 2018, 2018-07 or 2018-07-20.")
+DATE_TO = TO.described("Events on or before this date; a partial date means its last day (2018: to 2018-12-31).")
+ACTOR = texts(
+    "actor",
+    "Events an actor takes part in, in any role: a policy it issues, targets or is the jurisdiction of, a statement "
+    "it makes, hardware it makes or fabs, a dependency it has, and its own founding and dissolution (repeat for OR).",
+    example="huawei",
+)
+TYPE = choices(
+    "type", EVENT_TYPES, f"Events of records of this type (repeat for OR): {', '.join(EVENT_TYPES)}.", example="policy"
+)
+KIND = choices("kind", BY_KIND, f"Events of this kind (repeat for OR). {_KINDS}.", example="policy.effective")
+TAG = texts("tag", "Events of records with this tag (repeat for OR).", example="export-controls")
+SORT = choice(
+    "sort",
+    SORTS,
+    "`date` (oldest first, default) or `-date` (newest first). Events on the same day are ordered by kind, type "
+    "and id, in the same direction.",
+    example="-date",
+)
+LIMIT = page_limit("events", default=50, maximum=MAX_LIMIT)
+COUNT = count("events")
+PARAMETERS = Parameters(DATE_FROM, DATE_TO, ACTOR, TYPE, KIND, TAG, SORT, LIMIT, CURSOR, COUNT, FORMAT)
 
 
 def _cursor_after(values: list[Any]) -> tuple[dt.date, str, str, str]:
@@ -31,10 +68,9 @@ def _cursor_after(values: list[Any]) -> tuple[dt.date, str, str, str]:
 
 def parse_timeline(params: QueryParams, cursor_secret: str) -> TimelineSpec:
     """A timeline request from its query string; anything unknown or malformed is a 400."""
-    reject_unknown(params, PARAMETERS)
+    PARAMETERS.check(params)
     spec = TimelineSpec()
-    types = [parse_choice("type", t, EVENT_TYPES) for t in split_list(params.getlist("type"))]
-    kinds = [parse_choice("kind", k, BY_KIND) for k in split_list(params.getlist("kind"))]
+    types, kinds = TYPE.get(params), KIND.get(params)
     for kind in kinds:
         if types and BY_KIND[kind].record_type.name not in types:
             raise bad(
@@ -43,21 +79,15 @@ def parse_timeline(params: QueryParams, cursor_secret: str) -> TimelineSpec:
     spec.kinds = [
         k.name for k in EVENT_KINDS if (not kinds or k.name in kinds) and (not types or k.record_type.name in types)
     ]
-    spec.actors = split_list(params.getlist("actor"))
-    spec.tags = split_list(params.getlist("tag"))
-    if "from" in params:
-        spec.date_from = parse_date_bound("from", params["from"])
-    if "to" in params:
-        spec.date_to = parse_date_bound("to", params["to"], end=True)
-    if spec.date_from and spec.date_to and spec.date_from > spec.date_to:
-        raise bad("to", "is before `from`")
-    spec.descending = parse_choice("sort", params.get("sort", "date"), SORTS) == "-date"
-    if "limit" in params:
-        spec.limit = parse_int("limit", params["limit"], minimum=1, maximum=MAX_LIMIT)
-    if "count" in params:
-        spec.count = parse_bool("count", params["count"])
-    if "cursor" in params:
-        spec.after = _cursor_after(decode_cursor(cursor_secret, params["cursor"], spec.sort))
+    spec.actors = ACTOR.get(params)
+    spec.tags = TAG.get(params)
+    spec.date_from, spec.date_to = date_range(params, DATE_FROM, DATE_TO)
+    spec.descending = SORT.get(params, "date") == "-date"
+    spec.limit = LIMIT.get(params, spec.limit)
+    spec.count = COUNT.get(params, spec.count)
+    cursor = CURSOR.get(params)
+    if cursor is not None:
+        spec.after = _cursor_after(decode_cursor(cursor_secret, cursor, spec.sort))
     return spec
 
 

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 LIMIT = 50
 COLUMNS = (
-    "id, name, names, aliases, summary, speaker_id, said_on, said_on_precision, occasion, kind, text, "
+    "id, name, names, aliases, summary, notes, speaker_id, said_on, said_on_precision, occasion, kind, text, "
     "original_text, original_language, translated_by, reported_by_id, created_at, updated_at"
 )
 FIRST_PAGE = f"SELECT {COLUMNS} FROM statements WHERE speaker_id = ? ORDER BY said_on DESC, id DESC LIMIT {LIMIT + 1}"
@@ -43,8 +43,8 @@ TABLES = {
     "source": "sources",
 }
 SOURCE_COLUMNS = (
-    "s.id, s.name, s.title, s.publisher_id, s.publisher_text, s.original_publisher_id, s.original_publisher_text, "
-    "s.url, s.published_on, s.published_on_precision, s.language, s.kind"
+    "s.id, s.name, s.title, s.publisher_id, s.publisher_text, s.url, s.retrieved_from, s.published_on, "
+    "s.published_on_precision, s.language, s.kind"
 )
 LENGTH = {"year": 4, "month": 7, "day": 10}
 
@@ -83,9 +83,8 @@ def _children(ids: list[str]) -> dict[str, dict[str, list[Any]]]:
         out[row[0]]["sources"].append(
             {
                 "id": row["id"], "type": "source", "name": row["name"], "title": row["title"],
-                "publisher": row["publisher_id"] or row["publisher_text"],
-                "original_publisher": row["original_publisher_id"] or row["original_publisher_text"],
-                "url": row["url"], "published_on": _partial(row["published_on"], row["published_on_precision"]),
+                "publisher": row["publisher_id"] or row["publisher_text"], "url": row["url"],
+                "retrieved_from": row["retrieved_from"], "published_on": _partial(row["published_on"], row["published_on_precision"]),
                 "language": row["language"], "kind": row["kind"],
             }
         )  # fmt: skip
@@ -129,7 +128,7 @@ def _items(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
             {
                 "type": "statement", "id": row["id"], "name": row["name"], "names": orjson.loads(row["names"]),
                 "aliases": orjson.loads(row["aliases"]), "summary": row["summary"], "tags": child["tags"],
-                "sources": child["sources"], "speaker": actor(row["speaker_id"]),
+                "notes": row["notes"], "sources": child["sources"], "speaker": actor(row["speaker_id"]),
                 "said_on": _partial(row["said_on"], row["said_on_precision"]), "occasion": row["occasion"],
                 "kind": row["kind"], "text": row["text"], "original_text": row["original_text"],
                 "original_language": row["original_language"], "translated_by": row["translated_by"],

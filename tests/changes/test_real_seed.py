@@ -13,15 +13,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.seeding.run import load_dir
 from tests.conftest import SEED_DIR
-
-
-def walk(client: TestClient, url: str) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
-    while url:
-        body = client.get(url).json()
-        found.extend(body["items"])
-        url = f"/v1/changes?limit=500&cursor={body['next_cursor']}" if body["next_cursor"] else ""
-    return found
+from tests.helpers import walk
 
 
 def test_a_mirror_follows_the_real_seed(engine: sa.Engine, settings: Settings, tmp_path: Path) -> None:
@@ -30,7 +22,7 @@ def test_a_mirror_follows_the_real_seed(engine: sa.Engine, settings: Settings, t
     load_dir(engine, seed)
     with TestClient(create_app(settings)) as client:
         card = client.get("/v1").json()
-        everything = walk(client, "/v1/changes?limit=500")
+        everything = [entry for page in walk(client, "/v1/changes?limit=500") for entry in page["items"]]
         assert len(everything) == sum(card["counts"].values())
         assert {(e["version"], e["action"]) for e in everything} == {(1, "created")}
         assert len({(e["type"], e["id"]) for e in everything}) == len(everything)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from app.core.db import DatabaseNotReady, current_revision, ensure_at_head, head
 from app.core.state import metadata
 from app.main import create_app
 from app.search.index import outside_search_tables
+from tests.conftest import uses_sqlite
 
 
 def test_migrations_build_every_table_of_the_models(engine: sa.Engine) -> None:
@@ -111,3 +113,78 @@ def test_reads_and_searches_wait_in_lanes_of_their_own(engine: sa.Engine) -> Non
         return done
 
     assert anyio.run(main) == [2, 1]
+
+
+def test_inline_reads_run_on_the_calling_thread_on_sqlite_only(engine: sa.Engine) -> None:
+    import threading
+
+    import anyio
+
+    from app.core.deps import Database
+
+    database = Database(engine)
+    threads: list[int] = []
+
+    def which(connection: sa.Connection) -> int:
+        threads.append(threading.get_ident())
+        return int(connection.exec_driver_sql("SELECT 7").scalar_one())
+
+    async def main() -> tuple[int, int]:
+        return threading.get_ident(), await database.read(which, "inline")
+
+    loop_thread, seven = anyio.run(main)
+    assert seven == 7
+    if engine.dialect.name == "sqlite":
+        assert threads == [loop_thread]
+    else:  # a network round trip never holds the loop: an ordinary read in a worker thread
+        assert database.inline is None
+        assert threads[0] != loop_thread
+    database.dispose()
+
+
+@pytest.mark.skipif(not uses_sqlite(os.environ.get("TEST_DATABASE_URL") or "sqlite://"), reason="SQLite only")
+def test_an_inline_read_too_long_or_locked_out_is_made_again_in_a_thread(engine: sa.Engine) -> None:
+    import sqlite3
+    import threading
+    import time
+
+    import anyio
+
+    from app.core.deps import INLINE_LIMIT_MS, Database
+
+    database = Database(engine)
+    threads: list[int] = []
+    slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT count(*) FROM n"
+
+    def long_count(connection: sa.Connection) -> int:
+        threads.append(threading.get_ident())
+        return int(connection.exec_driver_sql(slow).scalar_one())
+
+    async def main() -> tuple[int, int]:
+        return threading.get_ident(), await database.read(long_count, "inline")
+
+    started = time.monotonic()
+    loop_thread, counted = anyio.run(main)
+    assert counted == 3_000_000
+    assert threads[0] == loop_thread  # tried on the loop, given up after INLINE_LIMIT_MS
+    assert threads[1] != loop_thread  # and made in a worker thread
+    assert len(threads) == 2
+
+    # A writer holding the file exclusively: the inline read gives up at once instead of waiting.
+    database.dispose()  # (no other connection may have it open for that lock)
+    writer = sqlite3.connect(engine.url.database or "", isolation_level=None)
+    writer.execute("PRAGMA locking_mode=EXCLUSIVE")
+    writer.execute("BEGIN EXCLUSIVE")
+    writer.execute("UPDATE dataset_state SET version = version")
+    try:
+        started = time.monotonic()
+        assert database.inline_read(lambda c: c.exec_driver_sql("SELECT count(*) FROM actors").scalar()) == (
+            False,
+            None,
+        )
+        assert time.monotonic() - started < INLINE_LIMIT_MS / 1000 + 0.5
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert database.inline_read(lambda c: c.exec_driver_sql("SELECT 3").scalar()) == (True, 3)
+    database.dispose()

@@ -3,14 +3,9 @@ over it, and for the browser tests a live `techsov serve` on a free port with it
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +14,6 @@ from app.core.db import make_engine
 from app.main import create_app
 from app.seeding.run import load_dir
 from tests.conftest import SEED_DIR, TEST_DATABASE_URL, empty_all_tables
-from tests.test_serve import free_port
 
 
 @pytest.fixture(scope="module")
@@ -45,35 +39,3 @@ def site(seed_url: str) -> Iterator[TestClient]:
     settings = Settings(database_url=seed_url, techsov_seed_dir=SEED_DIR)
     with TestClient(create_app(settings)) as client:
         yield client
-
-
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`techsov serve` on a free port: a fresh SQLite file in its own data directory, seeded on first start."""
-    port = free_port()
-    env = {**os.environ, "TECHSOV_DATA_DIR": str(tmp_path_factory.mktemp("live") / "data"),
-           "TECHSOV_SEED_DIR": str(SEED_DIR)}  # fmt: skip
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"server did not start:\n{output[-3000:]}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=15)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from app.core.state import changes, current_version
 from app.records.registry import RECORD_TYPE_LIST
 from app.search.index import SEARCH_TABLES
+from tests.live import free_port
 from tests.seeding.test_concurrent_loads import stored_ids
 
 CASE_TIMEOUT = 90.0
@@ -124,13 +124,6 @@ def cli_load(database_url: str, folder: Path, *flags: str, env: dict[str, str] |
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Server:

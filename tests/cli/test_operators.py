@@ -25,7 +25,7 @@ def test_database_urls_are_printed_without_their_password() -> None:
 def test_licence_file_and_data_volume() -> None:
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     licence = (root / "LICENSE").read_text("utf-8")
     assert "MIT License" in licence
     assert "CC BY 4.0" in licence

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from app.cli import app
 from app.core.db import make_engine
 from app.seeding.run import load_dir
 from tests.conftest import TEST_DATABASE_URL, VALID, uses_sqlite
+from tests.live import free_port
 from tests.seeding.test_load import snapshot
 
 runner = CliRunner()
@@ -28,12 +28,6 @@ def one_error_line(result: Result) -> str:
     assert "Traceback" not in result.output
     assert lines[0].startswith("error: ")
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_db_upgrade_against_an_unreachable_server_names_it_but_not_the_password(

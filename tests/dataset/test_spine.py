@@ -5,16 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from app.core.db import head_revision
-
-
-def assert_problem(response: object, status: int) -> dict[str, object]:
-    """The response is an RFC 9457 problem with this status."""
-    assert response.status_code == status  # type: ignore[attr-defined]
-    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
-    body: dict[str, object] = response.json()  # type: ignore[attr-defined]
-    assert {"type", "title", "status", "detail"} <= set(body)
-    assert body["status"] == status
-    return body
+from tests.helpers import problem
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:
@@ -91,21 +82,22 @@ def test_typed_and_text_references(client: TestClient) -> None:
 
 
 def test_unknown_record_type_and_path_are_problems(client: TestClient) -> None:
-    assert assert_problem(client.get("/v1/actors/nobody"), 404)["detail"] == "no actor with id 'nobody'"
-    detail = assert_problem(client.get("/v1/actros/huawei"), 404)["detail"]
+    assert problem(client.get("/v1/actors/nobody"), 404)["detail"] == "no actor with id 'nobody'"
+    detail = problem(client.get("/v1/actros/huawei"), 404)["detail"]
     assert "did you mean 'actors'?" in str(detail)
-    assert_problem(client.get("/v1/actors/NOT%20A%20SLUG"), 404)
-    assert_problem(client.get("/v1/actors/%00"), 404)
-    assert_problem(client.get("/no/such/path"), 404)
+    problem(client.get("/v1/actors/NOT%20A%20SLUG"), 404)
+    problem(client.get("/v1/actors/%00"), 404)
+    problem(client.get("/no/such/path"), 404)
 
 
 def test_wrong_method_is_a_problem_that_keeps_allow(client: TestClient) -> None:
-    response = client.delete("/v1/actors/huawei")
-    assert_problem(response, 405)
-    assert response.headers["allow"] == "GET"
+    response = client.delete("/v1/actors")
+    problem(response, 405)
+    assert response.headers["allow"] == "GET, POST"
+    assert client.post("/v1/actors/huawei").headers["allow"] == "DELETE, GET, PATCH, PUT"
 
 
 def test_no_redirect_is_built_from_the_host_header(client: TestClient) -> None:
     response = client.get("/v1/actors/", headers={"host": "evil.example"}, follow_redirects=False)
     assert "location" not in response.headers
-    assert_problem(response, 404)
+    problem(response, 404)
