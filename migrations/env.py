@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from app.core.db import is_sqlite, make_engine
 from app.auth import keys  # noqa: F401  (declares the api_keys table on `metadata`)
+from app.core.db import is_sqlite, make_engine
 from app.core.state import metadata
-from app.records import registry  # noqa: F401  (declares the record tables on `metadata`)
+from app.records import documents, registry  # noqa: F401  (declare the record tables on `metadata`)
 from app.search.index import outside_search_tables
 
 config = context.config

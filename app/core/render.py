@@ -98,17 +98,35 @@ def item_cells(
         yield [[cell(item.get(c), c in typed) for c in columns] for item in batch]
 
 
-def csv_rows(columns: Sequence[str], batches: Iterable[Iterable[Sequence[str]]]) -> Iterator[bytes]:
-    """RFC 4180 CSV (CRLF, quoting, header row) of rows of ready cells, batch by batch."""
+def csv_rows(columns: Sequence[str], batches: Iterable[Iterable[Sequence[str]] | bytes]) -> Iterator[bytes]:
+    """RFC 4180 CSV (CRLF, quoting, header row) of rows of ready cells, batch by batch; a batch given as bytes
+    is lines already written so (stored rows) and goes out as it is."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     yield buffer.getvalue().encode()
     for batch in batches:
+        if isinstance(batch, bytes):
+            yield batch
+            continue
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(batch)
         yield buffer.getvalue().encode()
+
+
+def csv_row_lines(rows: Iterable[Sequence[str]]) -> list[bytes]:
+    """Each row of cells as its own RFC 4180 line, CRLF included: the bytes `csv_rows` writes for it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    lengths = [writer.writerow(row) for row in rows]  # what the buffer's write returned: characters
+    text = buffer.getvalue()
+    lines: list[bytes] = []
+    start = 0
+    for length in lengths:
+        lines.append(text[start : start + length].encode())
+        start += length
+    return lines
 
 
 def ndjson_lines(items: Iterable[Iterable[dict[str, Any]]]) -> Iterator[bytes]:

@@ -22,8 +22,10 @@ from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database
 from app.core.render import MEDIA_TYPES, csv_rows, json_bytes, ndjson_lines, negotiate
 
-Batches = Iterator[list[dict[str, Any]]]
-CellBatches = Iterator[Sequence[Sequence[str]]]
+Batches = Iterator[list[Any]]
+"""Batches of items: dicts, or JSON already written (`orjson.Fragment`)."""
+CellBatches = Iterator[Sequence[Sequence[str]]] | Iterator[bytes]
+"""Rows of cells, batch by batch, or batches of CSV lines already written (stored rows)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from app.core.state import current_version
 from app.dataset.routes import CREDITS
 from app.export.package import descriptor
 from app.export.zipstream import zip_stream
-from app.records.flat import csv_batches, csv_columns
+from app.records.documents import STORED, stored_csv
+from app.records.flat import csv_columns
 from app.records.registry import RECORD_TYPE_LIST
 from app.records.service import all_items, parse_list
 
@@ -59,10 +60,10 @@ def _format(params: QueryParams, accept: str | None) -> tuple[str, str]:
     return chosen, MEDIA_TYPES[chosen]
 
 
-def _ndjson(connection: sa.Connection, secret: str) -> Iterator[list[dict[str, Any]]]:
+def _ndjson(connection: sa.Connection, secret: str) -> Iterator[list[Any]]:
     """Every record of every type, batch by batch, in the lists' default order."""
     for record_type in RECORD_TYPE_LIST:
-        yield from all_items(connection, record_type, parse_list(record_type, QueryParams(""), secret))
+        yield from all_items(connection, record_type, parse_list(record_type, QueryParams(""), secret), STORED)
 
 
 def _zip_members(connection: sa.Connection, settings: Settings) -> Iterator[tuple[str, Iterator[bytes]]]:
@@ -73,8 +74,8 @@ def _zip_members(connection: sa.Connection, settings: Settings) -> Iterator[tupl
     secret = settings.techsov_cursor_secret
     for record_type in RECORD_TYPE_LIST:
         spec = parse_list(record_type, QueryParams(""), secret)
-        rows = csv_batches(connection, record_type, spec)
-        yield f"{record_type.plural}.csv", csv_rows(csv_columns(record_type), rows)
+        lines = stored_csv(connection, record_type, spec)
+        yield f"{record_type.plural}.csv", csv_rows(csv_columns(record_type), lines)
 
 
 @router.get(

@@ -20,17 +20,22 @@ from app.records.registry import RECORD_TYPE_LIST, RecordType
 REFERENCED_BY_ITEMS = 20
 
 
-def _reverse_filters(target: RecordType) -> list[tuple[RecordType, Filter]]:
+def reverse_filters(target: RecordType) -> list[tuple[RecordType, Filter]]:
     """Every (type, filter) whose values are ids of `target` records."""
     return [
         (other, flt) for other in RECORD_TYPE_LIST for flt in filters_for(other).values() if target.name in flt.targets
     ]
 
 
+def referrer_keys(record_type: RecordType) -> tuple[str, ...]:
+    """What a record of this type shows in another's `referenced_by`, in order (those of its item's keys)."""
+    return ("type", "id", "name", *record_type.item_fields, "disputed", "disputed_by")
+
+
 def referenced_by(connection: sa.Connection, record_type: RecordType, record_id: str) -> dict[str, Any]:
     """Who points at this record, per field: total, the first items, and the list URL for all of them."""
     links: dict[str, Any] = {}
-    for other, flt in _reverse_filters(record_type):
+    for other, flt in reverse_filters(record_type):
         value = f"{record_type.name}:{record_id}" if len(flt.targets) > 1 else record_id
         condition = flt.condition(other, [value])
         total = connection.execute(sa.select(sa.func.count()).select_from(other.table).where(condition)).scalar_one()
@@ -43,7 +48,7 @@ def referenced_by(connection: sa.Connection, record_type: RecordType, record_id:
             .all()
         )
         items = items_from_rows(connection, other, rows, embed_sources=False)
-        keep = ("type", "id", "name", *other.item_fields, "disputed", "disputed_by")
+        keep = referrer_keys(other)
         links[f"{other.plural}.{flt.name}"] = {
             "total": total,
             "items": [{k: item[k] for k in keep if k in item} for item in items],

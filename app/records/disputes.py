@@ -11,7 +11,7 @@ lists the ids of the records whose status differs from its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,28 +32,41 @@ def _group(row: Any) -> tuple[str, str, str]:
     return (_dependent(row), row.purpose, about)
 
 
+_columns = (
+    _table.c.id,
+    _table.c.dependent_actor_id,
+    _table.c.dependent_hardware_id,
+    _table.c.purpose,
+    _table.c.system,
+    _table.c.depends_on_id,
+    _table.c.status,
+)
+
+
+def _same_dependent(connection: sa.Connection, own: Sequence[Any]) -> Sequence[Any]:
+    """Every dependency of the dependents of these rows: all that could be in a group with one of them."""
+    actors = {r.dependent_actor_id for r in own if r.dependent_actor_id}
+    hardware = {r.dependent_hardware_id for r in own if r.dependent_hardware_id}
+    return connection.execute(
+        sa.select(*_columns).where(
+            sa.or_(_table.c.dependent_actor_id.in_(actors), _table.c.dependent_hardware_id.in_(hardware))
+        )
+    ).all()
+
+
+def dispute_partners(connection: sa.Connection, dependency_ids: Iterable[str]) -> set[str]:
+    """The ids of every dependency that could dispute one of these now (same dependent), these included."""
+    own = connection.execute(sa.select(*_columns).where(_table.c.id.in_(list(dependency_ids)))).all()
+    return {row.id for row in _same_dependent(connection, own)}
+
+
 def disputes(connection: sa.Connection, dependency_ids: Iterable[str]) -> dict[str, list[str]]:
     """For each given dependency, the ids of the records that dispute it (empty when none)."""
     ids = list(dependency_ids)
     if not ids:
         return {}
-    columns = (
-        _table.c.id,
-        _table.c.dependent_actor_id,
-        _table.c.dependent_hardware_id,
-        _table.c.purpose,
-        _table.c.system,
-        _table.c.depends_on_id,
-        _table.c.status,
-    )
-    own = connection.execute(sa.select(*columns).where(_table.c.id.in_(ids))).all()
-    actors = {r.dependent_actor_id for r in own if r.dependent_actor_id}
-    hardware = {r.dependent_hardware_id for r in own if r.dependent_hardware_id}
-    related = connection.execute(
-        sa.select(*columns).where(
-            sa.or_(_table.c.dependent_actor_id.in_(actors), _table.c.dependent_hardware_id.in_(hardware))
-        )
-    ).all()
+    own = connection.execute(sa.select(*_columns).where(_table.c.id.in_(ids))).all()
+    related = _same_dependent(connection, own)
     groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for row in related:
         groups[_group(row)].append(row)

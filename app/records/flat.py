@@ -74,20 +74,24 @@ def csv_batches(connection: sa.Connection, record_type: RecordType, spec: ListSp
     """Every matching record as CSV cells, batch by batch along the list's keyset (constant memory).
 
     Built a column at a time (one comprehension per field over the batch), then turned into rows."""
-    columns = _columns(record_type.name)
     for rows in iter_pages(connection, record_type, spec):
-        ids = [row["id"] for row in rows]
-        cells: list[list[str]] = [[record_type.name] * len(rows), ids]
-        for column in columns:
-            if isinstance(column, ChildCells):
-                found = column.by_record(connection, ids)
-                cells.append([found.get(i, "") for i in ids])
-            else:
-                cells.append(column(rows))
-        if record_type is DEPENDENCY:
-            disputed = disputes(connection, ids)
-            cells.append(["true" if disputed.get(i) else "false" for i in ids])
-            cells.append([safe_cell(LIST_SEPARATOR.join(disputed.get(i, []))) for i in ids])
-        cells.append([utc(row["created_at"]) for row in rows])
-        cells.append([utc(row["updated_at"]) for row in rows])
-        yield list(zip(*cells, strict=True))
+        yield csv_cells(connection, record_type, rows)
+
+
+def csv_cells(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[Cells]:
+    """The CSV cells of these rows of the type's table, in their order (one driver query per child table)."""
+    ids = [row["id"] for row in rows]
+    cells: list[list[str]] = [[record_type.name] * len(rows), ids]
+    for column in _columns(record_type.name):
+        if isinstance(column, ChildCells):
+            found = column.by_record(connection, ids)
+            cells.append([found.get(i, "") for i in ids])
+        else:
+            cells.append(column(rows))
+    if record_type is DEPENDENCY:
+        disputed = disputes(connection, ids)
+        cells.append(["true" if disputed.get(i) else "false" for i in ids])
+        cells.append([safe_cell(LIST_SEPARATOR.join(disputed.get(i, []))) for i in ids])
+    cells.append([utc(row["created_at"]) for row in rows])
+    cells.append([utc(row["updated_at"]) for row in rows])
+    return list(zip(*cells, strict=True))

@@ -39,12 +39,23 @@ def filters_for(record_type: RecordType) -> dict[str, Filter]:
     return _filters(record_type.name)
 
 
+def filter_field(record_type: RecordType, name: str) -> str:
+    """The alias of the field that offers this filter parameter of a type's list."""
+    return _offered(record_type.name)[name][1]
+
+
 @cache
 def _filters(type_name: str) -> dict[str, Filter]:
+    return {name: flt for name, (flt, _alias) in _offered(type_name).items()}
+
+
+@cache
+def _offered(type_name: str) -> dict[str, tuple[Filter, str]]:
+    """Each filter parameter of a type's list with the alias of the field that offers it."""
     record_type = BY_NAME[type_name]
     context = FilterContext(record_type.text_filters, {t.name: t.example_id for t in BY_NAME.values()})
     return {
-        flt.name: flt
+        flt.name: (flt, stored.alias)
         for stored in record_type.fields
         for flt in stored.filters(SINGULAR.get(stored.alias, stored.alias), context)
     }
@@ -192,9 +203,11 @@ def conditions(record_type: RecordType, spec: ListSpec) -> list[ColumnElement[bo
     return terms
 
 
-def page_query(record_type: RecordType, spec: ListSpec) -> sa.Select[Any]:
-    """One page of rows (one extra row tells whether another page follows)."""
-    query = sa.select(record_type.table).where(*conditions(record_type, spec))
+def page_query(record_type: RecordType, spec: ListSpec, keys_only: bool = False) -> sa.Select[Any]:
+    """One page of rows (one extra row tells whether another page follows); with `keys_only`, only their sort
+    keys (which end with the id): all a page needs whose items are stored."""
+    columns = [key.column for key, _descending in spec.sort] if keys_only else [record_type.table]
+    query = sa.select(*columns).where(*conditions(record_type, spec))
     if spec.after is not None:
         query = query.where(_after(spec))
     return query.order_by(*order_terms(spec)).limit(spec.limit + 1)
@@ -288,11 +301,14 @@ def suggest_id(connection: sa.Connection, candidates: list[tuple[str, str]]) -> 
 Batches = Iterator[list[sa.RowMapping]]
 
 
-def iter_pages(connection: sa.Connection, record_type: RecordType, spec: ListSpec, batch: int = 1000) -> Batches:
-    """Every matching row, batch by batch along the keyset (exports: constant memory, no OFFSET)."""
+def iter_pages(
+    connection: sa.Connection, record_type: RecordType, spec: ListSpec, batch: int = 1000, keys_only: bool = False
+) -> Batches:
+    """Every matching row (or its sort keys only), batch by batch along the keyset (exports: constant memory,
+    no OFFSET)."""
     paged = ListSpec(**{**spec.__dict__, "limit": batch, "after": spec.after})
     while True:
-        rows = list(connection.execute(page_query(record_type, paged)).mappings().all())
+        rows = list(connection.execute(page_query(record_type, paged, keys_only)).mappings().all())
         more = len(rows) > batch
         rows = rows[:batch]
         if rows:

@@ -27,10 +27,11 @@ from app.core.responses import Export, list_response, page_response
 from app.core.state import dataset_version
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, record_citation
-from app.records.detail import record_detail, stored_hash
+from app.records.detail import stored_hash
+from app.records.documents import STORED, stored_csv, stored_detail
 from app.records.etags import record_etag
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
-from app.records.flat import csv_batches, csv_columns
+from app.records.flat import csv_columns
 from app.records.history import (
     HISTORY_PARAMETERS,
     VERSION,
@@ -62,11 +63,11 @@ async def list_records(record_type: RecordType, request: Request, database: Data
     export = Export(
         filename=f"techsov-{record_type.plural}",
         columns=csv_columns(record_type),
-        csv=lambda c: csv_batches(c, record_type, spec),
-        ndjson=lambda c: all_items(c, record_type, spec),
+        csv=lambda c: stored_csv(c, record_type, spec),
+        ndjson=lambda c: all_items(c, record_type, spec, STORED),
         check=lambda c: check_references(c, record_type, spec),
     )
-    return await list_response(request, database, lambda c: list_page(c, record_type, spec, secret), export)
+    return await list_response(request, database, lambda c: list_page(c, record_type, spec, secret, STORED), export)
 
 
 async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:
@@ -82,7 +83,7 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if version is not None:
         return await _fresh_json(request, database, lambda c: record_at(c, record_type, record_id, version), "version")
 
-    def read(connection: sa.Connection) -> tuple[str, Response | None, dict[str, Any] | None]:
+    def read(connection: sa.Connection) -> tuple[str, Response | None, bytes | None]:
         content_hash = stored_hash(connection, record_type, record_id)
         if content_hash is None:
             raise NotFound(f"no {record_type.name} with id '{record_id}'")
@@ -91,12 +92,16 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
         etag = record_etag(content_hash, version)
         if not_modified(request, etag):
             return etag, Response(status_code=304, headers=cache_headers(etag)), None
-        return etag, None, record_detail(connection, record_type, record_id)
+        body = stored_detail(connection, record_type, record_id)
+        if body is None:
+            raise NotFound(f"no {record_type.name} with id '{record_id}'")
+        return etag, None, body
 
-    etag, unchanged, record = await database.read(read, "inline")
+    etag, unchanged, body = await database.read(read, "inline")
     if unchanged is not None:
         return unchanged
-    return Response(json_bytes(record), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+    assert body is not None
+    return Response(body, media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 
 async def _fresh_json(

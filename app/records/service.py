@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
@@ -156,16 +156,35 @@ def parse_list(record_type: RecordType, params: QueryParams, cursor_secret: str)
     return spec
 
 
-def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec, cursor_secret: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ItemReader:
+    """How a page's rows become its items: rendered as dicts (`RENDERED`), or the stored JSON the API sends
+    (`app.records.documents.STORED`)."""
+
+    read: Callable[[sa.Connection, RecordType, Sequence[sa.RowMapping]], list[Any]]
+    keys_only: bool = False
+    """True when `read` needs of each row only its sort keys (and so its id), not the whole row."""
+
+
+RENDERED = ItemReader(items_from_rows)
+
+
+def list_page(
+    connection: sa.Connection,
+    record_type: RecordType,
+    spec: ListSpec,
+    cursor_secret: str,
+    items: ItemReader = RENDERED,
+) -> dict[str, Any]:
     """One page: items, the next cursor, and the total and facets when asked for."""
     check_references(connection, record_type, spec)
-    rows = list(connection.execute(page_query(record_type, spec)).mappings())
+    rows = list(connection.execute(page_query(record_type, spec, items.keys_only)).mappings())
     next_cursor = None
     if len(rows) > spec.limit:
         rows = rows[: spec.limit]
         next_cursor = encode_cursor(cursor_secret, spec.sort_signature, cursor_values(spec, rows[-1]))
     page: dict[str, Any] = {
-        "items": items_from_rows(connection, record_type, rows),
+        "items": items.read(connection, record_type, rows),
         "next_cursor": next_cursor,
         "total": connection.execute(count_query(record_type, spec)).scalar_one() if spec.count else None,
     }
@@ -180,7 +199,9 @@ def list_page(connection: sa.Connection, record_type: RecordType, spec: ListSpec
     return page
 
 
-def all_items(connection: sa.Connection, record_type: RecordType, spec: ListSpec) -> Iterator[list[dict[str, Any]]]:
-    """Every matching item, batch by batch (exports ignore `limit`); check references first."""
-    for rows in iter_pages(connection, record_type, spec):
-        yield items_from_rows(connection, record_type, rows)
+def all_items(
+    connection: sa.Connection, record_type: RecordType, spec: ListSpec, items: ItemReader = RENDERED
+) -> Iterator[list[Any]]:
+    """Every matching item, batch by batch (exports ignore `limit`)."""
+    for rows in iter_pages(connection, record_type, spec, keys_only=items.keys_only):
+        yield items.read(connection, record_type, rows)

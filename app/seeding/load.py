@@ -7,7 +7,8 @@ which skips SQLAlchemy's per-row parameter processing. Foreign keys are
 deferred to the commit, so a failure anywhere rolls everything back; still,
 every record row is written before any list row, and records before the
 records of their type that refer to them, so no key waits for a later row.
-The search index is written from the same records, and a load that changed
+The search index is written from the same records, the records' rendered
+documents (app/records/documents.py) from the rows, and a load that changed
 anything ends by refreshing the planner's statistics.
 
 On SQLite, a table that was empty gets its secondary indexes after its rows
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 
 from app.core.dialect import BulkInsert
 from app.core.state import LOADER, changes, current_version, dataset_state
+from app.records.documents import refresh_documents
 from app.records.history import Diff, field_diff
 from app.records.registry import RECORD_TYPE_LIST, RecordType
 from app.records.repository import BATCH, fetch_records
@@ -328,6 +330,14 @@ def _side_index(connection: sa.Connection, search: IndexWriter, plans: list[_Typ
     return SideIndex(connection, [(plan.record_type, [r.data for r in plan.new]) for plan in plans])
 
 
+def _touched(plans: list[_TypeWrite]) -> dict[str, list[str]]:
+    """The ids of every record the load created, updated or deleted, per type."""
+    return {
+        plan.record_type.name: [*(r.data["id"] for r in plan.new), *(r.data["id"] for r in plan.changed), *plan.gone]
+        for plan in plans
+    }
+
+
 def _previous(connection: sa.Connection, plans: list[_TypeWrite]) -> Previous:
     """The stored records a load is about to update or delete, read before it does, for the change log's diffs
     (batched: a first load, which changes nothing stored, reads nothing)."""
@@ -424,11 +434,12 @@ def write_seed(
                 for record_type, record_id, action, diff in log
             )
         later.restore()
+        # The one place the stored rendered documents follow the records (app/records/documents.py), in this
+        # transaction: loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
+        # Before the side index is taken, so rendering runs while its child process builds the search index.
+        refresh_documents(connection, _touched(plans))
         if side is not None:
             side.take(connection)
-        # The one place the stored rendered documents follow the records (app/records/documents.py, from the
-        # render work, not merged here yet): `refresh_documents(connection, touched)` goes here, in this
-        # transaction. Loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
         if bulk:
             search.finish()
         if log and bulk:

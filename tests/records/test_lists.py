@@ -244,10 +244,12 @@ def test_csv_cells_flatten_references_and_lists(client: TestClient) -> None:
 
 
 def test_csv_neutralises_spreadsheet_formulas(engine: sa.Engine, client: TestClient) -> None:
+    from app.records.documents import refresh_documents
     from app.records.registry import ACTOR
 
     with engine.begin() as connection:
         connection.execute(ACTOR.table.update().where(ACTOR.table.c.id == "huawei").values(name="=HYPERLINK(1)"))
+        refresh_documents(connection, {"actor": ["huawei"]})  # as every writer does
         connection.exec_driver_sql("UPDATE dataset_state SET version = version + 1")
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(client.get("/v1/actors?format=csv").text))}
     assert rows["huawei"]["name"] == "'=HYPERLINK(1)"

@@ -9,8 +9,8 @@ deletion, every field the record had). Entries written before this migration
 have no diff: the history says what they did, not what they changed.
 
 Revision ID: 0007
-Revises: 0005
-Create Date: 2026-12-07 09:00:00
+Revises: 0006
+Create Date: 2026-12-08 09:00:00
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
