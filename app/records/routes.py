@@ -184,30 +184,40 @@ def record_id_parameter(record_type: RecordType) -> inspect.Parameter:
     )
 
 
-def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
+RecordHandler = Callable[[RecordType, str, Request, Database], Coroutine[Any, Any, Response]]
+
+
+def _record_endpoint(
+    record_type: RecordType, handler: RecordHandler, doc: str
+) -> Callable[..., Coroutine[Any, Any, Response]]:
+    """A route's endpoint for one record of `record_type`: its documented `{record_id}`, then `handler`."""
+
     async def endpoint(request: Request, record_id: str) -> Response:
-        return await get_record(record_type, record_id, request, get_database(request))
+        return await handler(record_type, record_id, request, get_database(request))
 
     endpoint.__signature__ = inspect.Signature([REQUEST_PARAMETER, record_id_parameter(record_type)])  # type: ignore[attr-defined]
-    endpoint.__doc__ = (
+    endpoint.__doc__ = doc
+    return endpoint
+
+
+def _detail_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
+    return _record_endpoint(
+        record_type,
+        get_record,
         f"One {record_type.name}: references expanded one level (id, type, name), sources embedded, and "
         "`referenced_by`: the records that point at it; `format=csl` or `format=bibtex` gives its citation; "
-        "`version=N` the record as its N-th version left it (`/history` lists them)."
+        "`version=N` the record as its N-th version left it (`/history` lists them).",
     )
-    return endpoint
 
 
 def _history_endpoint(record_type: RecordType) -> Callable[..., Coroutine[Any, Any, Response]]:
-    async def endpoint(request: Request, record_id: str) -> Response:
-        return await record_history(record_type, record_id, request, get_database(request))
-
-    endpoint.__signature__ = inspect.Signature([REQUEST_PARAMETER, record_id_parameter(record_type)])  # type: ignore[attr-defined]
-    endpoint.__doc__ = (
+    return _record_endpoint(
+        record_type,
+        record_history,
         f"Every version of a {record_type.name}, newest first (`sort=version`: oldest first): what happened "
         "(created, updated, deleted), when, by whom (an API key's name, or `loader`), the dataset version it made, "
-        "and what changed, field by field; `href` shows the record as that version left it."
+        "and what changed, field by field; `href` shows the record as that version left it.",
     )
-    return endpoint
 
 
 for _type in RECORD_TYPE_LIST:
