@@ -84,7 +84,8 @@ def _children(ids: list[str]) -> dict[str, dict[str, list[Any]]]:
             {
                 "id": row["id"], "type": "source", "name": row["name"], "title": row["title"],
                 "publisher": row["publisher_id"] or row["publisher_text"], "url": row["url"],
-                "retrieved_from": row["retrieved_from"], "published_on": _partial(row["published_on"], row["published_on_precision"]),
+                "retrieved_from": row["retrieved_from"],
+                "published_on": _partial(row["published_on"], row["published_on_precision"]),
                 "language": row["language"], "kind": row["kind"],
             }
         )  # fmt: skip

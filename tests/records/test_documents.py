@@ -121,7 +121,12 @@ def test_a_change_to_a_good_share_of_the_records_renders_them_all(
     monkeypatch.setattr(documents, "RENDER_ALL_SHARE", 0.1)
     calls: list[int] = []
     render_all = documents._render_all
-    monkeypatch.setattr(documents, "_render_all", lambda connection: calls.append(1) or render_all(connection))
+
+    def counted(connection: sa.Connection) -> None:
+        calls.append(1)
+        render_all(connection)
+
+    monkeypatch.setattr(documents, "_render_all", counted)
     edit(folder, "actors.yaml", "name: Test Person", "name: Renamed Person")
     edit(folder, "sources.yaml", "title: Wire report", "title: Wire report, corrected")
     edit(folder, "hardware.yaml", "released_on: 2019-08", "released_on: 2019-09")

@@ -83,7 +83,7 @@ def test_no_level_of_the_real_seed_is_larger_than_a_rank_block(engine: sa.Engine
     the other records, never both). Should the seed outgrow RANK_BLOCK, raise it or accept blocks here."""
     load_dir(engine, SEED_DIR)
     with engine.connect() as connection:
-        counts = dict(
+        counts: dict[object, int] = dict(
             connection.exec_driver_sql(
                 "SELECT record_type = 'source', count(*) FROM search_documents GROUP BY record_type = 'source'"
             ).all()

@@ -59,7 +59,7 @@ def etag_of(client: TestClient, path: str) -> str:
     """The ETag GET gives for a record."""
     answer = client.get(path)
     assert answer.status_code == 200, answer.text
-    return answer.headers["etag"]
+    return str(answer.headers["etag"])
 
 
 def problem_fields(answer: Any) -> dict[str, str]:

@@ -22,15 +22,20 @@ Send = Callable[[TestClient, dict[str, str]], httpx.Response]
 
 
 def _create(client: TestClient, headers: dict[str, str]) -> httpx.Response:
-    return client.post("/v1/statements", json=STATEMENT, headers=headers)
+    answer: httpx.Response = client.post("/v1/statements", json=STATEMENT, headers=headers)
+    return answer
 
 
 def _patch(client: TestClient, headers: dict[str, str]) -> httpx.Response:
-    return client.patch("/v1/actors/huawei", json={"summary": "Changed."}, headers={"If-Match": "*", **headers})
+    answer: httpx.Response = client.patch(
+        "/v1/actors/huawei", json={"summary": "Changed."}, headers={"If-Match": "*", **headers}
+    )
+    return answer
 
 
 def _delete(client: TestClient, headers: dict[str, str]) -> httpx.Response:
-    return client.delete("/v1/statements/stmt-one", headers={"If-Match": "*", **headers})
+    answer: httpx.Response = client.delete("/v1/statements/stmt-one", headers={"If-Match": "*", **headers})
+    return answer
 
 
 def _mangled(key: str) -> str:

@@ -43,7 +43,10 @@ def load_lock_held(database_url: str) -> Iterator[threading.Event]:
 
 
 def _patch(client: TestClient, key: str) -> httpx.Response:
-    return client.patch("/v1/actors/huawei", json={"summary": "Waited."}, headers=bearer(key, **{"If-Match": "*"}))
+    answer: httpx.Response = client.patch(
+        "/v1/actors/huawei", json={"summary": "Waited."}, headers=bearer(key, **{"If-Match": "*"})
+    )
+    return answer
 
 
 def test_a_write_waits_for_a_load_to_finish(client: TestClient, keys: Keys, database_url: str) -> None:
