@@ -81,17 +81,19 @@ async def read_fresh(
     work: Callable[[sa.Connection], T],
     variant: str = "json",
     lane: Lane = "read",
+    tag: Callable[[sa.Connection, int], str] | None = None,
 ) -> tuple[str, Response | None, T | None]:
     """This request's ETag and either a ready 304 (the client has it) or what `work` reads.
 
     One trip to a worker thread and one transaction: the ETag names the very
-    dataset version the answer was read from.
+    dataset version the answer was read from. `tag` makes the ETag from the connection and that version
+    where the answer has its own (a record's strong one); by default it is the request's at the version.
     """
 
     def run(connection: sa.Connection) -> tuple[str, Response | None, T | None]:
         version = dataset_version(connection)
         read_at(request, version)
-        etag = etag_for(version, request, variant)
+        etag = etag_for(version, request, variant) if tag is None else tag(connection, version)
         if not_modified(request, etag):
             return etag, Response(status_code=304, headers=cache_headers(etag)), None
         return etag, None, work(connection)

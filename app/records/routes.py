@@ -17,14 +17,13 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from app.core.caching import cache_headers, not_modified, read_at, read_fresh
+from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
 from app.core.openapi import LIST_RESPONSES, PROBLEM_RESPONSES
 from app.core.params import bad
 from app.core.render import MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response, page_response
-from app.core.state import dataset_version
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, record_citation
 from app.records.detail import stored_hash
@@ -83,24 +82,19 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if version is not None:
         return await _fresh_json(request, database, lambda c: record_at(c, record_type, record_id, version), "version")
 
-    def read(connection: sa.Connection) -> tuple[str, Response | None, bytes | None]:
+    def strong_etag(connection: sa.Connection, dataset_version: int) -> str:
         content_hash = stored_hash(connection, record_type, record_id)
         if content_hash is None:
             raise NotFound(f"no {record_type.name} with id '{record_id}'")
-        version = dataset_version(connection)
-        read_at(request, version)
-        etag = record_etag(content_hash, version)
-        if not_modified(request, etag):
-            return etag, Response(status_code=304, headers=cache_headers(etag)), None
-        body = stored_detail(connection, record_type, record_id)
-        if body is None:
-            raise NotFound(f"no {record_type.name} with id '{record_id}'")
-        return etag, None, body
+        return record_etag(content_hash, dataset_version)
 
-    etag, unchanged, body = await database.read(read, "inline")
+    etag, unchanged, body = await read_fresh(
+        request, database, lambda c: stored_detail(c, record_type, record_id), lane="inline", tag=strong_etag
+    )
     if unchanged is not None:
         return unchanged
-    assert body is not None
+    if body is None:
+        raise NotFound(f"no {record_type.name} with id '{record_id}'")
     return Response(body, media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 
