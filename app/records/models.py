@@ -191,7 +191,7 @@ class StatementIn(CitedRecordIn):
         validate_default=True,
         description="The quotation in its original language, verbatim.",
     )
-    original_language: LanguageTag | None = None
+    original_language: LanguageTag | None = Field(default=None, examples=["zh-Hans"])
     translated_by: ShortText | None = Field(
         default=None, description="Who made the English rendering when `text` is a translation."
     )
@@ -214,7 +214,7 @@ class HardwareIn(CitedRecordIn):
     maker: ActorRef | None = None
     fab: ActorRef | None = None
     released_on: PartialDate | None = None
-    process_node: ShortText | None = None
+    process_node: ShortText | None = Field(default=None, examples=["7 nm"])
     specs: dict[Key, int | float] = Field(
         default_factory=dict,
         description="Numbers with the unit in the key.",
@@ -269,7 +269,7 @@ class SourceIn(RecordIn):
         default=None, description="Where the text was read when that is a copy, not the publisher's own site."
     )
     published_on: PartialDate | None = None
-    language: LanguageTag | None = None
+    language: LanguageTag | None = Field(default=None, examples=["en"])
     kind: SourceKind = Field(
         description="primary: the issuer's own publication, an official gazette or register, a filing, the "
         "speaker's own transcript, or the state news agency's readout; press, analysis, dataset: secondary."

@@ -284,9 +284,8 @@ class ScalarField(StoredField):
     def filters(self, name: str, context: FilterContext) -> list[Filter]:
         if self.alias not in context.text_filters:
             return []
-        example = "en" if self.example is None else self.example
         description = f"{self.alias} equals this text (repeat for OR)"
-        return [ValueFilter(name=name, description=description, example=example, match=self.match)]
+        return [ValueFilter(name=name, description=description, example=self.example, match=self.match)]
 
     def csv_column(self) -> CsvColumn:
         name = self.name

@@ -119,4 +119,7 @@ def test_every_documented_parameter_says_what_it_is(client: TestClient) -> None:
                 assert parameter["description"], where
                 assert "anyOf" in parameter["schema"] or parameter["schema"].get("type"), where
                 if parameter["in"] == "query" and parameter["name"] not in ("cursor", "_"):
-                    assert parameter["schema"].get("examples"), where  # only the API makes a valid cursor
+                    examples = parameter["schema"].get("examples")  # a cursor: only the API makes a valid one
+                    assert examples, where
+                    assert None not in examples, where
+                    assert [None] not in examples, where
