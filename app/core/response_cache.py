@@ -37,7 +37,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.caching import READ_AT, cache_headers, etag_matches, query_key
+from app.core.caching import KNOWN_VERSION, READ_AT, cache_headers, etag_matches, query_key
 from app.core.watch import DatasetWatch, State
 
 EXPIRES = "techsov.response_expires"
@@ -206,6 +206,7 @@ class ResponseCacheMiddleware:
         if state != self.state:
             self.store.clear()
             self.state = state
+        scope[KNOWN_VERSION] = state[0]
         key: Key = (scope["path"], query_key(scope.get("query_string", b"")), accept.replace(b" ", b"").lower())
         entry = None if afresh else self.store.get(key)
         if entry is not None:
