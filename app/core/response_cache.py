@@ -15,7 +15,8 @@ Every request first asks the watch (app/core/watch.py) for the dataset's state: 
 shared round trip on PostgreSQL, no worker thread. When the state moved (a load or a write committed, in any
 process), every entry is dropped; an answer is kept only when it was read at the version the request began at
 (`read_fresh` says so for every route that reads through it), so no entry ever holds data older than the state
-it is filed under. A watch that cannot tell sends the request the ordinary way.
+it is filed under. The routes are told that version (`KNOWN_VERSION`), so they need not read it again. A watch
+that cannot tell sends the request the ordinary way.
 
 This sits outside the gzip middleware, which compresses only what it passes on; HEAD reaches it as a GET
 (app/core/middleware.py), and what lies outside (request id, CORS, metrics, `nosniff`) applies to every
