@@ -61,7 +61,10 @@ def not_modified(request: Request, etag: str) -> bool:
 
 
 READ_AT = "techsov.read_at"
-"""Scope key of the dataset version an answer was read at: what the response cache files it under."""
+"""Scope key of the dataset version an answer is read at: what the response cache files it under."""
+KNOWN_VERSION = "techsov.known_version"
+"""Scope key of the dataset version the request began at, as the watch told the response cache
+(app/core/response_cache.py): `read_fresh` takes it rather than reading the version again."""
 
 
 def read_at(request: Request, version: int) -> None:
@@ -75,28 +78,41 @@ def cache_headers(etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
 
 
+def _unchanged(etag: str) -> Response:
+    """The 304 of a request whose client has this ETag."""
+    return Response(status_code=304, headers=cache_headers(etag))
+
+
 async def read_fresh(
     request: Request,
     database: Database,
     work: Callable[[sa.Connection], T],
     variant: str = "json",
     lane: Lane = "read",
-    tag: Callable[[sa.Connection, int], str] | None = None,
+    tag: Callable[[T, int], str] | None = None,
 ) -> tuple[str, Response | None, T | None]:
     """This request's ETag and either a ready 304 (the client has it) or what `work` reads.
 
-    One trip to a worker thread and one transaction: the ETag names the very
-    dataset version the answer was read from. `tag` makes the ETag from the connection and that version
-    where the answer has its own (a record's strong one); by default it is the request's at the version.
+    One trip to a worker thread and one transaction. The ETag names the dataset version the request began at:
+    the watch's (`KNOWN_VERSION`), else the version read in that transaction. A commit between the watch and the
+    read makes an answer newer than its ETag says, never older, and every later request sees the new version.
+    `tag` makes the ETag from what `work` read and that version where the answer has its own (a record's
+    strong one): then `work` runs first, even for a 304; by default the ETag is the request's at the version,
+    and a 304 reads nothing more.
     """
+    known: int | None = request.scope.get(KNOWN_VERSION)
 
     def run(connection: sa.Connection) -> tuple[str, Response | None, T | None]:
-        version = dataset_version(connection)
+        version = dataset_version(connection) if known is None else known
         read_at(request, version)
-        etag = etag_for(version, request, variant) if tag is None else tag(connection, version)
-        if not_modified(request, etag):
-            return etag, Response(status_code=304, headers=cache_headers(etag)), None
-        return etag, None, work(connection)
+        if tag is None:
+            etag = etag_for(version, request, variant)
+            if not_modified(request, etag):
+                return etag, _unchanged(etag), None
+            return etag, None, work(connection)
+        found = work(connection)
+        etag = tag(found, version)
+        return (etag, _unchanged(etag), None) if not_modified(request, etag) else (etag, None, found)
 
     return await database.read(run, lane)
 

@@ -92,9 +92,10 @@ def make_engine(
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection: sa.Connection) -> None:
             # A load begins its own transaction first (BEGIN IMMEDIATE, app/seeding/lock.py).
+            # Sent to the driver itself: through SQLAlchemy's execution it cost a read of one row as much again.
             raw = connection.connection.driver_connection
-            if raw is None or not raw.in_transaction:
-                connection.exec_driver_sql("BEGIN")
+            if raw is not None and not raw.in_transaction:
+                raw.execute("BEGIN")
 
         if query_timeout_ms:
             _limit_sqlite_queries(engine, query_timeout_ms / 1000)

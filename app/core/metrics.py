@@ -108,9 +108,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.in_flight = Gauge(
+        self.in_flight = 0
+        """Requests being answered now: a plain count (on the event loop), read by the gauge when scraped."""
+        in_flight = Gauge(
             "techsov_http_requests_in_flight", "HTTP requests being answered now.", registry=self.registry
         )
+        in_flight.set_function(lambda: self.in_flight)
         self.registry.register(_DatabaseCollector(engine))
         # Each label set's instruments, found once: `labels()` takes a lock and builds its key every time.
         self._counters: dict[tuple[str, str, int], Any] = {}
@@ -154,11 +157,11 @@ class MetricsMiddleware(HttpMiddleware):
                 status = message["status"]
             await send(message)
 
-        metrics.in_flight.inc()
+        metrics.in_flight += 1
         try:
             await self.app(scope, receive, send_counted)
         finally:
-            metrics.in_flight.dec()
+            metrics.in_flight -= 1
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED
             metrics.count(scope["method"], template, status, time.perf_counter() - started)

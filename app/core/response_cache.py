@@ -15,7 +15,8 @@ Every request first asks the watch (app/core/watch.py) for the dataset's state: 
 shared round trip on PostgreSQL, no worker thread. When the state moved (a load or a write committed, in any
 process), every entry is dropped; an answer is kept only when it was read at the version the request began at
 (`read_fresh` says so for every route that reads through it), so no entry ever holds data older than the state
-it is filed under. A watch that cannot tell sends the request the ordinary way.
+it is filed under. The routes are told that version (`KNOWN_VERSION`), so they need not read it again. A watch
+that cannot tell sends the request the ordinary way.
 
 This sits outside the gzip middleware, which compresses only what it passes on; HEAD reaches it as a GET
 (app/core/middleware.py), and what lies outside (request id, CORS, metrics, `nosniff`) applies to every
@@ -37,7 +38,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.caching import READ_AT, cache_headers, etag_matches, query_key
+from app.core.caching import KNOWN_VERSION, READ_AT, cache_headers, etag_matches, query_key
 from app.core.watch import DatasetWatch, State
 
 EXPIRES = "techsov.response_expires"
@@ -206,6 +207,7 @@ class ResponseCacheMiddleware:
         if state != self.state:
             self.store.clear()
             self.state = state
+        scope[KNOWN_VERSION] = state[0]
         key: Key = (scope["path"], query_key(scope.get("query_string", b"")), accept.replace(b" ", b"").lower())
         entry = None if afresh else self.store.get(key)
         if entry is not None:

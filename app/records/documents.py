@@ -133,16 +133,34 @@ def detail_bytes(item: bytes, referenced_by: bytes) -> bytes:
     return b"".join((item[:-1], b',"referenced_by":', referenced_by, b"}"))
 
 
-def stored_detail(connection: sa.Connection, record_type: RecordType, record_id: str) -> bytes | None:
-    """One record's detail as the API sends it (`record_detail`, serialised): one indexed read of its document,
-    or rendered live when it has none; None when there is no such record."""
-    found = _stored_query(record_documents.name, record_type.name, "item", "referenced_by").rows(
-        connection, [record_id]
+@cache
+def _record_query(type_name: str) -> DriverQuery:
+    """`id, content_hash, item, referenced_by` of one record joined with its stored document (NULLs when it has
+    none), compiled once."""
+    table = BY_NAME[type_name].table
+    of_record = sa.and_(
+        record_documents.c.record_type == sa.literal_column(f"'{BY_NAME[type_name].name}'"),
+        record_documents.c.record_id == table.c.id,
     )
-    if found:
-        return detail_bytes(found[0][1], found[0][2])
+    columns = (table.c.id, table.c.content_hash, record_documents.c.item, record_documents.c.referenced_by)
+    return DriverQuery(
+        sa.select(*columns).select_from(table.outerjoin(record_documents, of_record)).where(table.c.id.in_(_ids()))
+    )
+
+
+def stored_record(connection: sa.Connection, record_type: RecordType, record_id: str) -> tuple[str, bytes] | None:
+    """One record's content hash (its ETag's) and its detail as the API sends it (`record_detail`, serialised):
+    one indexed read of the record joined with its document, or the detail rendered live when it has none;
+    None when there is no such record."""
+    found = _record_query(record_type.name).rows(connection, [record_id])
+    if not found:
+        return None
+    _id, content_hash, item, referenced_by = found[0]
+    if item is not None:
+        return content_hash, detail_bytes(item, referenced_by)
     body = record_detail(connection, record_type, record_id)
-    return None if body is None else json_bytes(body)
+    assert body is not None  # the record was just read, in this same transaction
+    return content_hash, json_bytes(body)
 
 
 def stored_items(connection: sa.Connection, record_type: RecordType, ids: Sequence[str]) -> list[bytes]:

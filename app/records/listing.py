@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.params import bad
 from app.core.suggest import did_you_mean
+from app.records.items import DriverQuery
 from app.records.list_parts import Facet, FilterContext, SortKey
 from app.records.list_parts import Filter as Filter  # the detail view reads reverse links through filters
 from app.records.registry import BY_NAME, RecordType
@@ -284,8 +285,16 @@ def check_references(connection: sa.Connection, record_type: RecordType, spec: L
 
 
 def record_exists(connection: sa.Connection, record_type: str, record_id: str) -> bool:
-    table = BY_NAME[record_type].table
-    return connection.execute(sa.select(table.c.id).where(table.c.id == record_id)).first() is not None
+    """Whether a record of this type has this id (asked of every filter value that names a record)."""
+    return bool(_id_query(record_type).rows(connection, [record_id]))
+
+
+@cache
+def _id_query(type_name: str) -> DriverQuery:
+    """`id` of these records of one type, compiled once: the statement built and compiled per request cost
+    three times the indexed look-up."""
+    table = BY_NAME[type_name].table
+    return DriverQuery(sa.select(table.c.id).where(table.c.id.in_(sa.bindparam("ids", expanding=True))))
 
 
 def suggest_id(connection: sa.Connection, candidates: list[tuple[str, str]]) -> str:

@@ -26,8 +26,7 @@ from app.core.render import MEDIA_TYPES, json_bytes
 from app.core.responses import Export, list_response, page_response
 from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, record_citation
-from app.records.detail import stored_hash
-from app.records.documents import STORED, stored_csv, stored_detail
+from app.records.documents import STORED, stored_csv, stored_record
 from app.records.etags import record_etag
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_columns
@@ -82,20 +81,18 @@ async def get_record(record_type: RecordType, record_id: str, request: Request, 
     if version is not None:
         return await _fresh_json(request, database, lambda c: record_at(c, record_type, record_id, version), "version")
 
-    def strong_etag(connection: sa.Connection, dataset_version: int) -> str:
-        content_hash = stored_hash(connection, record_type, record_id)
-        if content_hash is None:
+    def strong_etag(found: tuple[str, bytes] | None, dataset_version: int) -> str:
+        if found is None:
             raise NotFound(f"no {record_type.name} with id '{record_id}'")
-        return record_etag(content_hash, dataset_version)
+        return record_etag(found[0], dataset_version)
 
-    etag, unchanged, body = await read_fresh(
-        request, database, lambda c: stored_detail(c, record_type, record_id), lane="inline", tag=strong_etag
+    etag, unchanged, found = await read_fresh(
+        request, database, lambda c: stored_record(c, record_type, record_id), lane="inline", tag=strong_etag
     )
     if unchanged is not None:
         return unchanged
-    if body is None:
-        raise NotFound(f"no {record_type.name} with id '{record_id}'")
-    return Response(body, media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
+    assert found is not None  # strong_etag said 404 otherwise
+    return Response(found[1], media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 
 async def _fresh_json(

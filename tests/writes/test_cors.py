@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import anyio
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
+from app.core.cors import SplitCors
 from app.main import create_app
 from tests.writes.conftest import Keys, bearer
 
@@ -68,3 +72,42 @@ def test_writes_from_the_configured_origin_only(desk_client: TestClient, keys: K
     )
     assert "access-control-allow-origin" not in elsewhere.headers  # the browser keeps the answer from the page
     assert desk_client.get("/v1/actors", headers={"Origin": ELSEWHERE}).headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("method", "sent"),
+    [
+        ("GET", []),
+        ("GET", [(b"vary", b"Accept")]),
+        (
+            "GET",
+            [(b"content-type", b"text/plain"), (b"vary", b"Accept"), (b"etag", b"x"), (b"vary", b"Accept-Encoding")],
+        ),
+        ("PATCH", [(b"vary", b"Accept")]),
+        ("OPTIONS", [(b"vary", b"Accept")]),
+    ],
+)
+def test_without_an_origin_the_headers_are_starlettes(method: str, sent: list[tuple[bytes, bytes]]) -> None:
+    """SplitCors answers a request without Origin itself (app/core/cors.py): the same headers, in the same
+    order, as Starlette's CORS middleware gives."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(sent)})
+        await send({"type": "http.response.body", "body": b""})
+
+    def answered(middleware: ASGIApp) -> list[tuple[bytes, bytes]]:
+        messages: list[Message] = []
+
+        async def send(message: Message) -> None:
+            messages.append(message)
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b""}
+
+        scope = {"type": "http", "method": method, "path": "/v1/actors", "headers": [(b"host", b"x")]}
+        anyio.run(middleware, scope, receive, send)
+        return list(messages[0]["headers"])
+
+    ours = answered(SplitCors(app, read_origins="*", write_origins=DESK))
+    assert ours == answered(CORSMiddleware(app, allow_origins=["*"]))
+    assert ours == answered(CORSMiddleware(app, allow_origins=[DESK]))
