@@ -114,6 +114,10 @@ class SearchBackend(Protocol):
         """SQL selecting the doc_id of the `:skip`-th document (from 0, in doc_id order) at or after doc_id
         `:start` of those `tier_hits` reads — nothing when there are fewer — without scoring any."""
 
+    def tier_some(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        """SQL selecting the doc_ids of up to `:n` documents of those `tier_hits` reads, in no set order, without
+        scoring any: all of them when there are fewer."""
+
 
 Span = tuple[int, int | None]
 """doc_ids from the first up to (not including) the second; None: to the end."""
@@ -209,6 +213,9 @@ class SqliteFts5:
     def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
         # In rowid order FTS5 hands matches over as it finds them: no bm25, no sort, stopping at the one wanted.
         return _skip(self.TABLE, *self._matches(tier, terms, only), order="rowid")
+
+    def tier_some(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        return _some(self.TABLE, *self._matches(tier, terms, only))
 
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
@@ -314,6 +321,9 @@ class PostgresTsvector:
         # `+ 0`: sort what the text index found, never walk the key's index testing every row (the planner did).
         return _skip(self.TABLE, *self._matches(tier, terms, only), order="doc_id + 0")
 
+    def tier_some(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
+        return _some(self.TABLE, *self._matches(tier, terms, only))
+
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
         vector = self.vector(tier)
@@ -358,6 +368,12 @@ def _skip(
     name, key = table
     where = " AND ".join([*conditions, f"{key} >= :start"])
     return f"SELECT {key} FROM {name} WHERE {where} ORDER BY {order} LIMIT 1 OFFSET :skip", params
+
+
+def _some(table: tuple[str, str], conditions: list[str], params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """SQL of the doc_ids of up to `:n` documents of `table` meeting `conditions`, in the order they are found."""
+    name, key = table
+    return f"SELECT {key} AS doc_id FROM {name} WHERE {' AND '.join(conditions)} LIMIT :n", params
 
 
 def backend_for(connection: sa.Connection) -> SearchBackend:
