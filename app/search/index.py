@@ -165,9 +165,10 @@ class IndexWriter:
             self.backend.insert(self.connection, batch)
 
     def finish(self) -> None:
-        """Rebuild the whole index if it is out of step with the record tables."""
+        """Rebuild the whole index if it is out of step with the record tables; then leave it ready for reads."""
         if not index_in_step(self.connection):
             rebuild_search_index(self.connection)
+        self.backend.settle(self.connection)
 
 
 def refresh_search_index(connection: sa.Connection, changed: ChangedIds, deleted: ChangedIds) -> None:

@@ -45,6 +45,10 @@ first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. No le
 large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
 PostgreSQL ranks every match: finding a block's bounds means fetching every match in doc_id order, which cost
 as much as `ts_rank` over all of them (about 6 ms each for the 4,383 names holding `lithography` at 100k)."""
+CENSUS = 64
+"""A tier with fewer matches than this is first listed whole (doc_ids and types, no score), so that its levels
+without a match cost no read and the others no look for a block's end: most tiers of a one-word query (the exact
+keys, the aliases) hold nothing or a few records."""
 BLOCK_OFFSET = 10**12
 """A ranked block's scores (never below -BLOCK_OFFSET) are kept as `start × 2 × BLOCK_OFFSET + score +
 BLOCK_OFFSET`, where `start` is the block's first doc_id: blocks in doc_id order, each ranked within, in one
@@ -126,6 +130,26 @@ def _only(types: Sequence[str], spans: dict[str, tuple[int, int, int]] | None) -
     return Only(tuple(types), others=tuple(others) if fewer else None)
 
 
+def _census(
+    connection: sa.Connection,
+    backend: SearchBackend,
+    terms: QueryTerms,
+    tier: Tier,
+    wanted: frozenset[str] | None,
+    spans: dict[str, tuple[int, int, int]] | None,
+) -> dict[bool, int] | None:
+    """How many documents of `tier` each of its levels holds (by whether they are sources), when the tier has
+    fewer than CENSUS; None when it has more."""
+    types = sorted(wanted or BY_NAME)
+    sql, params = backend.tier_some(tier, terms, _only(types, spans))
+    sql = f"SELECT d.record_type FROM ({sql}) AS h JOIN search_documents d ON d.doc_id = h.doc_id"
+    found = connection.execute(sa.text(sql), {**params, "n": CENSUS}).scalars().all()
+    if len(found) >= CENSUS:
+        return None
+    sources = sum(1 for record_type in found if record_type == SOURCE)
+    return {True: sources, False: len(found) - sources}
+
+
 def _read_level(
     connection: sa.Connection,
     backend: SearchBackend,
@@ -137,12 +161,16 @@ def _read_level(
     after: _Key | None,
     spans: dict[str, tuple[int, int, int]] | None,
     block: int | None,
+    matches: int | None,
 ) -> list[_Key]:
     """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`:
-    ranked all together, or `block` at a time when the level has more matches (RANK_BLOCK)."""
+    ranked all together, or `block` at a time when the level has more matches (RANK_BLOCK); `matches`, how
+    many it has, when known."""
     types = sorted(t for t in wanted or BY_NAME if (t == SOURCE) == sources)
-    if not types:
+    if not types or matches == 0:
         return []
+    if matches is not None and block is not None and matches <= block:
+        block = None
     only = _only(types, spans)
     level = Level(connection, backend, terms, tier, only, frozenset(types))
     documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
@@ -236,13 +264,17 @@ def search_page(
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
     keys: list[_Key] = []
     for tier in tiers:
+        if cursor is not None and tier.rank * 2 + 1 < cursor.level:
+            continue
+        census = _census(connection, backend, terms, tier, wanted, spans)
         for sources in (False, True):
             level = tier.rank * 2 + sources
             if cursor is not None and level < cursor.level:
                 continue
             since = cursor if cursor is not None and cursor.level == level else None
+            matches = census[sources] if census is not None else None
             keys += _read_level(
-                connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans, block
+                connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans, block, matches
             )
             if len(keys) >= limit:
                 return _hits(connection, keys)

@@ -59,6 +59,9 @@ def field_values(fields: dict[str, Any]) -> list[FieldValue]:
 
 def _found(query: QueryTerms, value: FieldValue) -> tuple[set[str], bool]:
     """The query terms found in a value, and whether it is the query's exact full name."""
+    if value.text.isascii():  # no pinyin, and the words need not be listed
+        exact = value.is_name and query.compact in name_keys(value.text, value.tag)
+        return (set(query.terms) if exact else query.found_in_ascii(value.text.lower())), exact
     if value.is_name:
         candidates = set(name_terms(value.text, value.tag))
         exact = query.compact in name_keys(value.text, value.tag)
@@ -106,6 +109,8 @@ def _folded_with_origin(text: str) -> tuple[str, Sequence[int]]:
 
 def match_spans(query: QueryTerms, value: FieldValue) -> list[tuple[int, int]]:
     """(start, end) character ranges of the original text that match the query, merged and in order."""
+    if value.text.isascii():  # folded one character for one, no CJK: the matching words themselves
+        return query.ascii_spans(value.text.lower())
     folded, origin = _folded_with_origin(value.text)
     pinyin_ok = value.is_name and (value.tag is None or is_chinese_tag(value.tag))
     spans: list[tuple[int, int]] = []

@@ -199,6 +199,30 @@ class QueryTerms:
             return any(c.startswith(term) for c in candidates)
         return term in candidates
 
+    def found_in_ascii(self, folded: str) -> set[str]:
+        """The terms `matches` finds among the words of folded ASCII text, without listing its words (a
+        query's words are no longer than MAX_WORD, so they begin a long word as they begin its cut)."""
+        return {t for t in self.terms if _ascii_word(t, t in self.prefixes).search(folded) is not None}
+
+    def ascii_spans(self, folded: str) -> list[tuple[int, int]]:
+        """(start, end) of each word of folded ASCII text that `matches` one of the terms, in order."""
+        return [match.span() for match in _ascii_words(self.terms, self.prefixes).finditer(folded)]
+
+
+def _ascii_pattern(term: str, prefix: bool) -> str:
+    # A whole word of folded ASCII text ([a-z0-9]+, as terms() splits it): the term, or begun by it as a prefix.
+    return f"(?<![a-z0-9]){re.escape(term)}" + ("[a-z0-9]*" if prefix else "(?![a-z0-9])")
+
+
+@lru_cache(maxsize=4096)
+def _ascii_word(term: str, prefix: bool) -> re.Pattern[str]:
+    return re.compile(_ascii_pattern(term, prefix))
+
+
+@lru_cache(maxsize=1024)
+def _ascii_words(terms: tuple[str, ...], prefixes: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(_ascii_pattern(t, t in prefixes) for t in terms))
+
 
 def query_terms(text: str) -> QueryTerms:
     """A query string as terms: its words (CJK as bigrams, or the character when alone)."""

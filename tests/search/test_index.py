@@ -16,7 +16,7 @@ from app.core.config import PROJECT_ROOT, Settings
 from app.core.db import alembic_config, head_revision, make_engine, migrating, upgrade
 from app.main import create_app
 from app.records.registry import RECORD_TYPE_LIST
-from app.search.backends import Tier, backend_for
+from app.search.backends import PostgresTsvector, Tier, backend_for
 from app.search.index import _documents_by_id, document_for_record, refresh_search_index, search_documents
 from app.search.repository import search_page
 from app.search.text import query_terms, terms
@@ -201,3 +201,11 @@ def test_documents_from_validated_records_equal_documents_from_their_rows(
             from_rows = {d.record_id: d for d in _documents_by_id(connection, record_type, ids_)}
             assert {r.data["id"]: document_for_record(record_type, r.data) for r in records} == from_rows
     assert validated.count >= 10
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL only")
+def test_a_load_leaves_no_pending_gin_entries(engine: sa.Engine, search_seed: Path) -> None:
+    """Every search would read a GIN index's pending list whole until a vacuum: the load moves it into the tree."""
+    load_dir(engine, search_seed, prune=True)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(PostgresTsvector.CLEAN_GIN).scalars().all() == [0, 0, 0]

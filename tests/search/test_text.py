@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.search.backends import PostgresTsvector, SqliteFts5, Tier
@@ -131,3 +133,15 @@ def test_explain_names_the_fields_that_hold_every_term() -> None:
     assert explain(query_terms("ascend chips"), fields).matched == ["summary"]
     spread = explain(query_terms("huawei ascend"), fields)
     assert spread.matched == ["name", "names", "alias", "summary"]  # no field holds both: those holding one
+
+
+@pytest.mark.parametrize("query", ["a", "asc", "ascend 9", "co 192", "x_y", "a" * 70, "华为 asc"])
+def test_ascii_text_is_matched_as_its_listed_words_would_be(query: str) -> None:
+    """ASCII text is matched by patterns rather than by listing its words: the same terms, the same words."""
+    q = query_terms(query)
+    for text in ("Ascend 910B, a co-192 chip", "x_y a_b ASC", "a" * 80 + " ascending", "", "9 9a a9"):
+        folded = fold(text)
+        assert q.found_in_ascii(folded) == {t for t in q.terms if q.matches(t, terms(text))}, text
+        words = [(m.start(), m.end()) for m in re.finditer("[a-z0-9]+", folded)]
+        expected = [(s, e) for s, e in words if any(q.matches(t, (folded[s:e][:64],)) for t in q.terms)]
+        assert q.ascii_spans(folded) == expected, text
