@@ -283,7 +283,7 @@ class _Forms:
 def _render_rows(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[_Forms]:
     """The forms of these rows of the type's table (a fixed number of queries for the batch)."""
     items = items_from_rows(connection, record_type, rows)
-    lines = csv_row_lines(csv_cells(connection, record_type, rows))
+    lines = csv_row_lines(csv_cells(connection, record_type, rows, items))
     return [_Forms(item, _exact(json_bytes(item)), line) for item, line in zip(items, lines, strict=True)]
 
 

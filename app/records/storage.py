@@ -706,6 +706,11 @@ class ChildTableField(StoredField):
         """A record's CSV cell from its items: joined with `;`."""
         return safe_cell(LIST_SEPARATOR.join(items))
 
+    def csv_cell_of_shown(self, shown: list[Any]) -> str:
+        """The same cell from the field's value as the record's API item shows it (no query: the stored forms
+        are rendered from the items); empty for no items, as a record without child rows gets."""
+        return safe_cell(LIST_SEPARATOR.join(shown)) if shown else ""
+
     def table_description(self, description: str) -> str:
         return (
             f"{description} A list: items joined with `{LIST_SEPARATOR}` (references as ids), or JSON for "
@@ -801,6 +806,9 @@ class RefListField(ChildTableField):
     def csv_columns(self) -> list[sa.Column[Any]]:
         return [self.table.c.target_id]
 
+    def csv_cell_of_shown(self, shown: list[Any]) -> str:
+        return safe_cell(LIST_SEPARATOR.join([item["id"] for item in shown])) if shown else ""
+
     def annotation(self) -> Any:
         return list[RefOut]
 
@@ -872,6 +880,9 @@ class TypedRefListField(ChildTableField):
 
         return item
 
+    def csv_cell_of_shown(self, shown: list[Any]) -> str:
+        return safe_cell(LIST_SEPARATOR.join([f"{item['type']}:{item['id']}" for item in shown])) if shown else ""
+
     def annotation(self) -> Any:
         return list[RefOut]
 
@@ -932,6 +943,9 @@ class ObjectListField(ChildTableField):
     def csv_cell(self, items: list[Any], link: Linker) -> str:
         """The JSON of the expanded objects."""
         return orjson.dumps(self.expand(items, link)).decode()
+
+    def csv_cell_of_shown(self, shown: list[Any]) -> str:
+        return orjson.dumps(shown).decode() if shown else ""
 
     def annotation(self) -> Any:
         fields: dict[str, Any] = {f.alias: (f.annotation(), ...) for f in self.fields}
