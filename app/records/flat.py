@@ -24,7 +24,7 @@ from app.records.disputes import disputes
 from app.records.items import DriverQuery, for_records, linker
 from app.records.listing import ListSpec, iter_pages
 from app.records.registry import BY_NAME, DEPENDENCY, RecordType
-from app.records.storage import LIST_SEPARATOR, ChildTableField, CsvColumn
+from app.records.storage import LINKED, LIST_SEPARATOR, ChildTableField, CsvColumn
 
 Cells = Sequence[str]
 
@@ -91,21 +91,24 @@ def csv_cells(
     the list fields' cells and a dependency's disputes are then taken from them instead of queried again."""
     ids = [row["id"] for row in rows]
     cells: list[list[str]] = [[record_type.name] * len(rows), ids]
-    for column in _columns(record_type.name):
-        if not isinstance(column, ChildCells):
-            cells.append(column(rows))
-        elif items is not None:
-            of_shown, alias = column.field.csv_cell_of_shown, column.field.alias
+    for field, column in zip(record_type.fields, _columns(record_type.name), strict=True):
+        if items is not None and isinstance(column, ChildCells):
+            of_shown, alias = column.field.csv_cell_of_shown, field.alias
             cells.append([of_shown(item[alias]) for item in items])
-        else:
+        elif items is not None and field.shown != LINKED:  # the item shows the input value itself
+            alias = field.alias
+            cells.append(field.csv_of_values([item[alias] for item in items]))
+        elif isinstance(column, ChildCells):
             found = column.by_record(connection, ids)
             cells.append([found.get(i, "") for i in ids])
+        else:
+            cells.append(column(rows))
     if record_type is DEPENDENCY:
         disputed = (
             {item["id"]: item["disputed_by"] for item in items} if items is not None else disputes(connection, ids)
         )
         cells.append(["true" if disputed.get(i) else "false" for i in ids])
         cells.append([safe_cell(LIST_SEPARATOR.join(disputed.get(i, []))) for i in ids])
-    cells.append([utc(row["created_at"]) for row in rows])
-    cells.append([utc(row["updated_at"]) for row in rows])
+    for moment in ("created_at", "updated_at"):
+        cells.append([item[moment] for item in items] if items is not None else [utc(row[moment]) for row in rows])
     return list(zip(*cells, strict=True))

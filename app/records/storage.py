@@ -218,8 +218,12 @@ class StoredField:
 
         By default the input value is the cell: a partial date as given, a reference as its id (`type:id`
         when it may point at several types), a publisher named as text as that text."""
-        from_columns = self.from_columns
-        return lambda rows: csv_texts([from_columns(row) for row in rows])
+        from_columns, of_values = self.from_columns, self.csv_of_values
+        return lambda rows: of_values([from_columns(row) for row in rows])
+
+    def csv_of_values(self, values: list[Any]) -> list[str]:
+        """The cells of these input values (`from_columns`), for rows whose items already hold them."""
+        return csv_texts(values)
 
     def annotation(self) -> Any:
         """Its type in the API's response models, so the OpenAPI document promises what items hold."""
@@ -386,9 +390,8 @@ class JsonField(StoredField):
     def from_columns(self, row: Row) -> Any:
         return row[self.name]
 
-    def csv_column(self) -> CsvColumn:
-        name = self.name
-        return lambda rows: [cell(row[name]) for row in rows]
+    def csv_of_values(self, values: list[Any]) -> list[str]:
+        return [cell(value) for value in values]
 
     def annotation(self) -> Any:
         return list[Any] if isinstance(self.empty_value, list) else dict[str, Any]
