@@ -301,14 +301,15 @@ class _Forms:
 def _render_rows(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[_Forms]:
     """The forms of these rows of the type's table (a fixed number of queries for the batch)."""
     items = items_from_rows(connection, record_type, rows)
-    lines = csv_row_lines(csv_cells(connection, record_type, rows))
-    return [_Forms(item, _exact(json_bytes(item)), line) for item, line in zip(items, lines, strict=True)]
+    lines = csv_row_lines(csv_cells(connection, record_type, rows, items))
+    # The items' bytes as orjson gives them: a batch's forms are written and dropped, never kept (`_exact`).
+    return [_Forms(item, json_bytes(item), line) for item, line in zip(items, lines, strict=True)]
 
 
 def _exact(data: bytes) -> bytes:
-    """A copy that holds exactly its bytes. orjson's output keeps the whole buffer it was written in (8 KB for
-    a 1.4 KB item, 4 KB for a 150-byte referrer form): forms kept beyond a batch would hold all of them (a
-    load of 100k records grew by 300 MB)."""
+    """A copy that holds exactly its bytes, for what is kept beyond a batch (referrer forms). orjson's output
+    keeps the whole buffer it was written in (8 KB for a 1.4 KB item, 4 KB for a 150-byte referrer form):
+    forms kept so would hold all of them (a load of 100k records grew by 300 MB)."""
     return bytes(memoryview(data))
 
 
@@ -328,17 +329,6 @@ def _rows_by_id(connection: sa.Connection, record_type: RecordType, ids: Sequenc
     for chunk in _chunks(ids):
         rows.extend(connection.execute(sa.select(table).where(table.c.id.in_(chunk))).mappings())
     return rows
-
-
-def _render(connection: sa.Connection, keys: Collection[Key]) -> dict[Key, _Forms]:
-    """The forms of these records (those that exist)."""
-    rendered: dict[Key, _Forms] = {}
-    for type_name, ids in _by_type(keys).items():
-        record_type = BY_NAME[type_name]
-        for chunk in _chunks(ids):
-            for forms in _render_rows(connection, record_type, _rows_by_id(connection, record_type, chunk)):
-                rendered[(type_name, forms.data["id"])] = forms
-    return rendered
 
 
 Tops = dict[str, list[Any]]

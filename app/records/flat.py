@@ -10,10 +10,11 @@ cells are the ones `app.core.render.cell` gives for the JSON item's values.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from itertools import groupby
 from operator import itemgetter
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,7 +24,7 @@ from app.records.disputes import disputes
 from app.records.items import DriverQuery, for_records, linker
 from app.records.listing import ListSpec, iter_pages
 from app.records.registry import BY_NAME, DEPENDENCY, RecordType
-from app.records.storage import LIST_SEPARATOR, ChildTableField, CsvColumn
+from app.records.storage import LINKED, LIST_SEPARATOR, ChildTableField, CsvColumn
 
 Cells = Sequence[str]
 
@@ -78,20 +79,36 @@ def csv_batches(connection: sa.Connection, record_type: RecordType, spec: ListSp
         yield csv_cells(connection, record_type, rows)
 
 
-def csv_cells(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[Cells]:
-    """The CSV cells of these rows of the type's table, in their order (one driver query per child table)."""
+def csv_cells(
+    connection: sa.Connection,
+    record_type: RecordType,
+    rows: Sequence[sa.RowMapping],
+    items: Sequence[Mapping[str, Any]] | None = None,
+) -> list[Cells]:
+    """The CSV cells of these rows of the type's table, in their order (one driver query per child table).
+
+    `items`: the rows' API items, in the same order, when the caller has them (rendering the stored forms):
+    the list fields' cells and a dependency's disputes are then taken from them instead of queried again."""
     ids = [row["id"] for row in rows]
     cells: list[list[str]] = [[record_type.name] * len(rows), ids]
-    for column in _columns(record_type.name):
-        if isinstance(column, ChildCells):
+    for field, column in zip(record_type.fields, _columns(record_type.name), strict=True):
+        if items is not None and isinstance(column, ChildCells):
+            of_shown, alias = column.field.csv_cell_of_shown, field.alias
+            cells.append([of_shown(item[alias]) for item in items])
+        elif items is not None and field.shown != LINKED:  # the item shows the input value itself
+            alias = field.alias
+            cells.append(field.csv_of_values([item[alias] for item in items]))
+        elif isinstance(column, ChildCells):
             found = column.by_record(connection, ids)
             cells.append([found.get(i, "") for i in ids])
         else:
             cells.append(column(rows))
     if record_type is DEPENDENCY:
-        disputed = disputes(connection, ids)
+        disputed = (
+            {item["id"]: item["disputed_by"] for item in items} if items is not None else disputes(connection, ids)
+        )
         cells.append(["true" if disputed.get(i) else "false" for i in ids])
         cells.append([safe_cell(LIST_SEPARATOR.join(disputed.get(i, []))) for i in ids])
-    cells.append([utc(row["created_at"]) for row in rows])
-    cells.append([utc(row["updated_at"]) for row in rows])
+    for moment in ("created_at", "updated_at"):
+        cells.append([item[moment] for item in items] if items is not None else [utc(row[moment]) for row in rows])
     return list(zip(*cells, strict=True))

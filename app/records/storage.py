@@ -218,8 +218,12 @@ class StoredField:
 
         By default the input value is the cell: a partial date as given, a reference as its id (`type:id`
         when it may point at several types), a publisher named as text as that text."""
-        from_columns = self.from_columns
-        return lambda rows: csv_texts([from_columns(row) for row in rows])
+        from_columns, of_values = self.from_columns, self.csv_of_values
+        return lambda rows: of_values([from_columns(row) for row in rows])
+
+    def csv_of_values(self, values: list[Any]) -> list[str]:
+        """The cells of these input values (`from_columns`), for rows whose items already hold them."""
+        return csv_texts(values)
 
     def annotation(self) -> Any:
         """Its type in the API's response models, so the OpenAPI document promises what items hold."""
@@ -385,9 +389,8 @@ class JsonField(StoredField):
     def from_columns(self, row: Row) -> Any:
         return row[self.name]
 
-    def csv_column(self) -> CsvColumn:
-        name = self.name
-        return lambda rows: [cell(row[name]) for row in rows]
+    def csv_of_values(self, values: list[Any]) -> list[str]:
+        return [cell(value) for value in values]
 
     def annotation(self) -> Any:
         return list[Any] if isinstance(self.empty_value, list) else dict[str, Any]
@@ -705,6 +708,11 @@ class ChildTableField(StoredField):
         """A record's CSV cell from its items: joined with `;`."""
         return safe_cell(LIST_SEPARATOR.join(items))
 
+    def csv_cell_of_shown(self, shown: list[Any]) -> str:
+        """The same cell from the field's value as the record's API item shows it (no query: the stored forms
+        are rendered from the items); empty for no items, as a record without child rows gets."""
+        return safe_cell(LIST_SEPARATOR.join(shown)) if shown else ""
+
     def table_description(self, description: str) -> str:
         return (
             f"{description} A list: items joined with `{LIST_SEPARATOR}` (references as ids), or JSON for "
@@ -800,6 +808,9 @@ class RefListField(ChildTableField):
     def csv_columns(self) -> list[sa.Column[Any]]:
         return [self.table.c.target_id]
 
+    def csv_cell_of_shown(self, shown: list[Any]) -> str:
+        return safe_cell(LIST_SEPARATOR.join([item["id"] for item in shown])) if shown else ""
+
     def annotation(self) -> Any:
         return list[RefOut]
 
@@ -871,6 +882,9 @@ class TypedRefListField(ChildTableField):
 
         return item
 
+    def csv_cell_of_shown(self, shown: list[Any]) -> str:
+        return safe_cell(LIST_SEPARATOR.join([f"{item['type']}:{item['id']}" for item in shown])) if shown else ""
+
     def annotation(self) -> Any:
         return list[RefOut]
 
@@ -931,6 +945,9 @@ class ObjectListField(ChildTableField):
     def csv_cell(self, items: list[Any], link: Linker) -> str:
         """The JSON of the expanded objects."""
         return orjson.dumps(self.expand(items, link)).decode()
+
+    def csv_cell_of_shown(self, shown: list[Any]) -> str:
+        return orjson.dumps(shown).decode() if shown else ""
 
     def annotation(self) -> Any:
         fields: dict[str, Any] = {f.alias: (f.annotation(), ...) for f in self.fields}
