@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import stored_date
+from app.records.items import DriverQuery
 from app.records.listing import filters_for
 from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
-from app.records.repository import names_of
 from app.records.storage import partial_date, precision_column
 
 
@@ -212,70 +212,66 @@ def cursor_key(row: sa.RowMapping) -> list[str]:
     return [stored_date(row["day"]).isoformat(), row["kind"], row["type"], row["id"]]
 
 
-CONTEXT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "actor": ("kind", "country_id"),
-    "policy": ("kind", "status", "jurisdiction_id"),
-    "statement": ("kind", "speaker_id"),
-    "hardware": ("kind", "maker_id"),
-    "dependency": ("status", "purpose", "system", "dependent_actor_id", "dependent_hardware_id", "depends_on_id"),
+@dataclass(frozen=True)
+class Context:
+    """What an event's `context` shows of its record: some of its fields, then its references, each named."""
+
+    fields: tuple[str, ...]
+    references: tuple[tuple[str, tuple[tuple[str, RecordType], ...]], ...]
+    """(key, the columns that may hold the reference, each with the type it refers to): the first one set."""
+
+    def query(self, record_type: RecordType) -> DriverQuery:
+        """The fields and each referenced record's id and name, of the records `ids`: one query, names joined."""
+        table = record_type.table
+        columns: list[sa.ColumnElement[Any]] = [table.c.id, *(table.c[name] for name in self.fields)]
+        joined: sa.FromClause = table
+        for _key, candidates in self.references:
+            for column, target_type in candidates:
+                target = target_type.table.alias(f"{column}_target")
+                joined = joined.outerjoin(target, target.c.id == table.c[column])
+                columns += [table.c[column], target.c.name]
+        ids: sa.BindParameter[str] = sa.bindparam("ids", expanding=True)
+        return DriverQuery(sa.select(*columns).select_from(joined).where(table.c.id.in_(ids)))
+
+    def shown(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        """The context of one record from its row of `query` (its id first)."""
+        values = iter(row[1:])
+        context = {name: next(values) for name in self.fields}
+        for key, candidates in self.references:
+            context[key] = None
+            for _column, target_type in candidates:
+                target_id, name = next(values), next(values)
+                if context[key] is None and target_id is not None:
+                    context[key] = {"id": target_id, "type": target_type.name, "name": name}
+        return context
+
+
+CONTEXTS: dict[str, Context] = {
+    "actor": Context(("kind",), (("country", (("country_id", ACTOR),)),)),
+    "policy": Context(("kind", "status"), (("jurisdiction", (("jurisdiction_id", ACTOR),)),)),
+    "statement": Context(("kind",), (("speaker", (("speaker_id", ACTOR),)),)),
+    "hardware": Context(("kind",), (("maker", (("maker_id", ACTOR),)),)),
+    "dependency": Context(
+        ("status", "purpose", "system"),
+        (
+            ("dependent", (("dependent_actor_id", ACTOR), ("dependent_hardware_id", HARDWARE))),
+            ("depends_on", (("depends_on_id", HARDWARE),)),
+        ),
+    ),
 }
+CONTEXT_QUERIES = {name: context.query(BY_NAME[name]) for name, context in CONTEXTS.items()}
 
 
 def _contexts(connection: sa.Connection, rows: list[sa.RowMapping]) -> dict[tuple[str, str], dict[str, Any]]:
-    """What each record on the page needs besides its name: one query per type, one per referenced type."""
+    """What each record on the page needs besides its name: one query per type, the names it refers to joined."""
     ids: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         ids[row["type"]].add(row["id"])
-    raw: dict[tuple[str, str], sa.RowMapping] = {}
-    actors: set[str] = set()
-    hardware: set[str] = set()
-    for type_name, wanted in ids.items():
-        table = BY_NAME[type_name].table
-        columns = [table.c.id, *(table.c[c] for c in CONTEXT_COLUMNS[type_name])]
-        for found in connection.execute(sa.select(*columns).where(table.c.id.in_(wanted))).mappings():
-            raw[(type_name, found["id"])] = found
-            for column in ("country_id", "jurisdiction_id", "speaker_id", "maker_id", "dependent_actor_id"):
-                if found.get(column):
-                    actors.add(found[column])
-            for column in ("dependent_hardware_id", "depends_on_id"):
-                if found.get(column):
-                    hardware.add(found[column])
-    actor_names = names_of(connection, ACTOR, actors)
-    hardware_names = names_of(connection, HARDWARE, hardware)
-
-    def actor(record_id: str | None) -> dict[str, Any] | None:
-        return None if record_id is None else {"id": record_id, "type": "actor", "name": actor_names.get(record_id)}
-
-    def part(record_id: str | None) -> dict[str, Any] | None:
-        if record_id is None:
-            return None
-        return {"id": record_id, "type": "hardware", "name": hardware_names.get(record_id)}
-
-    contexts: dict[tuple[str, str], dict[str, Any]] = {}
-    for (type_name, record_id), found in raw.items():
-        if type_name == "actor":
-            context = {"kind": found["kind"], "country": actor(found["country_id"])}
-        elif type_name == "policy":
-            context = {
-                "kind": found["kind"],
-                "status": found["status"],
-                "jurisdiction": actor(found["jurisdiction_id"]),
-            }
-        elif type_name == "statement":
-            context = {"kind": found["kind"], "speaker": actor(found["speaker_id"])}
-        elif type_name == "hardware":
-            context = {"kind": found["kind"], "maker": actor(found["maker_id"])}
-        else:
-            dependent = actor(found["dependent_actor_id"]) or part(found["dependent_hardware_id"])
-            context = {
-                "status": found["status"],
-                "purpose": found["purpose"],
-                "system": found["system"],
-                "dependent": dependent,
-                "depends_on": part(found["depends_on_id"]),
-            }
-        contexts[(type_name, record_id)] = context
-    return contexts
+    return {
+        (type_name, found[0]): CONTEXTS[type_name].shown(found)
+        for type_name, wanted in ids.items()
+        for found in CONTEXT_QUERIES[type_name].rows(connection, sorted(wanted))
+    }
 
 
 def events(connection: sa.Connection, rows: list[sa.RowMapping]) -> list[dict[str, Any]]:
