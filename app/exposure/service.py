@@ -458,9 +458,9 @@ class Presenter:
 
 def actor_exposure(connection: sa.Connection, actor_id: str, day: dt.date) -> dict[str, Any] | None:
     """The exposure of one actor on `day`, or None when there is no such actor."""
-    if not actor_rows(connection, [actor_id]):
-        return None
     analysis = analyse(connection, [actor_id], day)
+    if actor_id not in analysis.actors:
+        return None
     chain = chain_of(analysis, actor_id)
     lineage = [a for a, _relation in targeting_chain(analysis, actor_id)]
     policies = policies_targeting(connection, lineage)
