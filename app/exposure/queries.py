@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core.dates import stored_date
 from app.records.items import cited_sources
 from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY, RecordType
-from app.records.storage import partial_date
+from app.records.storage import partial_date, precision_column
 
 IN_CHUNK = 900
 """Ids per IN list: well under every engine's limit on bound parameters."""
@@ -122,7 +122,22 @@ def _hop(row: sa.RowMapping) -> Hop:
 @functools.lru_cache(maxsize=256)
 def _hops_statement(column: str, day: dt.date) -> sa.Select[Any]:
     table = DEPENDENCY.table
-    return sa.select(table).where(table.c[column].in_(IDS), *dependency_valid_on(day)).order_by(table.c.id)
+    columns = [table.c[name] for name in _HOP_COLUMNS]
+    return sa.select(*columns).where(table.c[column].in_(IDS), *dependency_valid_on(day)).order_by(table.c.id)
+
+
+_HOP_COLUMNS = (
+    "id",
+    "name",
+    "dependent_actor_id",
+    "dependent_hardware_id",
+    "depends_on_id",
+    "status",
+    "purpose",
+    "system",
+    *("valid_from", precision_column("valid_from"), "valid_to", precision_column("valid_to")),
+)
+"""What a hop needs of a dependency: not its names, aliases, summary and notes (JSON to decode)."""
 
 
 def hops(connection: sa.Connection, day: dt.date, column: str, ids: Iterable[str]) -> list[Hop]:
@@ -183,7 +198,11 @@ class PolicyRow:
 
 
 _POLICIES = POLICY.table
-_POLICY_ROWS = sa.select(_POLICIES).where(_POLICIES.c.id.in_(IDS))
+_POLICY_COLUMNS = ("id", "name", "kind", "status", "jurisdiction_id", "effective_on", "ended_on")
+_POLICY_ROWS = sa.select(
+    *(_POLICIES.c[name] for name in _POLICY_COLUMNS),
+    *(_POLICIES.c[precision_column(name)] for name in ("effective_on", "ended_on")),
+).where(_POLICIES.c.id.in_(IDS))
 _TARGETS, _RESTRICTS = POLICY.child_tables["targets"], POLICY.child_tables["restricts"]
 _POLICY_LISTS = {
     name: sa.select(child.c.record_id, child.c.target_id)
