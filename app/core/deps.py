@@ -51,6 +51,7 @@ class Database:
         self.threads: dict[Lane, int] = {"read": threads or default_read_threads(engine), "search": search_threads}
         self._limiters: dict[Lane, CapacityLimiter] = {}
         self.inline = _inline_engine(engine)
+        self.reader = _reader(engine)
         self._inline_file: tuple[int, int] | None = None
 
     def read_sync(self, work: Callable[[sa.Connection], T], engine: sa.Engine | None = None) -> T:
@@ -89,7 +90,7 @@ class Database:
         limiter = self._limiters.get(lane)
         if limiter is None:
             limiter = self._limiters[lane] = CapacityLimiter(self.threads[lane])
-        return await anyio.to_thread.run_sync(self.read_sync, work, limiter=limiter)
+        return await anyio.to_thread.run_sync(self.read_sync, work, self.reader, limiter=limiter)
 
     def inline_read(self, work: Callable[[sa.Connection], T]) -> tuple[bool, T | None]:
         """(True, what `work` read) on the calling thread — the event loop — or (False, None) when it cannot be
@@ -119,6 +120,21 @@ class Database:
         if self.inline is not None:
             self.inline.dispose()
         self.engine.dispose()
+
+
+def _reader(engine: sa.Engine) -> sa.Engine:
+    """The engine of `Database.read`: on PostgreSQL, its connections in autocommit.
+
+    A read there runs under READ COMMITTED, where every statement sees the data as of its own start, inside a
+    transaction or not: autocommit changes nothing it sees, and spares two round trips per request (BEGIN, and
+    the ROLLBACK that returns the connection to the pool). It also keeps psycopg's prepared statements: a
+    ROLLBACK drops them all, so a statement was never prepared (`prepare_threshold`: 5 uses on one connection)
+    and every question was parsed and planned afresh. SQLite's reads keep their transaction: there it is one
+    snapshot for all of a request's statements.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _inline_engine(engine: sa.Engine) -> sa.Engine | None:

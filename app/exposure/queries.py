@@ -8,8 +8,9 @@ record.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,16 +20,27 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core.dates import stored_date
 from app.records.items import cited_sources
 from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY, RecordType
-from app.records.storage import partial_date
+from app.records.storage import partial_date, precision_column
 
 IN_CHUNK = 900
 """Ids per IN list: well under every engine's limit on bound parameters."""
+
+
+IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+"""The ids a statement here asks about. The statements are built once (per day, for those that depend on it),
+each run with its ids bound: building them cost as much as running them."""
 
 
 def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), IN_CHUNK):
         yield ordered[start : start + IN_CHUNK]
+
+
+def _rows(connection: sa.Connection, statement: sa.Select[Any], ids: Iterable[str]) -> Iterator[Any]:
+    """The rows of `statement` for these ids, IN_CHUNK ids at a time."""
+    for chunk in _chunks(ids):
+        yield from connection.execute(statement, {"ids": chunk})
 
 
 @dataclass(frozen=True)
@@ -41,25 +53,54 @@ class ActorRow:
     country: str | None
 
 
+_ACTORS = ACTOR.table
+_ACTOR_ROWS = sa.select(_ACTORS.c.id, _ACTORS.c.name, _ACTORS.c.parent_id, _ACTORS.c.country_id).where(
+    _ACTORS.c.id.in_(IDS)
+)
+_CHILDREN = sa.select(_ACTORS.c.id, _ACTORS.c.parent_id).where(_ACTORS.c.parent_id.in_(IDS)).order_by(_ACTORS.c.id)
+
+
 def actor_rows(connection: sa.Connection, ids: Iterable[str]) -> dict[str, ActorRow]:
     """Name, parent and country of each actor."""
-    table = ACTOR.table
+    return {row.id: ActorRow(*row) for row in _rows(connection, _ACTOR_ROWS, ids)}
+
+
+@functools.lru_cache(maxsize=4)
+def _lineage_statement(levels: int) -> sa.Select[Any]:
+    start = sa.select(*_ACTOR_ROWS.selected_columns, sa.literal_column("0").label("level")).where(_ACTORS.c.id.in_(IDS))
+    lineage = start.cte("lineage", recursive=True)
+    above = _ACTORS.alias("above")
+    step = (
+        sa.select(above.c.id, above.c.name, above.c.parent_id, above.c.country_id, (lineage.c.level + 1).label("level"))
+        .select_from(lineage)
+        .join(above, above.c.id.in_([lineage.c.parent_id, lineage.c.country_id]))
+        .where(lineage.c.level < levels - 1)
+    )
+    lineage = lineage.union(step)
+    return sa.select(lineage).order_by(lineage.c.level)
+
+
+def lineage_rows(connection: sa.Connection, ids: Iterable[str], levels: int) -> tuple[dict[str, ActorRow], bool]:
+    """These actors, their parents and countries, theirs, and so on, `levels` levels in all (the given actors
+    are the first), in one recursive query; and whether the last level refers to actors beyond it.
+
+    The same actors as reading one level at a time, each in the first level that names it: one round trip
+    where an actor under a parent under a country took three.
+    """
     found: dict[str, ActorRow] = {}
-    for chunk in _chunks(ids):
-        query = sa.select(table.c.id, table.c.name, table.c.parent_id, table.c.country_id).where(table.c.id.in_(chunk))
-        for row in connection.execute(query):
-            found[row.id] = ActorRow(row.id, row.name, row.parent_id, row.country_id)
-    return found
+    first_level: dict[str, int] = {}
+    for *values, level in _rows(connection, _lineage_statement(levels), ids):
+        if level < first_level.get(values[0], levels):
+            found[values[0]], first_level[values[0]] = ActorRow(*values), level
+    last = [found[actor] for actor, level in first_level.items() if level == levels - 1]
+    return found, any(ref not in found for row in last for ref in (row.parent, row.country) if ref)
 
 
 def children_of(connection: sa.Connection, ids: Iterable[str]) -> dict[str, list[str]]:
     """The actors whose parent is each given actor."""
-    table = ACTOR.table
     found: dict[str, list[str]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        query = sa.select(table.c.id, table.c.parent_id).where(table.c.parent_id.in_(chunk)).order_by(table.c.id)
-        for row in connection.execute(query):
-            found[row.parent_id].append(row.id)
+    for row in _rows(connection, _CHILDREN, ids):
+        found[row.parent_id].append(row.id)
     return found
 
 
@@ -109,53 +150,65 @@ def _hop(row: sa.RowMapping) -> Hop:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _hops_statement(column: str, day: dt.date) -> sa.Select[Any]:
+    table = DEPENDENCY.table
+    columns = [table.c[name] for name in _HOP_COLUMNS]
+    return sa.select(*columns).where(table.c[column].in_(IDS), *dependency_valid_on(day)).order_by(table.c.id)
+
+
+_HOP_COLUMNS = (
+    "id",
+    "name",
+    "dependent_actor_id",
+    "dependent_hardware_id",
+    "depends_on_id",
+    "status",
+    "purpose",
+    "system",
+    *("valid_from", precision_column("valid_from"), "valid_to", precision_column("valid_to")),
+)
+"""What a hop needs of a dependency: not its names, aliases, summary and notes (JSON to decode)."""
+
+
 def hops(connection: sa.Connection, day: dt.date, column: str, ids: Iterable[str]) -> list[Hop]:
     """Dependencies valid on `day` whose `column` (dependent_actor_id, dependent_hardware_id, depends_on_id)
     is one of `ids`, in id order."""
-    table = DEPENDENCY.table
-    found: list[Hop] = []
-    for chunk in _chunks(ids):
-        query = sa.select(table).where(table.c[column].in_(chunk), *dependency_valid_on(day)).order_by(table.c.id)
-        found.extend(_hop(row) for row in connection.execute(query).mappings())
-    return found
+    return [_hop(row._mapping) for row in _rows(connection, _hops_statement(column, day), ids)]
+
+
+_HARDWARE = HARDWARE.table
+_VARIANTS = (
+    sa.select(_HARDWARE.c.id, _HARDWARE.c.name, _HARDWARE.c.family_id)
+    .where(_HARDWARE.c.id.in_(IDS), _HARDWARE.c.family_id.is_not(None))
+    .order_by(_HARDWARE.c.id)
+)
+_VARIANTS_OF = sa.select(_HARDWARE.c.id).where(_HARDWARE.c.family_id.in_(IDS))
 
 
 def family_hops(connection: sa.Connection, ids: Iterable[str]) -> list[Hop]:
     """A hop from each of these parts that is a variant to its family: what restricts the family restricts it."""
-    table = HARDWARE.table
-    found: list[Hop] = []
-    for chunk in _chunks(ids):
-        query = (
-            sa.select(table.c.id, table.c.name, table.c.family_id)
-            .where(table.c.id.in_(chunk), table.c.family_id.is_not(None))
-            .order_by(table.c.id)
+    return [
+        Hop(
+            f"family:{row.id}",
+            f"{row.name} is a variant of its family",
+            "hardware",
+            row.id,
+            row.family_id,
+            None,
+            None,
+            None,
+            None,
+            None,
+            kind="family",
         )
-        for row in connection.execute(query):
-            found.append(
-                Hop(
-                    f"family:{row.id}",
-                    f"{row.name} is a variant of its family",
-                    "hardware",
-                    row.id,
-                    row.family_id,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    kind="family",
-                )
-            )
-    return found
+        for row in _rows(connection, _VARIANTS, ids)
+    ]
 
 
 def variants_of(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
     """The parts whose family is one of these."""
-    table = HARDWARE.table
-    found: set[str] = set()
-    for chunk in _chunks(ids):
-        found.update(connection.execute(sa.select(table.c.id).where(table.c.family_id.in_(chunk))).scalars())
-    return found
+    return {row.id for row in _rows(connection, _VARIANTS_OF, ids)}
 
 
 @dataclass(frozen=True)
@@ -175,18 +228,28 @@ class PolicyRow:
     restricts: tuple[str, ...]
 
 
+_POLICIES = POLICY.table
+_POLICY_COLUMNS = ("id", "name", "kind", "status", "jurisdiction_id", "effective_on", "ended_on")
+_POLICY_ROWS = sa.select(
+    *(_POLICIES.c[name] for name in _POLICY_COLUMNS),
+    *(_POLICIES.c[precision_column(name)] for name in ("effective_on", "ended_on")),
+).where(_POLICIES.c.id.in_(IDS))
+_TARGETS, _RESTRICTS = POLICY.child_tables["targets"], POLICY.child_tables["restricts"]
+_POLICY_LISTS = {
+    name: sa.select(child.c.record_id, child.c.target_id)
+    .where(child.c.record_id.in_(IDS))
+    .order_by(child.c.record_id, child.c.position)
+    for name, child in (("targets", _TARGETS), ("restricts", _RESTRICTS))
+}
+_TARGETED = sa.select(_TARGETS.c.record_id).where(_TARGETS.c.target_id.in_(IDS))
+
+
 def _policy_rows(connection: sa.Connection, ids: list[str]) -> list[PolicyRow]:
-    table = POLICY.table
-    targets_table, restricts_table = POLICY.child_tables["targets"], POLICY.child_tables["restricts"]
-    rows: list[sa.RowMapping] = []
-    targets: dict[str, list[str]] = defaultdict(list)
-    restricts: dict[str, list[str]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        rows.extend(connection.execute(sa.select(table).where(table.c.id.in_(chunk))).mappings())
-        for child, into in ((targets_table, targets), (restricts_table, restricts)):
-            query = sa.select(child.c.record_id, child.c.target_id).where(child.c.record_id.in_(chunk))
-            for record_id, target_id in connection.execute(query.order_by(child.c.record_id, child.c.position)):
-                into[record_id].append(target_id)
+    rows = [row._mapping for row in _rows(connection, _POLICY_ROWS, ids)]
+    lists: dict[str, dict[str, list[str]]] = {name: defaultdict(list) for name in _POLICY_LISTS}
+    for name, statement in _POLICY_LISTS.items():
+        for record_id, target_id in _rows(connection, statement, ids):
+            lists[name][record_id].append(target_id)
     return [
         PolicyRow(
             id=row["id"],
@@ -198,8 +261,8 @@ def _policy_rows(connection: sa.Connection, ids: list[str]) -> list[PolicyRow]:
             ended_on=stored_date(row["ended_on"]),
             ended_text=partial_date(row, "ended_on"),
             jurisdiction=row["jurisdiction_id"],
-            targets=tuple(targets[row["id"]]),
-            restricts=tuple(restricts[row["id"]]),
+            targets=tuple(lists["targets"][row["id"]]),
+            restricts=tuple(lists["restricts"][row["id"]]),
         )
         for row in rows
     ]
@@ -207,13 +270,7 @@ def _policy_rows(connection: sa.Connection, ids: list[str]) -> list[PolicyRow]:
 
 def policies_targeting(connection: sa.Connection, actor_ids: Iterable[str]) -> list[PolicyRow]:
     """Every policy that targets any of these actors, in force or not (the caller says which are)."""
-    child = POLICY.child_tables["targets"]
-    policy_ids: set[str] = set()
-    for chunk in _chunks(actor_ids):
-        policy_ids.update(
-            connection.execute(sa.select(child.c.record_id).where(child.c.target_id.in_(chunk))).scalars()
-        )
-    return _policy_rows(connection, sorted(policy_ids))
+    return _policy_rows(connection, sorted({row.record_id for row in _rows(connection, _TARGETED, actor_ids)}))
 
 
 def policy_row(connection: sa.Connection, policy_id: str) -> PolicyRow | None:
@@ -222,19 +279,20 @@ def policy_row(connection: sa.Connection, policy_id: str) -> PolicyRow | None:
     return found[0] if found else None
 
 
+@functools.lru_cache(maxsize=64)
+def _alternatives_statement(day: dt.date) -> sa.Select[Any]:
+    table, child = DEPENDENCY.table, DEPENDENCY.child_tables["alternative_to"]
+    return (
+        sa.select(child.c.target_id, table.c.depends_on_id, table.c.id)
+        .join(table, table.c.id == child.c.record_id)
+        .where(child.c.target_id.in_(IDS), *dependency_valid_on(day))
+        .order_by(table.c.depends_on_id, table.c.id)
+    )
+
+
 def alternatives(connection: sa.Connection, day: dt.date, replaced: Iterable[str]) -> list[tuple[str, str, str]]:
     """(replaced part, part standing in for it, dependency saying so) from dependencies valid on `day`."""
-    table, child = DEPENDENCY.table, DEPENDENCY.child_tables["alternative_to"]
-    found: list[tuple[str, str, str]] = []
-    for chunk in _chunks(replaced):
-        query = (
-            sa.select(child.c.target_id, table.c.depends_on_id, table.c.id)
-            .join(table, table.c.id == child.c.record_id)
-            .where(child.c.target_id.in_(chunk), *dependency_valid_on(day))
-            .order_by(table.c.depends_on_id, table.c.id)
-        )
-        found.extend((r[0], r[1], r[2]) for r in connection.execute(query))
-    return found
+    return [(r[0], r[1], r[2]) for r in _rows(connection, _alternatives_statement(day), replaced)]
 
 
 def sources_of(

@@ -40,6 +40,7 @@ from app.exposure.queries import (
     children_of,
     family_hops,
     hops,
+    lineage_rows,
     policies_targeting,
     policy_row,
     sources_of,
@@ -133,14 +134,9 @@ class Analysis:
 
 
 def _load_ancestors(connection: sa.Connection, analysis: Analysis, ids: Iterable[str]) -> None:
-    wanted = set(ids) - set(analysis.actors)
-    for _level in range(ACTOR_DEPTH + 2):
-        if not wanted:
-            return
-        found = actor_rows(connection, wanted)
-        analysis.actors.update(found)
-        wanted = {r for row in found.values() for r in (row.parent, row.country) if r} - set(analysis.actors)
-    analysis.truncated = analysis.truncated or bool(wanted)
+    found, beyond = lineage_rows(connection, set(ids) - set(analysis.actors), ACTOR_DEPTH + 2)
+    analysis.actors.update(found)
+    analysis.truncated = analysis.truncated or beyond
 
 
 def targeting_chain(analysis: Analysis, actor_id: str) -> list[tuple[str, str]]:
@@ -458,9 +454,9 @@ class Presenter:
 
 def actor_exposure(connection: sa.Connection, actor_id: str, day: dt.date) -> dict[str, Any] | None:
     """The exposure of one actor on `day`, or None when there is no such actor."""
-    if not actor_rows(connection, [actor_id]):
-        return None
     analysis = analyse(connection, [actor_id], day)
+    if actor_id not in analysis.actors:
+        return None
     chain = chain_of(analysis, actor_id)
     lineage = [a for a, _relation in targeting_chain(analysis, actor_id)]
     policies = policies_targeting(connection, lineage)

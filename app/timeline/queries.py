@@ -9,6 +9,7 @@ cursor apply to the union.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import stored_date
+from app.records.items import DriverQuery
 from app.records.listing import filters_for
 from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
-from app.records.repository import names_of
 from app.records.storage import partial_date, precision_column
 
 
@@ -77,6 +78,52 @@ class TimelineSpec:
         """The sort as written; cursors belong to one."""
         return "-date" if self.descending else "date"
 
+    @property
+    def shape(self) -> Shape:
+        """What the request's statements depend on besides their parameters (`parameters`)."""
+        return Shape(
+            tuple(self.kinds),
+            tuple(self.actors),
+            tuple(self.tags),
+            self.date_from is not None,
+            self.date_to is not None,
+            self.descending,
+            None if self.after is None else (self.after[1], self.after[2]),
+        )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A timeline question without its dates and its cursor's place: a page's statement is built once per shape
+    (building nine branches cost more than running them: half of a cold month's page), the rest is bound."""
+
+    kinds: tuple[str, ...]
+    actors: tuple[str, ...]
+    tags: tuple[str, ...]
+    has_from: bool
+    has_to: bool
+    descending: bool
+    after: tuple[str, str] | None
+    """The kind and type of the event the cursor is at: which branches may take the same day."""
+
+
+DATE_FROM: sa.BindParameter[dt.date] = sa.bindparam("date_from")
+DATE_TO: sa.BindParameter[dt.date] = sa.bindparam("date_to")
+AFTER_DAY: sa.BindParameter[dt.date] = sa.bindparam("after_day")
+AFTER_ID: sa.BindParameter[str] = sa.bindparam("after_id")
+
+
+def parameters(spec: TimelineSpec) -> dict[str, Any]:
+    """The values of the spec's statements' parameters."""
+    values: dict[str, Any] = {}
+    if spec.date_from is not None:
+        values["date_from"] = spec.date_from
+    if spec.date_to is not None:
+        values["date_to"] = spec.date_to
+    if spec.after is not None:
+        values["after_day"], values["after_id"] = spec.after[0], spec.after[3]
+    return values
+
 
 def _actor_condition(record_type: RecordType, actors: list[str]) -> ColumnElement[bool]:
     if record_type is ACTOR:
@@ -89,7 +136,7 @@ def _actor_condition(record_type: RecordType, actors: list[str]) -> ColumnElemen
     return sa.or_(*terms)
 
 
-def _branch(kind: EventKind, spec: TimelineSpec) -> sa.Select[Any]:
+def _branch(kind: EventKind, shape: Shape) -> sa.Select[Any]:
     table = kind.record_type.table
     day = table.c[kind.date_field]
     query = sa.select(
@@ -100,68 +147,64 @@ def _branch(kind: EventKind, spec: TimelineSpec) -> sa.Select[Any]:
         table.c.id.label("id"),
         table.c.name.label("name"),
     ).where(day.is_not(None))
-    if spec.date_from is not None:
-        query = query.where(day >= spec.date_from)
-    if spec.date_to is not None:
-        query = query.where(day <= spec.date_to)
-    if spec.actors:
-        query = query.where(_actor_condition(kind.record_type, spec.actors))
-    if spec.tags:
-        query = query.where(filters_for(kind.record_type)["tag"].condition(kind.record_type, spec.tags))
+    if shape.has_from:
+        query = query.where(day >= DATE_FROM)
+    if shape.has_to:
+        query = query.where(day <= DATE_TO)
+    if shape.actors:
+        query = query.where(_actor_condition(kind.record_type, list(shape.actors)))
+    if shape.tags:
+        query = query.where(filters_for(kind.record_type)["tag"].condition(kind.record_type, list(shape.tags)))
     return query
 
 
-def _events(spec: TimelineSpec) -> sa.Subquery:
-    branches = [_branch(BY_KIND[name], spec) for name in spec.kinds]
-    return sa.union_all(*branches).subquery("events")
-
-
-def _after_cursor(kind: EventKind, spec: TimelineSpec, day: sa.ColumnElement[Any]) -> ColumnElement[bool]:
+def _after_cursor(kind: EventKind, shape: Shape, day: sa.ColumnElement[Any]) -> ColumnElement[bool]:
     """This branch's rows past the cursor. Within a branch kind and type are constant, so the order
     (date, kind, type, id) reduces to (date, id) — the branch's own date index."""
-    assert spec.after is not None
+    assert shape.after is not None
     # Compared here, not in SQL: event kinds and types are lowercase words joined by one dot, which every
     # collation orders the same way; ids are compared in SQL, under the database's own collation.
-    after_day, after_kind, after_type, after_id = spec.after
     record_id = kind.record_type.table.c.id
-    mine, theirs = (kind.name, kind.record_type.name), (after_kind, after_type)
-    if spec.descending:
-        if mine < theirs:
-            return day <= after_day
-        if mine > theirs:
-            return day < after_day
-        return sa.or_(day < after_day, sa.and_(day == after_day, record_id < after_id))
-    if mine > theirs:
-        return day >= after_day
-    if mine < theirs:
-        return day > after_day
-    return sa.or_(day > after_day, sa.and_(day == after_day, record_id > after_id))
+    mine = (kind.name, kind.record_type.name)
+    if shape.descending:
+        if mine < shape.after:
+            return day <= AFTER_DAY
+        if mine > shape.after:
+            return day < AFTER_DAY
+        return sa.or_(day < AFTER_DAY, sa.and_(day == AFTER_DAY, record_id < AFTER_ID))
+    if mine > shape.after:
+        return day >= AFTER_DAY
+    if mine < shape.after:
+        return day > AFTER_DAY
+    return sa.or_(day > AFTER_DAY, sa.and_(day == AFTER_DAY, record_id > AFTER_ID))
 
 
-def page_query(spec: TimelineSpec, limit: int) -> sa.Select[Any]:
-    """One page of events (one extra row tells whether another follows).
+@functools.lru_cache(maxsize=256)
+def page_query(shape: Shape, limit: int) -> sa.Select[Any]:
+    """One page of events (one extra row tells whether another follows); its values are `parameters(spec)`.
 
     Each branch takes its own first `limit + 1` rows past the cursor along its date index; the union of
     those few rows is then ordered, so a page never sorts the whole timeline.
     """
     parts = []
-    for name in spec.kinds:
+    for name in shape.kinds:
         kind = BY_KIND[name]
-        branch = _branch(kind, spec)
+        branch = _branch(kind, shape)
         day, record_id = kind.record_type.table.c[kind.date_field], kind.record_type.table.c.id
-        if spec.after is not None:
-            branch = branch.where(_after_cursor(kind, spec, day))
-        order = [day.desc(), record_id.desc()] if spec.descending else [day.asc(), record_id.asc()]
+        if shape.after is not None:
+            branch = branch.where(_after_cursor(kind, shape, day))
+        order = [day.desc(), record_id.desc()] if shape.descending else [day.asc(), record_id.asc()]
         parts.append(sa.select(branch.order_by(*order).limit(limit + 1).subquery()))
     events = sa.union_all(*parts).subquery("events")
     keys = (events.c.day, events.c.kind, events.c.type, events.c.id)
-    order = [k.desc() if spec.descending else k.asc() for k in keys]
+    order = [k.desc() if shape.descending else k.asc() for k in keys]
     return sa.select(events).order_by(*order).limit(limit + 1)
 
 
-def count_query(spec: TimelineSpec) -> sa.Select[Any]:
-    """How many events match, across all pages."""
-    return sa.select(sa.func.count()).select_from(_events(spec))
+def count_query(shape: Shape) -> sa.Select[Any]:
+    """How many events match, across all pages; its values are `parameters(spec)`."""
+    events = sa.union_all(*(_branch(BY_KIND[name], shape) for name in shape.kinds)).subquery("events")
+    return sa.select(sa.func.count()).select_from(events)
 
 
 def cursor_key(row: sa.RowMapping) -> list[str]:
@@ -169,70 +212,66 @@ def cursor_key(row: sa.RowMapping) -> list[str]:
     return [stored_date(row["day"]).isoformat(), row["kind"], row["type"], row["id"]]
 
 
-CONTEXT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "actor": ("kind", "country_id"),
-    "policy": ("kind", "status", "jurisdiction_id"),
-    "statement": ("kind", "speaker_id"),
-    "hardware": ("kind", "maker_id"),
-    "dependency": ("status", "purpose", "system", "dependent_actor_id", "dependent_hardware_id", "depends_on_id"),
+@dataclass(frozen=True)
+class Context:
+    """What an event's `context` shows of its record: some of its fields, then its references, each named."""
+
+    fields: tuple[str, ...]
+    references: tuple[tuple[str, tuple[tuple[str, RecordType], ...]], ...]
+    """(key, the columns that may hold the reference, each with the type it refers to): the first one set."""
+
+    def query(self, record_type: RecordType) -> DriverQuery:
+        """The fields and each referenced record's id and name, of the records `ids`: one query, names joined."""
+        table = record_type.table
+        columns: list[sa.ColumnElement[Any]] = [table.c.id, *(table.c[name] for name in self.fields)]
+        joined: sa.FromClause = table
+        for _key, candidates in self.references:
+            for column, target_type in candidates:
+                target = target_type.table.alias(f"{column}_target")
+                joined = joined.outerjoin(target, target.c.id == table.c[column])
+                columns += [table.c[column], target.c.name]
+        ids: sa.BindParameter[str] = sa.bindparam("ids", expanding=True)
+        return DriverQuery(sa.select(*columns).select_from(joined).where(table.c.id.in_(ids)))
+
+    def shown(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        """The context of one record from its row of `query` (its id first)."""
+        values = iter(row[1:])
+        context = {name: next(values) for name in self.fields}
+        for key, candidates in self.references:
+            context[key] = None
+            for _column, target_type in candidates:
+                target_id, name = next(values), next(values)
+                if context[key] is None and target_id is not None:
+                    context[key] = {"id": target_id, "type": target_type.name, "name": name}
+        return context
+
+
+CONTEXTS: dict[str, Context] = {
+    "actor": Context(("kind",), (("country", (("country_id", ACTOR),)),)),
+    "policy": Context(("kind", "status"), (("jurisdiction", (("jurisdiction_id", ACTOR),)),)),
+    "statement": Context(("kind",), (("speaker", (("speaker_id", ACTOR),)),)),
+    "hardware": Context(("kind",), (("maker", (("maker_id", ACTOR),)),)),
+    "dependency": Context(
+        ("status", "purpose", "system"),
+        (
+            ("dependent", (("dependent_actor_id", ACTOR), ("dependent_hardware_id", HARDWARE))),
+            ("depends_on", (("depends_on_id", HARDWARE),)),
+        ),
+    ),
 }
+CONTEXT_QUERIES = {name: context.query(BY_NAME[name]) for name, context in CONTEXTS.items()}
 
 
 def _contexts(connection: sa.Connection, rows: list[sa.RowMapping]) -> dict[tuple[str, str], dict[str, Any]]:
-    """What each record on the page needs besides its name: one query per type, one per referenced type."""
+    """What each record on the page needs besides its name: one query per type, the names it refers to joined."""
     ids: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         ids[row["type"]].add(row["id"])
-    raw: dict[tuple[str, str], sa.RowMapping] = {}
-    actors: set[str] = set()
-    hardware: set[str] = set()
-    for type_name, wanted in ids.items():
-        table = BY_NAME[type_name].table
-        columns = [table.c.id, *(table.c[c] for c in CONTEXT_COLUMNS[type_name])]
-        for found in connection.execute(sa.select(*columns).where(table.c.id.in_(wanted))).mappings():
-            raw[(type_name, found["id"])] = found
-            for column in ("country_id", "jurisdiction_id", "speaker_id", "maker_id", "dependent_actor_id"):
-                if found.get(column):
-                    actors.add(found[column])
-            for column in ("dependent_hardware_id", "depends_on_id"):
-                if found.get(column):
-                    hardware.add(found[column])
-    actor_names = names_of(connection, ACTOR, actors)
-    hardware_names = names_of(connection, HARDWARE, hardware)
-
-    def actor(record_id: str | None) -> dict[str, Any] | None:
-        return None if record_id is None else {"id": record_id, "type": "actor", "name": actor_names.get(record_id)}
-
-    def part(record_id: str | None) -> dict[str, Any] | None:
-        if record_id is None:
-            return None
-        return {"id": record_id, "type": "hardware", "name": hardware_names.get(record_id)}
-
-    contexts: dict[tuple[str, str], dict[str, Any]] = {}
-    for (type_name, record_id), found in raw.items():
-        if type_name == "actor":
-            context = {"kind": found["kind"], "country": actor(found["country_id"])}
-        elif type_name == "policy":
-            context = {
-                "kind": found["kind"],
-                "status": found["status"],
-                "jurisdiction": actor(found["jurisdiction_id"]),
-            }
-        elif type_name == "statement":
-            context = {"kind": found["kind"], "speaker": actor(found["speaker_id"])}
-        elif type_name == "hardware":
-            context = {"kind": found["kind"], "maker": actor(found["maker_id"])}
-        else:
-            dependent = actor(found["dependent_actor_id"]) or part(found["dependent_hardware_id"])
-            context = {
-                "status": found["status"],
-                "purpose": found["purpose"],
-                "system": found["system"],
-                "dependent": dependent,
-                "depends_on": part(found["depends_on_id"]),
-            }
-        contexts[(type_name, record_id)] = context
-    return contexts
+    return {
+        (type_name, found[0]): CONTEXTS[type_name].shown(found)
+        for type_name, wanted in ids.items()
+        for found in CONTEXT_QUERIES[type_name].rows(connection, sorted(wanted))
+    }
 
 
 def events(connection: sa.Connection, rows: list[sa.RowMapping]) -> list[dict[str, Any]]:
@@ -253,12 +292,13 @@ def timeline_page(
     connection: sa.Connection, spec: TimelineSpec
 ) -> tuple[list[dict[str, Any]], list[str] | None, int | None]:
     """One page of events, the cursor key of its last event when another page follows, and the total if asked."""
-    rows = list(connection.execute(page_query(spec, spec.limit)).mappings())
+    values = parameters(spec)
+    rows = list(connection.execute(page_query(spec.shape, spec.limit), values).mappings())
     next_key = None
     if len(rows) > spec.limit:
         rows = rows[: spec.limit]
         next_key = cursor_key(rows[-1])
-    total = connection.execute(count_query(spec)).scalar_one() if spec.count else None
+    total = connection.execute(count_query(spec.shape), values).scalar_one() if spec.count else None
     return events(connection, rows), next_key, total
 
 
@@ -269,7 +309,7 @@ def all_events(connection: sa.Connection, spec: TimelineSpec) -> Iterator[list[d
     """Every matching event, batch by batch along the keyset (CSV and NDJSON ignore `limit`)."""
     paged = TimelineSpec(**{**spec.__dict__})
     while True:
-        rows = list(connection.execute(page_query(paged, BATCH)).mappings())
+        rows = list(connection.execute(page_query(paged.shape, BATCH), parameters(paged)).mappings())
         if rows[:BATCH]:
             yield events(connection, rows[:BATCH])
         if len(rows) <= BATCH:

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.exposure.conftest import SOURCES, MakeClient
+
 D = "2020-07-01"
 
 
@@ -225,3 +227,16 @@ def test_a_targeted_country_alone_does_not_expose_an_actor_whose_chain_it_does_n
     assert pairs(body) == []
     assert body["not_in_force"] == []
     assert [p["hardware"]["id"] for p in body["hardware_chain"]] == ["chip-alt", "chip-alt2"]
+
+
+def test_a_lineage_deeper_than_the_cap_is_read_to_the_cap_and_says_truncated(make_client: MakeClient) -> None:
+    """Twelve levels are read (the actor, ten parents and a country's worth): `c0` has thirteen, `c1` twelve."""
+    chain = "\n".join(
+        f"- {{id: c{i}, kind: company, name: C{i}, sources: [src-a]{f', parent: c{i + 1}' if i < 12 else ''}}}"
+        for i in range(13)
+    )
+    client = make_client({"sources.yaml": SOURCES, "actors.yaml": chain})
+    deepest = exposure(client, "c0")
+    assert deepest["truncated"] is True
+    assert [a["id"] for a in deepest["targeting_chain"]] == [f"c{i}" for i in range(11)]
+    assert exposure(client, "c1")["truncated"] is False
