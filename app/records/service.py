@@ -36,6 +36,7 @@ from app.records.items import items_from_rows
 from app.records.list_parts import SortKey
 from app.records.listing import (
     ListSpec,
+    Row,
     check_references,
     count_query,
     cursor_values,
@@ -44,7 +45,7 @@ from app.records.listing import (
     facet_query,
     filters_for,
     iter_pages,
-    page_query,
+    page_rows,
     parse_sort,
     sort_keys_for,
 )
@@ -161,7 +162,7 @@ class ItemReader:
     """How a page's rows become its items: rendered as dicts (`RENDERED`), or the stored JSON the API sends
     (`app.records.documents.STORED`)."""
 
-    read: Callable[[sa.Connection, RecordType, Sequence[sa.RowMapping]], list[Any]]
+    read: Callable[[sa.Connection, RecordType, Sequence[Row]], list[Any]]
     keys_only: bool = False
     """True when `read` needs of each row only its sort keys (and so its id), not the whole row."""
 
@@ -178,7 +179,7 @@ def list_page(
 ) -> dict[str, Any]:
     """One page: items, the next cursor, and the total and facets when asked for."""
     check_references(connection, record_type, spec)
-    rows = list(connection.execute(page_query(record_type, spec, items.keys_only)).mappings())
+    rows = page_rows(connection, record_type, spec, items.keys_only)
     next_cursor = None
     if len(rows) > spec.limit:
         rows = rows[: spec.limit]
