@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.datastructures import QueryParams
 
+from app.core.deps import Lane
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.params import (
     CURSOR,
@@ -198,6 +199,14 @@ def list_page(
             for name in spec.facets
         }
     return page
+
+
+def page_lane(spec: ListSpec) -> Lane:
+    """Where a page is read: on the event loop (`inline`, SQLite only, given up after INLINE_LIMIT_MS and read
+    again in a thread) when it is a keyset read along an index and a join of stored items, as a record is;
+    in a worker thread when it searches text (`q`) or counts (`count`, `facets`): work that grows with the
+    matches."""
+    return "read" if spec.q or spec.count or spec.facets else "inline"
 
 
 def all_items(
