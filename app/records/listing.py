@@ -244,19 +244,24 @@ class _Prepared:
     readers: tuple[Callable[[Any], Any] | None, ...]
 
     def rows(self, connection: sa.Connection, values: list[Any]) -> list[Row]:
+        """The page's key rows for these values (as `_request_values` lists them), as dicts by column name."""
         bound = []
         for (index, constant), process in zip(self.sources, self.processors, strict=True):
             value = constant if index is None else values[index]
             bound.append(value if process is None else process(value))
         params = tuple(bound) if self.positional else dict(zip(self.names, bound, strict=True))
-        read = list(zip(self.columns, self.readers, strict=True))
-        return [
-            {
-                name: value if reader is None or value is None else reader(value)
-                for (name, reader), value in zip(read, row, strict=True)
-            }
-            for row in driver_rows(connection, self.sql, params)
-        ]
+        fetched = driver_rows(connection, self.sql, params)
+        readers = [(i, reader) for i, reader in enumerate(self.readers) if reader is not None]
+        if not readers:
+            return [dict(zip(self.columns, row, strict=True)) for row in fetched]
+        rows: list[Row] = []
+        for row in fetched:  # a date read as text on SQLite
+            values = list(row)
+            for i, reader in readers:
+                if values[i] is not None:
+                    values[i] = reader(values[i])
+            rows.append(dict(zip(self.columns, values, strict=True)))
+        return rows
 
 
 _PREPARED: Memo[tuple[Any, ...], tuple[_Prepared | None]] = Memo(SHAPES)
