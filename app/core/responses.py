@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from app.core.caching import cache_headers, read_fresh
-from app.core.deps import Database
+from app.core.deps import Database, Lane
 from app.core.render import MEDIA_TYPES, csv_rows, json_bytes, ndjson_lines, negotiate
 
 Batches = Iterator[list[Any]]
@@ -62,12 +62,13 @@ async def list_response(
     database: Database,
     page: Callable[[sa.Connection], dict[str, Any]],
     export: Export,
+    lane: Lane = "read",
 ) -> Response:
-    """A JSON page (`page` gives its body, with `next_cursor`), or the export streamed as CSV or NDJSON,
-    as `format=` or the Accept header asks."""
+    """A JSON page (`page` gives its body, with `next_cursor`, read in `lane`), or the export streamed as CSV or
+    NDJSON, as `format=` or the Accept header asks."""
     fmt = negotiate(request.query_params, request.headers.get("accept"))
     if fmt == "json":
-        etag, unchanged, body = await read_fresh(request, database, page, fmt)
+        etag, unchanged, body = await read_fresh(request, database, page, fmt, lane)
         if unchanged is not None:
             return unchanged
         assert body is not None

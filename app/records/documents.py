@@ -173,7 +173,7 @@ def stored_items(connection: sa.Connection, record_type: RecordType, ids: Sequen
 
 
 def _item_fragments(
-    connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]
+    connection: sa.Connection, record_type: RecordType, rows: Sequence[Mapping[Any, Any]]
 ) -> list[orjson.Fragment]:
     # Fragments: a page built with them serialises to the very bytes it would with the items as dicts.
     return [orjson.Fragment(item) for item in stored_items(connection, record_type, [row["id"] for row in rows])]

@@ -82,7 +82,7 @@ def csv_batches(connection: sa.Connection, record_type: RecordType, spec: ListSp
 def csv_cells(
     connection: sa.Connection,
     record_type: RecordType,
-    rows: Sequence[sa.RowMapping],
+    rows: Sequence[Mapping[Any, Any]],
     items: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[Cells]:
     """The CSV cells of these rows of the type's table, in their order (one driver query per child table).

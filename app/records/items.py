@@ -12,7 +12,7 @@ shown still comes from the declarations in app/records/storage.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -54,19 +54,25 @@ class DriverQuery:
         if not ids:
             return []
         text, mark = self._sql(connection.dialect)
-        sql = text.replace("__[POSTCOMPILE_ids]", ",".join([mark] * len(ids)))
-        result = connection.exec_driver_sql(sql, tuple(ids))
-        try:
-            return list(result.cursor.fetchall())
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise sa.exc.DBAPIError.instance(sql, ids, exc, connection.dialect.loaded_dbapi.Error) from exc
-        finally:
-            result.close()
+        return driver_rows(connection, text.replace("__[POSTCOMPILE_ids]", ",".join([mark] * len(ids))), tuple(ids))
 
     @property
     def columns(self) -> list[str]:
         """The names of the statement's columns, in order."""
         return [column.name for column in self.statement.selected_columns]
+
+
+def driver_rows(connection: sa.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of SQL already compiled for this connection's dialect, its parameters bound as the driver takes
+    them: executed through SQLAlchemy (its events, the query time limit, error wrapping), fetched straight from
+    the driver's cursor, as plain tuples."""
+    result = connection.exec_driver_sql(sql, params)
+    try:
+        return list(result.cursor.fetchall())
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, params, exc, connection.dialect.loaded_dbapi.Error) from exc
+    finally:
+        result.close()
 
 
 def _ids() -> sa.BindParameter[Any]:
@@ -186,7 +192,7 @@ def cited_sources(connection: sa.Connection, record_type: RecordType, ids: Seque
 
 
 def items_from_rows(
-    connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping], *, embed_sources: bool = True
+    connection: sa.Connection, record_type: RecordType, rows: Sequence[Mapping[Any, Any]], *, embed_sources: bool = True
 ) -> list[dict[str, Any]]:
     """API items for rows of the type's table, in their order."""
     if not rows:

@@ -48,6 +48,7 @@ from app.records.service import (
     all_items,
     list_page,
     list_parameters,
+    page_lane,
     parse_list,
 )
 
@@ -65,7 +66,9 @@ async def list_records(record_type: RecordType, request: Request, database: Data
         ndjson=lambda c: all_items(c, record_type, spec, STORED),
         check=lambda c: check_references(c, record_type, spec),
     )
-    return await list_response(request, database, lambda c: list_page(c, record_type, spec, secret, STORED), export)
+    return await list_response(
+        request, database, lambda c: list_page(c, record_type, spec, secret, STORED), export, page_lane(spec)
+    )
 
 
 async def get_record(record_type: RecordType, record_id: str, request: Request, database: Database) -> Response:

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.datastructures import QueryParams
 
+from app.core.deps import Lane
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.params import (
     CURSOR,
@@ -36,6 +37,7 @@ from app.records.items import items_from_rows
 from app.records.list_parts import SortKey
 from app.records.listing import (
     ListSpec,
+    Row,
     check_references,
     count_query,
     cursor_values,
@@ -44,7 +46,7 @@ from app.records.listing import (
     facet_query,
     filters_for,
     iter_pages,
-    page_query,
+    page_rows,
     parse_sort,
     sort_keys_for,
 )
@@ -161,7 +163,7 @@ class ItemReader:
     """How a page's rows become its items: rendered as dicts (`RENDERED`), or the stored JSON the API sends
     (`app.records.documents.STORED`)."""
 
-    read: Callable[[sa.Connection, RecordType, Sequence[sa.RowMapping]], list[Any]]
+    read: Callable[[sa.Connection, RecordType, Sequence[Row]], list[Any]]
     keys_only: bool = False
     """True when `read` needs of each row only its sort keys (and so its id), not the whole row."""
 
@@ -178,7 +180,7 @@ def list_page(
 ) -> dict[str, Any]:
     """One page: items, the next cursor, and the total and facets when asked for."""
     check_references(connection, record_type, spec)
-    rows = list(connection.execute(page_query(record_type, spec, items.keys_only)).mappings())
+    rows = page_rows(connection, record_type, spec, items.keys_only)
     next_cursor = None
     if len(rows) > spec.limit:
         rows = rows[: spec.limit]
@@ -197,6 +199,14 @@ def list_page(
             for name in spec.facets
         }
     return page
+
+
+def page_lane(spec: ListSpec) -> Lane:
+    """Where a page is read: on the event loop (`inline`, SQLite only, given up after INLINE_LIMIT_MS and read
+    again in a thread) when it is a keyset read along an index and a join of stored items, as a record is;
+    in a worker thread when it searches text (`q`) or counts (`count`, `facets`): work that grows with the
+    matches."""
+    return "read" if spec.q or spec.count or spec.facets else "inline"
 
 
 def all_items(
