@@ -44,6 +44,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dialect import BulkInsert
 from app.core.render import csv_row_lines, json_bytes
@@ -51,7 +52,7 @@ from app.core.state import metadata
 from app.records.detail import REFERENCED_BY_ITEMS, record_detail, referrer_keys, reverse_filters
 from app.records.disputes import dispute_partners
 from app.records.flat import csv_cells
-from app.records.items import SOURCE_FIELDS, DriverQuery, items_from_rows
+from app.records.items import SOURCE_FIELDS, DriverQuery, ids_parameter, items_from_rows
 from app.records.listing import Filter, ListSpec, filter_field, iter_pages, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 from app.records.service import ItemReader
@@ -85,19 +86,18 @@ Key = tuple[str, str]
 """(record type, record id)."""
 
 
-def _ids() -> sa.BindParameter[Any]:
-    return sa.bindparam("ids", expanding=True)
-
-
 @cache
+def _is_type(table: sa.Table, type_name: str) -> ColumnElement[bool]:
+    """Rows of `table` for records of this type. The type is a literal, not a parameter: a DriverQuery binds only
+    the ids (type names are declared constants, looked up here)."""
+    return table.c.record_type == sa.literal_column(f"'{BY_NAME[type_name].name}'")
+
+
 def _stored_query(table_name: str, type_name: str, *columns: str) -> DriverQuery:
     """`record_id, <columns>` of the stored forms of these ids of one type, compiled once."""
     table = record_documents if table_name == record_documents.name else record_csv_rows
-    # The type as a literal, not a parameter: DriverQuery binds only the ids (type names are declared constants).
-    of_type = table.c.record_type == sa.literal_column(f"'{BY_NAME[type_name].name}'")
-    return DriverQuery(
-        sa.select(table.c.record_id, *(table.c[c] for c in columns)).where(of_type, table.c.record_id.in_(_ids()))
-    )
+    selected = sa.select(table.c.record_id, *(table.c[c] for c in columns))
+    return DriverQuery(selected.where(_is_type(table, type_name), table.c.record_id.in_(ids_parameter())))
 
 
 def _by_type(keys: Iterable[Key]) -> dict[str, list[str]]:
@@ -138,14 +138,10 @@ def _record_query(type_name: str) -> DriverQuery:
     """`id, content_hash, item, referenced_by` of one record joined with its stored document (NULLs when it has
     none), compiled once."""
     table = BY_NAME[type_name].table
-    of_record = sa.and_(
-        record_documents.c.record_type == sa.literal_column(f"'{BY_NAME[type_name].name}'"),
-        record_documents.c.record_id == table.c.id,
-    )
+    of_record = sa.and_(_is_type(record_documents, type_name), record_documents.c.record_id == table.c.id)
     columns = (table.c.id, table.c.content_hash, record_documents.c.item, record_documents.c.referenced_by)
-    return DriverQuery(
-        sa.select(*columns).select_from(table.outerjoin(record_documents, of_record)).where(table.c.id.in_(_ids()))
-    )
+    joined = sa.select(*columns).select_from(table.outerjoin(record_documents, of_record))
+    return DriverQuery(joined.where(table.c.id.in_(ids_parameter())))
 
 
 def stored_record(connection: sa.Connection, record_type: RecordType, record_id: str) -> tuple[str, bytes] | None:

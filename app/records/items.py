@@ -75,7 +75,8 @@ def driver_rows(connection: sa.Connection, sql: str, params: tuple[Any, ...] | d
         result.close()
 
 
-def _ids() -> sa.BindParameter[Any]:
+def ids_parameter() -> sa.BindParameter[Any]:
+    """The one parameter of a `DriverQuery`'s statement: the ids it asks about."""
     return sa.bindparam("ids", expanding=True)
 
 
@@ -98,7 +99,7 @@ class ChildList:
 
 def for_records(child: sa.Table, query: sa.Select[Any]) -> sa.Select[Any]:
     """A child-table query limited to the records of `ids`, in record and position order (for DriverQuery)."""
-    return query.where(child.c.record_id.in_(_ids())).order_by(child.c.record_id, child.c.position)
+    return query.where(child.c.record_id.in_(ids_parameter())).order_by(child.c.record_id, child.c.position)
 
 
 def _source_item(columns: list[str]) -> Callable[[ChildRow], dict[str, Any]]:
@@ -165,7 +166,7 @@ def plan_for(type_name: str, embed_sources: bool) -> Plan:
 
 
 _NAME_QUERIES: dict[str, DriverQuery] = {
-    t.name: DriverQuery(sa.select(t.table.c.id, t.table.c.name).where(t.table.c.id.in_(_ids())))
+    t.name: DriverQuery(sa.select(t.table.c.id, t.table.c.name).where(t.table.c.id.in_(ids_parameter())))
     for t in BY_NAME.values()
 }
 

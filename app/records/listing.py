@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core.caching import Memo
 from app.core.params import bad
 from app.core.suggest import did_you_mean
-from app.records.items import DriverQuery, driver_rows
+from app.records.items import display_names, driver_rows
 from app.records.list_parts import Facet, FilterContext, SortKey
 from app.records.list_parts import Filter as Filter  # the detail view reads reverse links through filters
 from app.records.registry import BY_NAME, RecordType
@@ -241,7 +241,9 @@ class _Prepared:
     processors: tuple[Callable[[Any], Any] | None, ...]
     positional: bool
     columns: tuple[str, ...]
-    readers: tuple[Callable[[Any], Any] | None, ...]
+    readers: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(column index, its converter) for the columns the driver does not give as SQLAlchemy would (a date read
+    as text on SQLite)."""
 
     def rows(self, connection: sa.Connection, values: list[Any]) -> list[Row]:
         """The page's key rows for these values (as `_request_values` lists them), as dicts by column name."""
@@ -251,16 +253,15 @@ class _Prepared:
             bound.append(value if process is None else process(value))
         params = tuple(bound) if self.positional else dict(zip(self.names, bound, strict=True))
         fetched = driver_rows(connection, self.sql, params)
-        readers = [(i, reader) for i, reader in enumerate(self.readers) if reader is not None]
-        if not readers:
+        if not self.readers:
             return [dict(zip(self.columns, row, strict=True)) for row in fetched]
         rows: list[Row] = []
-        for row in fetched:  # a date read as text on SQLite
-            values = list(row)
-            for i, reader in readers:
-                if values[i] is not None:
-                    values[i] = reader(values[i])
-            rows.append(dict(zip(self.columns, values, strict=True)))
+        for row in fetched:
+            read = list(row)
+            for i, reader in self.readers:
+                if read[i] is not None:
+                    read[i] = reader(read[i])
+            rows.append(dict(zip(self.columns, read, strict=True)))
         return rows
 
 
@@ -343,18 +344,22 @@ def _prepare(record_type: RecordType, spec: ListSpec, values: list[Any], dialect
             return None
     if {index for index, _ in sources if index is not None} != set(range(len(values))):
         return None
-    processors = [first._bind_processors.get(name) for name in names]
-    if not all(process is None or callable(process) for process in processors):
-        return None  # a tuple's processors: no shape this engine makes
+    processors: list[Callable[[Any], Any] | None] = []
+    for name in names:
+        process = first._bind_processors.get(name)
+        if process is not None and not callable(process):
+            return None  # a tuple's processors: no shape this engine makes
+        processors.append(process)
     columns = [key.column for key, _descending in spec.sort]
+    readers = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
     return _Prepared(
         sql=str(first),
         names=names,
         sources=tuple(sources),
-        processors=tuple(p for p in processors if p is None or callable(p)),
+        processors=tuple(processors),
         positional=first.positiontup is not None,
         columns=tuple(c.name for c in columns),
-        readers=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
+        readers=tuple((i, reader) for i, reader in enumerate(readers) if reader is not None),
     )
 
 
@@ -443,16 +448,10 @@ def check_references(connection: sa.Connection, record_type: RecordType, spec: L
 
 
 def record_exists(connection: sa.Connection, record_type: str, record_id: str) -> bool:
-    """Whether a record of this type has this id (asked of every filter value that names a record)."""
-    return bool(_id_query(record_type).rows(connection, [record_id]))
-
-
-@cache
-def _id_query(type_name: str) -> DriverQuery:
-    """`id` of these records of one type, compiled once: the statement built and compiled per request cost
-    three times the indexed look-up."""
-    table = BY_NAME[type_name].table
-    return DriverQuery(sa.select(table.c.id).where(table.c.id.in_(sa.bindparam("ids", expanding=True))))
+    """Whether a record of this type has this id (asked of every filter value that names a record): through
+    the names' look-up compiled once per type, not a statement built and compiled per request (three times the
+    indexed look-up)."""
+    return record_id in display_names(connection, {record_type: {record_id}})[record_type]
 
 
 def suggest_id(connection: sa.Connection, candidates: list[tuple[str, str]]) -> str:

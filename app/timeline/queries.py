@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import stored_date
-from app.records.items import DriverQuery
+from app.records.items import DriverQuery, ids_parameter
 from app.records.listing import filters_for
 from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
 from app.records.storage import partial_date, precision_column
@@ -230,8 +230,7 @@ class Context:
                 target = target_type.table.alias(f"{column}_target")
                 joined = joined.outerjoin(target, target.c.id == table.c[column])
                 columns += [table.c[column], target.c.name]
-        ids: sa.BindParameter[str] = sa.bindparam("ids", expanding=True)
-        return DriverQuery(sa.select(*columns).select_from(joined).where(table.c.id.in_(ids)))
+        return DriverQuery(sa.select(*columns).select_from(joined).where(table.c.id.in_(ids_parameter())))
 
     def shown(self, row: tuple[Any, ...]) -> dict[str, Any]:
         """The context of one record from its row of `query` (its id first)."""
