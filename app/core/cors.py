@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,29 +49,18 @@ class SplitCors(HttpMiddleware):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not any(name == b"origin" for name, _ in scope["headers"]):
             # No Origin, no CORS (a preflight has one): both policies only add `Origin` to `Vary`, done here
-            # without their parsed headers, about a third of what the whole stack costs a cached answer.
+            # without choosing a policy or reading the request's headers again (a third of what the whole stack
+            # cost a cached answer).
             async def send_vary_origin(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    message["headers"] = _vary_origin(list(message.get("headers", ())))
+                    message.setdefault("headers", [])
+                    MutableHeaders(scope=message).add_vary_header("Origin")  # what either policy would add
                 await send(message)
 
             await self.app(scope, receive, send_vary_origin)
             return
         policy = self.writes if is_write(scope["method"], Headers(scope=scope)) else self.reads
         await policy(scope, receive, send)
-
-
-def _vary_origin(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The headers with `Origin` added to `Vary` as Starlette's CORS middleware adds it: every `Vary` value
-    joined into the first, then `Origin`."""
-    found = [index for index, (name, _) in enumerate(headers) if name == b"vary"]
-    if not found:
-        headers.append((b"vary", b"Origin"))
-        return headers
-    headers[found[0]] = (b"vary", b", ".join([*(headers[index][1] for index in found), b"Origin"]))
-    for index in reversed(found[1:]):
-        del headers[index]
-    return headers
 
 
 def is_write(method: str, headers: Headers) -> bool:
