@@ -486,6 +486,19 @@ def _write_referenced_by(connection: sa.Connection, keys: Collection[Key]) -> No
             _update(connection, record_documents, "referenced_by", ((v, type_name, i) for i, v in rendered.items()))
 
 
+class _Inserts:
+    """Stores the forms of records that had none: their item (with an empty `referenced_by`, rendered after)
+    and their CSV line."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.documents = BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"])
+        self.lines = BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"])
+
+    def write(self, type_name: str, forms: Sequence[_Forms]) -> None:
+        self.documents.write((type_name, f.data["id"], f.item, EMPTY) for f in forms)
+        self.lines.write((type_name, f.data["id"], f.csv_row) for f in forms)
+
+
 def _render_all(connection: sa.Connection) -> None:
     """Every record's forms, from scratch, in bulk: who refers to whom first (from the record tables), then
     every item and CSV row, keeping the referrer forms `referenced_by` will show, then `referenced_by`."""
@@ -496,16 +509,14 @@ def _render_all(connection: sa.Connection) -> None:
     for link, found in tops.items():
         for _total, referrers in found.values():
             wanted[link.owner.name].update(referrers)
-    documents = BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"])
-    lines = BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"])
+    inserts = _Inserts(connection)
     forms: dict[str, dict[str, bytes]] = {}
     for record_type in RECORD_TYPE_LIST:
         name = record_type.name
         shown, kept = wanted.pop(name, set()), forms.setdefault(name, {})
         for rows in _batches_by_id(connection, record_type):
             rendered = _render_rows(connection, record_type, rows)
-            documents.write((name, f.data["id"], f.item, EMPTY) for f in rendered)
-            lines.write((name, f.data["id"], f.csv_row) for f in rendered)
+            inserts.write(name, rendered)
             kept.update((f.data["id"], _referrer(record_type, f.data)) for f in rendered if f.data["id"] in shown)
     for record_type in RECORD_TYPE_LIST:
         referred = sorted({target for _flt, link in _reverse_links(record_type.name) for target in tops[link]})
@@ -554,13 +565,7 @@ def _write_forms(
     for table in TABLES:
         if gone:
             connection.execute(table.delete().where(table.c.record_type == type_name, table.c.record_id.in_(gone)))
-    new = [f for f in fresh if f.data["id"] not in stored]
-    BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"]).write(
-        (type_name, f.data["id"], f.item, EMPTY) for f in new
-    )
-    BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"]).write(
-        (type_name, f.data["id"], f.csv_row) for f in new
-    )
+    _Inserts(connection).write(type_name, [f for f in fresh if f.data["id"] not in stored])
     kept = [f for f in fresh if f.data["id"] in stored]
     _update(connection, record_documents, "item", ((f.item, type_name, f.data["id"]) for f in kept))
     _update(connection, record_csv_rows, "csv_row", ((f.csv_row, type_name, f.data["id"]) for f in kept))
