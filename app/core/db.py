@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,8 +98,10 @@ def make_engine(
             if raw is not None and not raw.in_transaction:
                 raw.execute("BEGIN")
 
-        if query_timeout_ms:
-            _limit_sqlite_queries(engine, query_timeout_ms / 1000)
+        seconds = query_timeout_ms / 1000 if query_timeout_ms else None
+        if seconds is not None:
+            _limit_sqlite_queries(engine, seconds)
+        _DIRECT[engine] = (len(engine.dispatch.before_cursor_execute), seconds)
         return engine
     connect_args = {"options": f"-c statement_timeout={int(query_timeout_ms)}"} if query_timeout_ms else {}
     return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **JSON_CODECS, **kwargs)
@@ -120,6 +123,43 @@ def _limit_sqlite_queries(engine: sa.Engine, seconds: float) -> None:
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _start_clock(connection: sa.Connection, *_args: Any) -> None:
         connection.info["deadline"] = time.monotonic() + seconds
+
+
+_DIRECT: weakref.WeakKeyDictionary[sa.Engine, tuple[int, float | None]] = weakref.WeakKeyDictionary()
+"""SQLite engines made here: how many statement listeners they have of their own (the time limit's clock, or
+none), and their time limit in seconds."""
+
+
+def direct_sqlite(connection: sa.Connection) -> sqlite3.Connection | None:
+    """The SQLite driver's connection, to run a statement on directly where going through SQLAlchemy's execution
+    would change nothing but its cost (about 30 µs a statement: its events, its result objects, against 5 µs for
+    an indexed read of one row); None when the statement must go the ordinary way.
+
+    Direct only on a SQLite engine made by `make_engine`, not echoing, where nothing listens to its executions
+    but the time limit's own clock: a listener added to the engine or to every engine (a test counting statements,
+    a tool tracing them) sends every statement the ordinary way again. (One added to a single `Connection` is not
+    looked for: asking its joined listeners costs more than the statement.) What the clock and an execution would
+    do is done here: the deadline set, and the transaction begun (the `begin` listener sends BEGIN) if none is.
+    """
+    engine = connection.engine
+    direct = _DIRECT.get(engine)
+    if direct is None or engine.echo:
+        return None
+    dispatch = engine.dispatch
+    if (
+        len(dispatch.before_cursor_execute) != direct[0]
+        or len(dispatch.after_cursor_execute)
+        or len(dispatch.before_execute)
+        or len(dispatch.after_execute)
+        or len(engine.dialect.dispatch.handle_error)
+    ):
+        return None
+    if direct[1] is not None:
+        connection.info["deadline"] = time.monotonic() + direct[1]
+    if not connection.in_transaction():
+        connection.begin()
+    driver: sqlite3.Connection | None = connection.connection.driver_connection
+    return driver
 
 
 def alembic_config(url: str) -> Config:

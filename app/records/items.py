@@ -11,6 +11,7 @@ shown still comes from the declarations in app/records/storage.py.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.dates import utc
+from app.core.db import direct_sqlite
 from app.records.disputes import disputes
 from app.records.registry import BY_NAME, DEPENDENCY, SOURCE, RecordType
 from app.records.storage import AS_STORED, CONVERTED, LINKED, ChildRow, ChildTableField, StoredField
@@ -65,7 +67,14 @@ class DriverQuery:
 def driver_rows(connection: sa.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of SQL already compiled for this connection's dialect, its parameters bound as the driver takes
     them: executed through SQLAlchemy (its events, the query time limit, error wrapping), fetched straight from
-    the driver's cursor, as plain tuples."""
+    the driver's cursor, as plain tuples; on SQLite straight through the driver when nothing but the time limit
+    listens (`direct_sqlite`)."""
+    driver = direct_sqlite(connection)
+    if driver is not None:
+        try:
+            return driver.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
     result = connection.exec_driver_sql(sql, params)
     try:
         return list(result.cursor.fetchall())

@@ -79,6 +79,50 @@ def test_every_api_query_has_a_time_limit(database_url: str) -> None:
         engine.dispose()
 
 
+def test_statements_sent_to_the_driver_keep_the_time_limit_and_the_transaction(database_url: str) -> None:
+    from app.core.deps import Database
+    from app.core.errors import ServiceUnavailable
+    from app.records.items import driver_rows
+
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+    engine = make_engine(database_url, query_timeout_ms=300)
+    try:
+        with pytest.raises(ServiceUnavailable, match="took longer than the time limit"):
+            Database(engine).read_sync(lambda c: driver_rows(c, endless, ()))
+
+        def in_transaction(connection: sa.Connection) -> tuple[list[tuple[object, ...]], bool]:
+            return driver_rows(connection, "SELECT 1", ()), connection.in_transaction()
+
+        assert Database(engine).read_sync(in_transaction) == ([(1,)], True)
+    finally:
+        engine.dispose()
+
+
+def test_a_listener_on_statements_sees_those_sent_to_the_driver(database_url: str) -> None:
+    from app.records.items import driver_rows
+
+    engine = make_engine(database_url, query_timeout_ms=300)
+    seen: list[str] = []
+
+    def count(_c: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    try:
+        for target in (engine, sa.Engine):  # one engine's listeners, and every engine's
+            sa.event.listen(target, "before_cursor_execute", count)
+            try:
+                with engine.connect() as connection:
+                    assert driver_rows(connection, "SELECT 2", ()) == [(2,)]
+            finally:
+                sa.event.remove(target, "before_cursor_execute", count)
+        assert seen == ["SELECT 2", "SELECT 2"]
+        with engine.connect() as connection:
+            assert driver_rows(connection, "SELECT 3", ()) == [(3,)]
+        assert seen == ["SELECT 2", "SELECT 2"]
+    finally:
+        engine.dispose()
+
+
 def test_reads_and_searches_wait_in_lanes_of_their_own(engine: sa.Engine) -> None:
     import threading
 
