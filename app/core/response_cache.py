@@ -7,9 +7,10 @@ sending an ETag; nothing else is kept — no error, no health check, no `/metric
 and without jQuery's `_`, the Accept header: what `Vary: Accept` names), with its body as sent without
 compression and, once a client asked for it, gzipped: later requests get either from a dictionary look-up,
 `If-None-Match` a 304 without the database; one that says `Cache-Control: no-cache` (a browser's hard reload) is
-answered afresh, and that answer kept. The store is bounded in bytes, least recently used out first
-(`TECHSOV_RESPONSE_CACHE_MB`); an answer larger than one entry may be (`TECHSOV_RESPONSE_CACHE_ENTRY_KB`: a
-streamed export) keeps only its ETag, for the 304s.
+answered afresh, and that answer kept — unless this question's answer is kept already at this state: the fresh
+one has the same bytes, so it is passed on without being copied and filed again. The store is bounded in bytes,
+least recently used out first (`TECHSOV_RESPONSE_CACHE_MB`); an answer larger than one entry may be
+(`TECHSOV_RESPONSE_CACHE_ENTRY_KB`: a streamed export) keeps only its ETag, for the 304s.
 
 Every request first asks the watch (app/core/watch.py) for the dataset's state: microseconds on SQLite, one
 shared round trip on PostgreSQL, no worker thread. When the state moved (a load or a write committed, in any
@@ -74,11 +75,18 @@ class _Entry:
     route: Any
     """The route that answered, for the metrics' label."""
     expires: float | None
-    not_modified: Headers
     compressible: bool
     size: int
     gzip_headers: Headers | None = None
     gzip_body: bytes | None = None
+    not_modified: Headers | None = None
+    """The headers of a 304, made when first sent."""
+
+    def not_modified_headers(self) -> Headers:
+        """A 304's headers: what the route's own 304 carries."""
+        if self.not_modified is None:
+            self.not_modified = Response(status_code=304, headers=cache_headers(self.etag)).raw_headers
+        return list(self.not_modified)
 
 
 class _Store:
@@ -209,12 +217,15 @@ class ResponseCacheMiddleware:
             self.state = state
         scope[KNOWN_VERSION] = state[0]
         key: Key = (scope["path"], query_key(scope.get("query_string", b"")), accept.replace(b" ", b"").lower())
-        entry = None if afresh else self.store.get(key)
+        entry = self.store.get(key)
+        if entry is not None and afresh:  # answered afresh: the same bytes as kept, nothing to keep again
+            await self.app(scope, receive, send)
+            return
         if entry is not None:
             if entry.route is not None:
                 scope["route"] = entry.route
             if conditional and etag_matches(conditional.decode("latin-1"), entry.etag):
-                await send({"type": "http.response.start", "status": 304, "headers": list(entry.not_modified)})
+                await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers()})
                 await send({"type": "http.response.body", "body": b""})
                 return
             if entry.body is not None:
@@ -289,7 +300,6 @@ def _entry(capture: _Capture, state: State, scope: Scope) -> _Entry | None:
         body=None,
         route=scope.get("route"),
         expires=scope.get(EXPIRES),
-        not_modified=Response(status_code=304, headers=cache_headers(etag)).raw_headers,
         compressible=False,
         size=ENTRY_OVERHEAD + len(etag) + len(scope["path"]) + len(scope.get("query_string", b"")),
     )

@@ -98,6 +98,21 @@ def test_a_hard_reload_is_answered_afresh_and_kept(app: FastAPI, cached: TestCli
     assert reads.count == 4
 
 
+def test_a_hard_reload_of_a_kept_answer_leaves_the_entry_as_it_is(app: FastAPI, cached: TestClient) -> None:
+    first = cached.get("/v1/actors/huawei", headers={"Accept-Encoding": "identity"})
+    store = response_cache(app).store
+    [(key, entry)] = store.entries.items()
+    size = store.size
+    reloaded = cached.get("/v1/actors/huawei", headers={"Cache-Control": "no-cache", "Accept-Encoding": "identity"})
+    assert comparable(reloaded) == comparable(first)
+    assert store.entries == {key: entry}
+    assert store.entries[key] is entry
+    assert store.size == size
+    not_modified = cached.get("/v1/actors/huawei", headers={"If-None-Match": first.headers["etag"]})
+    assert not_modified.status_code == 304
+    assert not_modified.headers["etag"] == first.headers["etag"]
+
+
 def test_cached_answers_are_the_bytes_and_headers_the_app_sends_without_the_cache(
     loaded_engine: sa.Engine, settings: Settings
 ) -> None:
