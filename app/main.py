@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.changes.routes import router as changes_router
 from app.core import docs, openapi
+from app.core.compression import GZip
 from app.core.config import Settings, get_settings
 from app.core.cors import SplitCors
 from app.core.db import ensure_at_head, make_engine
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: every response, even a crash turned into a 500, gets CORS, gzip and a request id.
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(ReadableOutputMiddleware)  # inside gzip: it reads the JSON it indents
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
+    app.add_middleware(GZip, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
     app.add_middleware(  # outside gzip: it keeps each answer once, and its gzip form once asked for
         ResponseCacheMiddleware,
         watch=watch,
