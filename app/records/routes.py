@@ -7,15 +7,17 @@ document); two catch-alls answer unknown types with a suggestion.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
+from starlette.datastructures import URLPath
 from starlette.responses import Response
-from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import Database, get_database
@@ -265,7 +267,44 @@ class _NamedRoute(Route):
         return match, child_scope
 
 
-def hot_routes() -> list[Route]:
+class HotRoutes(BaseRoute):
+    """Each type's list and record route behind one look-up by the path's type: the router tries this one route,
+    not twelve regular expressions in turn (about 10 µs of a record's answer when its type comes late)."""
+
+    def __init__(self, routes: dict[str, tuple[_NamedRoute, _NamedRoute]]) -> None:
+        self.by_plural = routes
+        self.routes = [route for pair in routes.values() for route in pair]
+        """The routes, list then record of each type, in the order they would be tried one by one."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """What the route the path names (`/v1/{plural}` or `/v1/{plural}/{id}`) says of it; no other can match."""
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        if not scope.get("root_path"):
+            parts = scope["path"].split("/", 4)
+            if 3 <= len(parts) <= 4 and parts[0] == "" and parts[1] == "v1":
+                pair = self.by_plural.get(parts[2])
+                if pair is not None:
+                    return pair[len(parts) - 3].matches(scope)
+            return Match.NONE, {}
+        for route in self.routes:  # served under a root path: each in turn (at most one matches a path)
+            match, child_scope = route.matches(scope)
+            if match is not Match.NONE:
+                return match, child_scope
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer with the route that matched (it put itself in the scope)."""
+        await scope["route"].handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        for route in self.routes:
+            with contextlib.suppress(NoMatchFound):
+                return route.url_path_for(name, **path_params)
+        raise NoMatchFound(name, path_params)
+
+
+def hot_routes() -> list[BaseRoute]:
     """Plain Starlette routes for each type's list and record, put before every other route (app/main.py).
 
     They answer the two most requested paths with the very endpoints documented above, which read their own
@@ -273,15 +312,17 @@ def hot_routes() -> list[Route]:
     its declared parameters on every request and is found after matching the routes before it: about 100 µs of
     a record's answer when its read is one row.
     """
-    routes: list[Route] = []
+    routes: dict[str, tuple[_NamedRoute, _NamedRoute]] = {}
     for record_type in RECORD_TYPE_LIST:
 
         async def record(request: Request, record_type: RecordType = record_type) -> Response:
             return await get_record(record_type, request.path_params["record_id"], request, get_database(request))
 
-        routes.append(_NamedRoute(f"/v1/{record_type.plural}", _list_endpoint(record_type)))
-        routes.append(_NamedRoute(f"/v1/{record_type.plural}/{{record_id}}", record))
-    return routes
+        routes[record_type.plural] = (
+            _NamedRoute(f"/v1/{record_type.plural}", _list_endpoint(record_type)),
+            _NamedRoute(f"/v1/{record_type.plural}/{{record_id}}", record),
+        )
+    return [HotRoutes(routes)]
 
 
 def _unknown_type(plural: str) -> NotFound:
