@@ -93,6 +93,7 @@ def _is_type(table: sa.Table, type_name: str) -> ColumnElement[bool]:
     return table.c.record_type == sa.literal_column(f"'{BY_NAME[type_name].name}'")
 
 
+@cache
 def _stored_query(table_name: str, type_name: str, *columns: str) -> DriverQuery:
     """`record_id, <columns>` of the stored forms of these ids of one type, compiled once."""
     table = record_documents if table_name == record_documents.name else record_csv_rows
