@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from anyio import CapacityLimiter
 from fastapi import Depends, Request
 
-from app.core.db import make_engine
+from app.core.db import ON_CHECKIN, make_engine
 from app.core.errors import ServiceUnavailable
 
 T = TypeVar("T")
@@ -53,22 +53,17 @@ class Database:
         self.inline = _inline_engine(engine)
         self.reader = _reader(engine)
         self._inline_file: tuple[int, int] | None = None
+        self._inline_connection: sa.Connection | None = None
+        """The inline engine's one connection, held between reads (each read ends its own transaction)."""
 
     def read_sync(self, work: Callable[[sa.Connection], T], engine: sa.Engine | None = None) -> T:
         """Run `work` on a connection; database trouble becomes a clean 503."""
-        try:
+
+        def on_a_connection() -> T:
             with (engine or self.engine).connect() as connection:
                 return work(connection)
-        except sa.exc.OperationalError as exc:
-            if type(exc.orig).__name__ == "QueryCanceled" or "interrupted" in str(exc.orig):
-                raise ServiceUnavailable(
-                    "this question took longer than the time limit; narrow it (filters, a smaller limit)"
-                ) from None
-            raise ServiceUnavailable("the database is not answering; try again shortly") from None
-        except sa.exc.DatabaseError as exc:
-            if not _unreadable(exc):
-                raise
-            raise ServiceUnavailable("the database file cannot be read; try again shortly") from None
+
+        return _answerable(on_a_connection)
 
     def stream(self, work: Callable[[sa.Connection], Iterator[T]]) -> Iterator[T]:
         """Items from `work` on a connection held until the last one is taken (or the client leaves)."""
@@ -108,18 +103,64 @@ class Database:
         except OSError:
             return False, None
         if (found.st_dev, found.st_ino) != self._inline_file:  # another file in its place: open that one
+            self._release_inline()
             self.inline.dispose()
             self._inline_file = (found.st_dev, found.st_ino)
         try:
-            return True, self.read_sync(work, self.inline)
+            return True, _answerable(lambda: self._held_read(work))
         except ServiceUnavailable:
             return False, None
+
+    def _held_read(self, work: Callable[[sa.Connection], T]) -> T:
+        """`work` on the inline connection, held from one read to the next: checking a connection out of the pool
+        and back in costs about as much as a read of one row. Its transaction ends with the read, so the next one
+        sees what was committed meanwhile; a read that fails, or leaves something for the pool to undo at check-in
+        (`ON_CHECKIN`), closes it, and the next read opens another."""
+        assert self.inline is not None
+        connection = self._inline_connection
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._inline_connection = self.inline.connect()
+        try:
+            found = work(connection)
+        except BaseException:
+            self._release_inline()
+            raise
+        if connection.info.get(ON_CHECKIN):
+            self._release_inline()
+            return found
+        connection.rollback()
+        driver = connection.connection.driver_connection
+        if driver is None or driver.in_transaction:  # a transaction begun behind SQLAlchemy's back: start afresh
+            self._release_inline()
+        return found
+
+    def _release_inline(self) -> None:
+        connection, self._inline_connection = self._inline_connection, None
+        if connection is not None:
+            connection.close()
 
     def dispose(self) -> None:
         """Close every connection (the app's end)."""
         if self.inline is not None:
+            self._release_inline()
             self.inline.dispose()
         self.engine.dispose()
+
+
+def _answerable(read: Callable[[], T]) -> T:
+    """What `read` returns; database trouble becomes a clean 503."""
+    try:
+        return read()
+    except sa.exc.OperationalError as exc:
+        if type(exc.orig).__name__ == "QueryCanceled" or "interrupted" in str(exc.orig):
+            raise ServiceUnavailable(
+                "this question took longer than the time limit; narrow it (filters, a smaller limit)"
+            ) from None
+        raise ServiceUnavailable("the database is not answering; try again shortly") from None
+    except sa.exc.DatabaseError as exc:
+        if not _unreadable(exc):
+            raise
+        raise ServiceUnavailable("the database file cannot be read; try again shortly") from None
 
 
 def _reader(engine: sa.Engine) -> sa.Engine:

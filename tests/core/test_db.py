@@ -187,6 +187,36 @@ def test_inline_reads_run_on_the_calling_thread_on_sqlite_only(engine: sa.Engine
 
 
 @pytest.mark.skipif(not uses_sqlite(os.environ.get("TEST_DATABASE_URL") or "sqlite://"), reason="SQLite only")
+def test_inline_reads_share_one_connection_and_each_sees_what_was_committed_before_it(engine: sa.Engine) -> None:
+    from app.core.deps import Database
+
+    database = Database(engine)
+    with engine.begin() as writer:
+        writer.exec_driver_sql("CREATE TABLE probe (n INTEGER)")
+
+    def read(connection: sa.Connection) -> tuple[int, int]:
+        count = connection.exec_driver_sql("SELECT count(*) FROM probe").scalar_one()
+        return id(connection.connection.driver_connection), count
+
+    first, before = database.inline_read(read)[1] or (0, 0)
+    with engine.begin() as writer:
+        writer.exec_driver_sql("INSERT INTO probe VALUES (1)")
+    again, after = database.inline_read(read)[1] or (0, 0)
+    assert (again, after) == (first, before + 1)  # the same connection, not stuck in the first read's snapshot
+
+    def fail(connection: sa.Connection) -> int:
+        connection.exec_driver_sql("SELECT no_such_column FROM probe")
+        return 0
+
+    assert database.inline_read(fail) == (False, None)  # given up: made again as an ordinary read
+    done, found = database.inline_read(read)  # the failed read's connection closed, another opened
+    assert done
+    assert found is not None
+    assert found[1] == before + 1
+    database.dispose()
+
+
+@pytest.mark.skipif(not uses_sqlite(os.environ.get("TEST_DATABASE_URL") or "sqlite://"), reason="SQLite only")
 def test_an_inline_read_too_long_or_locked_out_is_made_again_in_a_thread(engine: sa.Engine) -> None:
     import sqlite3
     import threading
