@@ -15,9 +15,10 @@ engine tokenises or stems them any further in a way that matters.
   INSERT from the four term columns with the `simple` configuration (no
   stemming, no stop words) and weights A exact, B names, C aliases, D body;
   and, cut from it (generated columns, migration 0003), `exact_document`
-  (A) and `names_document` (B, C), copied with the doc_id, type and id into
-  the narrow table `search_names` (kept by triggers, migration 0008_pg),
-  whose GIN indexes the exact and name tiers read.
+  (A), with a GIN index, which the exact tier reads, and `names_document`
+  (B, C), copied with the doc_id, type and id into the narrow table
+  `search_names` (kept by triggers, migration 0008_pg), whose GIN index the
+  name tiers read.
   The terms are letters and digits only, which PostgreSQL's parser keeps
   whole (tests/search/test_index.py checks that on PostgreSQL).
 
@@ -270,9 +271,9 @@ class PostgresTsvector:
 
     WEIGHT: ClassVar[dict[str, str]] = {"exact": "A", "names": "B", "aliases": "C", "body": "D"}
     NAMES_TABLE = ("search_names", "doc_id")
-    """Where the exact and name tiers find the documents (migration 0008_pg), and their doc_id there."""
-    BODY_TABLE = ("search_documents", "doc_id")
-    """Where the broadest tier finds them: its vector is the whole document."""
+    """Where the name tiers find the documents (migration 0008_pg), and their doc_id there."""
+    DOCUMENTS_TABLE = ("search_documents", "doc_id")
+    """Where the exact tier and the broadest find them: the exact keys' vector, or the whole document."""
     KEYS = "record_type, record_id"
     """Selected by every read beside the doc_id: both tables hold them."""
     CLEAN_GIN = (
@@ -335,8 +336,8 @@ class PostgresTsvector:
         return "document" if "body" in tier.columns else "names_document"
 
     def table(self, tier: Tier) -> tuple[str, str]:
-        """Where a tier's reads find the documents: the narrow names table unless the tier looks at the body."""
-        return self.BODY_TABLE if "body" in tier.columns else self.NAMES_TABLE
+        """Where a tier's reads find the documents: the narrow names table for the name tiers."""
+        return self.NAMES_TABLE if self.vector(tier) == "names_document" else self.DOCUMENTS_TABLE
 
     def tier_hits(
         self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None, span: Span | None = None
@@ -359,11 +360,14 @@ class PostgresTsvector:
 
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
-        vector = self.vector(tier)
+        vector, table = self.vector(tier), self.table(tier)
         params: dict[str, Any] = {"m": self.match_text(tier, terms)}
         conditions = [f"{vector} @@ CAST(:m AS tsquery)"]
         for other in narrower(tier):
-            conditions.append(f"NOT {self.vector(other)} @@ CAST(:n{other.rank} AS tsquery)")
+            excluded = f"{self.vector(other)} @@ CAST(:n{other.rank} AS tsquery)"
+            if other.compact and table == self.NAMES_TABLE:  # no exact keys there: the few documents holding them
+                excluded = f"doc_id IN (SELECT doc_id FROM {self.DOCUMENTS_TABLE[0]} WHERE {excluded})"
+            conditions.append(f"NOT {excluded}")
             params[f"n{other.rank}"] = self.match_text(other, terms)
         conditions.append(f"record_type IN ({', '.join(f':t{i}' for i in range(len(only.types)))})")
         params.update({f"t{i}": t for i, t in enumerate(only.types)})

@@ -11,20 +11,23 @@ reads the first rows of its range in order instead of every row of the table
 (three full scans per timeline page: 22,000 rows at 1M statements).
 
 PostgreSQL only (SQLite's FTS5 reads any column set from one index):
-`search_names` holds, per row of `search_documents`, what the exact and name
-tiers match, rank and order by (app/search/backends.py): the doc_id, the
-record's type and id, and the exact-name and name vectors (`exact_document`,
-`names_document`, as migration 0003 cut them from `document`), each with a
-GIN index. A search for a common word ranks every one of its name matches:
-in `search_documents` each is a heap page of its own (a row holds the
-record's text and whole vector), here a few dozen rows share a page, and
-the type and id come with them instead of from a second look-up per row.
+`search_names` holds, per row of `search_documents`, what the name tiers
+match, rank and order by (app/search/backends.py): the doc_id, the record's
+type and id, and the name vector (`names_document`, as migration 0003 cut it
+from `document`), with a GIN index. A search for a common word ranks every
+one of its name matches (4% of the statements for many a word): in
+`search_documents` each is a heap page of its own (a row holds the record's
+text and whole vector), here about 45 rows share a page, and the type and id
+come with them instead of from a second look-up per row. The exact keys stay
+out (the exact tier, a few rows, reads `search_documents`): at 1M statements
+the table is 188 MB without them, 257 MB with, and a common word reads most
+of its pages.
 
 Triggers keep it: a statement that inserts documents inserts their rows here, one that deletes documents
 deletes theirs (statement-level, through transition tables: a load's batch of 2,000 documents is one insert
 here, a load's clear one delete). Nothing updates `search_documents` (a changed record's document is deleted
 and inserted anew). The generated columns stay in `search_documents` (the broadest tier leaves the name
-tiers' matches out by them); their indexes, read by no query now, are dropped.
+tiers' matches out by them); the names' index, read by no query now, is dropped.
 """
 
 from __future__ import annotations
@@ -51,7 +54,6 @@ POSTGRESQL_UPGRADE = [
         doc_id BIGINT NOT NULL,
         record_type VARCHAR(20) NOT NULL,
         record_id VARCHAR(80) NOT NULL,
-        exact_document TSVECTOR NOT NULL,
         names_document TSVECTOR NOT NULL,
         CONSTRAINT pk_search_names PRIMARY KEY (doc_id)
     )
@@ -59,8 +61,8 @@ POSTGRESQL_UPGRADE = [
     """
     CREATE FUNCTION search_names_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO search_names (doc_id, record_type, record_id, exact_document, names_document)
-        SELECT doc_id, record_type, record_id, exact_document, names_document FROM inserted;
+        INSERT INTO search_names (doc_id, record_type, record_id, names_document)
+        SELECT doc_id, record_type, record_id, names_document FROM inserted;
         RETURN NULL;
     END
     $$
@@ -77,15 +79,12 @@ POSTGRESQL_UPGRADE = [
     "FOR EACH STATEMENT EXECUTE FUNCTION search_names_insert()",
     "CREATE TRIGGER search_names_delete AFTER DELETE ON search_documents REFERENCING OLD TABLE AS deleted "
     "FOR EACH STATEMENT EXECUTE FUNCTION search_names_delete()",
-    "INSERT INTO search_names (doc_id, record_type, record_id, exact_document, names_document) "
-    "SELECT doc_id, record_type, record_id, exact_document, names_document FROM search_documents",
-    "CREATE INDEX ix_search_names_exact_document ON search_names USING GIN (exact_document)",
+    "INSERT INTO search_names (doc_id, record_type, record_id, names_document) "
+    "SELECT doc_id, record_type, record_id, names_document FROM search_documents",
     "CREATE INDEX ix_search_names_names_document ON search_names USING GIN (names_document)",
     "DROP INDEX ix_search_documents_names_document",
-    "DROP INDEX ix_search_documents_exact_document",
 ]
 POSTGRESQL_DOWNGRADE = [
-    "CREATE INDEX ix_search_documents_exact_document ON search_documents USING GIN (exact_document)",
     "CREATE INDEX ix_search_documents_names_document ON search_documents USING GIN (names_document)",
     "DROP TRIGGER search_names_delete ON search_documents",
     "DROP TRIGGER search_names_insert ON search_documents",
