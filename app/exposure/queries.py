@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,26 +230,56 @@ class PolicyRow:
 
 _POLICIES = POLICY.table
 _POLICY_COLUMNS = ("id", "name", "kind", "status", "jurisdiction_id", "effective_on", "ended_on")
-_POLICY_ROWS = sa.select(
-    *(_POLICIES.c[name] for name in _POLICY_COLUMNS),
-    *(_POLICIES.c[precision_column(name)] for name in ("effective_on", "ended_on")),
-).where(_POLICIES.c.id.in_(IDS))
 _TARGETS, _RESTRICTS = POLICY.child_tables["targets"], POLICY.child_tables["restricts"]
-_POLICY_LISTS = {
-    name: sa.select(child.c.record_id, child.c.target_id)
-    .where(child.c.record_id.in_(IDS))
-    .order_by(child.c.record_id, child.c.position)
-    for name, child in (("targets", _TARGETS), ("restricts", _RESTRICTS))
-}
+_LISTS = (("targets", _TARGETS), ("restricts", _RESTRICTS))
 _TARGETED = sa.select(_TARGETS.c.record_id).where(_TARGETS.c.target_id.in_(IDS))
 
 
-def _policy_rows(connection: sa.Connection, ids: list[str]) -> list[PolicyRow]:
-    rows = [row._mapping for row in _rows(connection, _POLICY_ROWS, ids)]
-    lists: dict[str, dict[str, list[str]]] = {name: defaultdict(list) for name in _POLICY_LISTS}
-    for name, statement in _POLICY_LISTS.items():
-        for record_id, target_id in _rows(connection, statement, ids):
-            lists[name][record_id].append(target_id)
+@dataclass(frozen=True)
+class _PolicyReads:
+    """The two reads of a set of policies, each chosen by the ids bound: the policies' own columns, and their
+    targets and restricted parts (both lists in one statement, each in its order)."""
+
+    rows: sa.Select[Any]
+    lists: sa.CompoundSelect[Any]
+
+    @classmethod
+    def of(cls, chosen: Callable[[sa.ColumnElement[str]], sa.ColumnElement[bool]]) -> _PolicyReads:
+        """The reads of the policies whose id `chosen` accepts."""
+        rows = sa.select(
+            *(_POLICIES.c[name] for name in _POLICY_COLUMNS),
+            *(_POLICIES.c[precision_column(name)] for name in ("effective_on", "ended_on")),
+        ).where(chosen(_POLICIES.c.id))
+        lists = sa.union_all(
+            *(
+                sa.select(sa.literal(name).label("list"), child.c.record_id, child.c.target_id, child.c.position).where(
+                    chosen(child.c.record_id)
+                )
+                for name, child in _LISTS
+            )
+        ).order_by("list", "record_id", "position")
+        return cls(rows, lists)
+
+
+_BY_ID = _PolicyReads.of(lambda policy_id: policy_id.in_(IDS))
+_TARGETING = _PolicyReads.of(lambda policy_id: policy_id.in_(_TARGETED))
+"""The policies targeting any of the ids: the look-up of which they are folded into the reads of them."""
+
+
+def _policy_rows(connection: sa.Connection, reads: _PolicyReads, ids: Iterable[str]) -> list[PolicyRow]:
+    rows: dict[str, sa.RowMapping] = {}
+    lists: dict[str, dict[str, list[str]]] = {name: {} for name, _child in _LISTS}
+    for chunk in _chunks(ids):
+        found = [row._mapping for row in connection.execute(reads.rows, {"ids": chunk})]
+        if not found:
+            continue  # no policy: its lists need no read
+        rows.update((row["id"], row) for row in found)
+        read: dict[str, dict[str, list[str]]] = {name: defaultdict(list) for name, _child in _LISTS}
+        for name, record_id, target_id, _position in connection.execute(reads.lists, {"ids": chunk}):
+            read[name][record_id].append(target_id)
+        for name, by_policy in read.items():  # a policy chosen by two chunks: its lists once
+            for record_id, targets in by_policy.items():
+                lists[name].setdefault(record_id, targets)
     return [
         PolicyRow(
             id=row["id"],
@@ -261,21 +291,21 @@ def _policy_rows(connection: sa.Connection, ids: list[str]) -> list[PolicyRow]:
             ended_on=stored_date(row["ended_on"]),
             ended_text=partial_date(row, "ended_on"),
             jurisdiction=row["jurisdiction_id"],
-            targets=tuple(lists["targets"][row["id"]]),
-            restricts=tuple(lists["restricts"][row["id"]]),
+            targets=tuple(lists["targets"].get(row["id"], ())),
+            restricts=tuple(lists["restricts"].get(row["id"], ())),
         )
-        for row in rows
+        for row in rows.values()
     ]
 
 
 def policies_targeting(connection: sa.Connection, actor_ids: Iterable[str]) -> list[PolicyRow]:
     """Every policy that targets any of these actors, in force or not (the caller says which are)."""
-    return _policy_rows(connection, sorted({row.record_id for row in _rows(connection, _TARGETED, actor_ids)}))
+    return _policy_rows(connection, _TARGETING, actor_ids)
 
 
 def policy_row(connection: sa.Connection, policy_id: str) -> PolicyRow | None:
     """One policy with its targets and restricted hardware, or None."""
-    found = _policy_rows(connection, [policy_id])
+    found = _policy_rows(connection, _BY_ID, [policy_id])
     return found[0] if found else None
 
 

@@ -145,7 +145,7 @@ ACTOR = RecordType(
     item_fields=("kind",),
     valid_from="founded_on",
     valid_to="dissolved_on",
-    indexes=(("kind",), ("founded_on",), ("name",)),
+    indexes=(("kind",), ("founded_on",), ("dissolved_on",), ("name",)),
     acyclic=("parent",),
     default_sort="name",
 )
@@ -158,7 +158,7 @@ POLICY = RecordType(
     item_fields=("kind", "status", "effective_on"),
     valid_from="effective_on",
     valid_to="ended_on",
-    indexes=(("kind", "effective_on"), ("status",), ("effective_on",), ("announced_on",)),
+    indexes=(("kind", "effective_on"), ("status",), ("effective_on",), ("announced_on",), ("ended_on",)),
     default_sort="-effective_on",
     search_fields=("name", "summary", "goals"),
 )
@@ -195,7 +195,7 @@ DEPENDENCY = RecordType(
     item_fields=("dependent", "depends_on", "purpose", "system", "status"),
     valid_from="valid_from",
     valid_to="valid_to",
-    indexes=(("status",), ("purpose",), ("valid_from",)),
+    indexes=(("status",), ("purpose",), ("valid_from",), ("valid_to",)),
     default_sort="-valid_from",
     text_filters=("system",),
     search_fields=("name", "summary", "system", "notes"),

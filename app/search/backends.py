@@ -15,8 +15,10 @@ engine tokenises or stems them any further in a way that matters.
   INSERT from the four term columns with the `simple` configuration (no
   stemming, no stop words) and weights A exact, B names, C aliases, D body;
   and, cut from it (generated columns, migration 0003), `exact_document`
-  (A) and `names_document` (B, C), each with a GIN index, which the exact
-  and name tiers read.
+  (A), with a GIN index, which the exact tier reads, and `names_document`
+  (B, C), copied with the doc_id, type and id into the narrow table
+  `search_names` (kept by triggers, migration 0008_pg), whose GIN index the
+  name tiers read.
   The terms are letters and digits only, which PostgreSQL's parser keeps
   whole (tests/search/test_index.py checks that on PostgreSQL).
 
@@ -85,6 +87,9 @@ TIERS = (EXACT, *NARROWER, BROADEST)
 class SearchBackend(Protocol):
     """What search needs from a database engine."""
 
+    KEYED: bool
+    """Whether `tier_hits` and `tier_some` select each document's record_type and record_id beside its doc_id
+    (else the caller joins search_documents for them)."""
     FIRST_READ: tuple[int, int]
     """A tier's first read takes `a` × the rows wanted + `b` (app/search/repository.py): enough, mostly, to see
     past sources, rows of other types and the rows tied on the integer score with the last one wanted. A read
@@ -155,6 +160,7 @@ def _chunks(items: Sequence[Any], size: int = BATCH) -> list[Sequence[Any]]:
 class SqliteFts5:
     """SQLite: an external-content FTS5 table over search_documents."""
 
+    KEYED = False
     FIRST_READ = (2, 32)
     """bm25 seldom ties beyond a few dozen rows (names of the same length)."""
 
@@ -255,18 +261,25 @@ def _lexeme(term: str) -> str:
 
 
 class PostgresTsvector:
-    """PostgreSQL: a weighted tsvector column with a GIN index."""
+    """PostgreSQL: a weighted tsvector column with a GIN index; the name tiers' vectors in a narrow table."""
+
+    KEYED = True
 
     FIRST_READ = (16, 32)
     """ts_rank takes few values (the 42,863 name matches of `photoresist` at 1M have three, 781 rows above the
     last): a page of 50 needed a second read of 1,056 rows after the first 132, each a full scan of the tier."""
 
     WEIGHT: ClassVar[dict[str, str]] = {"exact": "A", "names": "B", "aliases": "C", "body": "D"}
-    TABLE = ("search_documents", "doc_id")
-    """Where a read finds the documents, and their doc_id there."""
+    NAMES_TABLE = ("search_names", "doc_id")
+    """Where the name tiers find the documents (migration 0008_pg), and their doc_id there."""
+    DOCUMENTS_TABLE = ("search_documents", "doc_id")
+    """Where the exact tier and the broadest find them: the exact keys' vector, or the whole document."""
+    KEYS = "record_type, record_id"
+    """Selected by every read beside the doc_id: both tables hold them."""
     CLEAN_GIN = (
         "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'search_documents'::regclass AND a.amname = 'gin'"
+        "JOIN pg_am a ON a.oid = c.relam "
+        "WHERE i.indrelid IN ('search_documents'::regclass, 'search_names'::regclass) AND a.amname = 'gin'"
     )
     """Move each GIN index's pending entries into its tree; one row per index: how many pending pages it had."""
 
@@ -322,6 +335,10 @@ class PostgresTsvector:
             return "exact_document"
         return "document" if "body" in tier.columns else "names_document"
 
+    def table(self, tier: Tier) -> tuple[str, str]:
+        """Where a tier's reads find the documents: the narrow names table for the name tiers."""
+        return self.NAMES_TABLE if self.vector(tier) == "names_document" else self.DOCUMENTS_TABLE
+
     def tier_hits(
         self, tier: Tier, terms: QueryTerms, only: Only, floor: float | None, span: Span | None = None
     ) -> tuple[str, dict[str, Any]]:
@@ -332,22 +349,25 @@ class PostgresTsvector:
         # then put Xi'an Jiaotong University above Xi Jinping for `Xi`.)
         score = f"-CAST(ts_rank({self.vector(tier)}, CAST(:m AS tsquery)) AS DOUBLE PRECISION)"
         conditions, params = self._matches(tier, terms, only)
-        return _best(self.TABLE, score, conditions, params, floor, span)
+        return _best(self.table(tier), score, conditions, params, floor, span, self.KEYS)
 
     def tier_skip(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
         # `+ 0`: sort what the text index found, never walk the key's index testing every row (the planner did).
-        return _skip(self.TABLE, *self._matches(tier, terms, only), order="doc_id + 0")
+        return _skip(self.table(tier), *self._matches(tier, terms, only), order="doc_id + 0")
 
     def tier_some(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
-        return _some(self.TABLE, *self._matches(tier, terms, only))
+        return _some(self.table(tier), *self._matches(tier, terms, only), self.KEYS)
 
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
-        vector = self.vector(tier)
+        vector, table = self.vector(tier), self.table(tier)
         params: dict[str, Any] = {"m": self.match_text(tier, terms)}
         conditions = [f"{vector} @@ CAST(:m AS tsquery)"]
         for other in narrower(tier):
-            conditions.append(f"NOT {self.vector(other)} @@ CAST(:n{other.rank} AS tsquery)")
+            excluded = f"{self.vector(other)} @@ CAST(:n{other.rank} AS tsquery)"
+            if other.compact and table == self.NAMES_TABLE:  # no exact keys there: the few documents holding them
+                excluded = f"doc_id IN (SELECT doc_id FROM {self.DOCUMENTS_TABLE[0]} WHERE {excluded})"
+            conditions.append(f"NOT {excluded}")
             params[f"n{other.rank}"] = self.match_text(other, terms)
         conditions.append(f"record_type IN ({', '.join(f':t{i}' for i in range(len(only.types)))})")
         params.update({f"t{i}": t for i, t in enumerate(only.types)})
@@ -361,9 +381,10 @@ def _best(
     params: dict[str, Any],
     floor: float | None,
     span: Span | None,
+    keys: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """SQL of the best `:n` documents of `table` (its name and its doc_id column) meeting `conditions`, by
-    `score` (lower is better), above `floor` and in `span` when given."""
+    `score` (lower is better), above `floor` and in `span` when given; with `keys`, those columns too."""
     name, key = table
     if span is not None:
         conditions = [*conditions, f"{key} >= :start" + (f" AND {key} < :stop" if span[1] is not None else "")]
@@ -371,10 +392,8 @@ def _best(
     if floor is not None:
         conditions = [*conditions, f"{score} > :floor"]
         params = {**params, "floor": floor}
-    sql = (
-        f"SELECT {key} AS doc_id, {score} AS score FROM {name} WHERE {' AND '.join(conditions)} ORDER BY score LIMIT :n"
-    )
-    return sql, params
+    selected = f"{key} AS doc_id, {score} AS score" + (f", {keys}" if keys else "")
+    return f"SELECT {selected} FROM {name} WHERE {' AND '.join(conditions)} ORDER BY score LIMIT :n", params
 
 
 def _skip(
@@ -387,10 +406,14 @@ def _skip(
     return f"SELECT {key} FROM {name} WHERE {where} ORDER BY {order} LIMIT 1 OFFSET :skip", params
 
 
-def _some(table: tuple[str, str], conditions: list[str], params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """SQL of the doc_ids of up to `:n` documents of `table` meeting `conditions`, in the order they are found."""
+def _some(
+    table: tuple[str, str], conditions: list[str], params: dict[str, Any], keys: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """SQL of the doc_ids (and `keys`, when given) of up to `:n` documents of `table` meeting `conditions`, in the
+    order they are found."""
     name, key = table
-    return f"SELECT {key} AS doc_id FROM {name} WHERE {' AND '.join(conditions)} LIMIT :n", params
+    selected = f"{key} AS doc_id" + (f", {keys}" if keys else "")
+    return f"SELECT {selected} FROM {name} WHERE {' AND '.join(conditions)} LIMIT :n", params
 
 
 def backend_for(connection: sa.Connection) -> SearchBackend:

@@ -142,7 +142,10 @@ def _census(
     fewer than CENSUS; None when it has more."""
     types = sorted(wanted or BY_NAME)
     sql, params = backend.tier_some(tier, terms, _only(types, spans))
-    sql = f"SELECT d.record_type FROM ({sql}) AS h JOIN search_documents d ON d.doc_id = h.doc_id"
+    if backend.KEYED:
+        sql = f"SELECT h.record_type FROM ({sql}) AS h"
+    else:
+        sql = f"SELECT d.record_type FROM ({sql}) AS h JOIN search_documents d ON d.doc_id = h.doc_id"
     found = connection.execute(sa.text(sql), {**params, "n": CENSUS}).scalars().all()
     if len(found) >= CENSUS:
         return None
@@ -222,10 +225,11 @@ class Level:
         n = need * self.backend.FIRST_READ[0] + self.backend.FIRST_READ[1]
         while True:
             sql, params = self.backend.tier_hits(self.tier, self.terms, self.only, floor, span)
-            sql = (
-                f"SELECT h.doc_id, h.score, d.record_type, d.record_id FROM ({sql}) AS h "
-                "LEFT JOIN search_documents d ON d.doc_id = h.doc_id"
-            )
+            if not self.backend.KEYED:
+                sql = (
+                    f"SELECT h.doc_id, h.score, d.record_type, d.record_id FROM ({sql}) AS h "
+                    "LEFT JOIN search_documents d ON d.doc_id = h.doc_id"
+                )
             rows = self.connection.execute(sa.text(sql), {**params, "n": n}).all()
             keys = sorted(
                 _Key(_level(self.tier, record_type), _scale(score), record_type, record_id, doc_id)
