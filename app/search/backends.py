@@ -17,7 +17,7 @@ engine tokenises or stems them any further in a way that matters.
   and, cut from it (generated columns, migration 0003), `exact_document`
   (A), with a GIN index, which the exact tier reads, and `names_document`
   (B, C), copied with the doc_id, type and id into the narrow table
-  `search_names` (kept by triggers, migration 0008_pg), whose GIN index the
+  `search_names` (kept by triggers, migration 0008), whose GIN index the
   name tiers read.
   The terms are letters and digits only, which PostgreSQL's parser keeps
   whole (tests/search/test_index.py checks that on PostgreSQL).
@@ -271,7 +271,7 @@ class PostgresTsvector:
 
     WEIGHT: ClassVar[dict[str, str]] = {"exact": "A", "names": "B", "aliases": "C", "body": "D"}
     NAMES_TABLE = ("search_names", "doc_id")
-    """Where the name tiers find the documents (migration 0008_pg), and their doc_id there."""
+    """Where the name tiers find the documents (migration 0008), and their doc_id there."""
     DOCUMENTS_TABLE = ("search_documents", "doc_id")
     """Where the exact tier and the broadest find them: the exact keys' vector, or the whole document."""
     KEYS = "record_type, record_id"

@@ -45,7 +45,7 @@ search_documents = sa.Table(
 SEARCH_TABLES = ("search_documents", "search_fts")
 """Tables (and the prefix of FTS5's shadow tables) that belong to search, not to the record models."""
 POSTGRESQL_SEARCH_TABLES = ("search_names",)
-"""PostgreSQL's alone: the name tiers' narrow table (migration 0008_pg), kept by triggers."""
+"""PostgreSQL's alone: the name tiers' narrow table (migration 0008), kept by triggers."""
 
 
 def body_fields(record_type: RecordType) -> list[str]:

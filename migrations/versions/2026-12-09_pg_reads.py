@@ -1,6 +1,6 @@
 """faster reads: the timeline's end dates get indexes; on PostgreSQL the search's name tiers, a narrow table
 
-Revision ID: 0008_pg
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-09 09:00:00
 
@@ -43,7 +43,7 @@ INDEXES = (
 )
 """(table, date column) of the timeline's dates without an index until now."""
 
-revision: str = "0008_pg"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
