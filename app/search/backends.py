@@ -31,8 +31,8 @@ the engine ranks them and hands over only the best few (`ORDER BY score LIMIT
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 
 import sqlalchemy as sa
@@ -68,6 +68,15 @@ class Tier:
     """Whether prefix terms may match longer words."""
     compact: bool = False
     """Match the query's compact key (exact full names) instead of its terms."""
+    excluded: tuple[Tier, ...] | None = None
+    """The narrower tiers whose matches a read of this one leaves out, when not all of them (`narrower`): one
+    known to hold no document of the types read can be left out of the query, which then reads less."""
+
+    def without(self, empty: Collection[int]) -> Tier:
+        """This tier, read without excluding the narrower tiers whose ranks are in `empty` (tiers found to hold
+        no document of the types read): the same documents and scores, fewer index entries read."""
+        kept = tuple(t for t in narrower(self) if t.rank not in empty)
+        return self if kept == narrower(self) else replace(self, excluded=kept)
 
 
 EXACT = Tier(0, ("exact",), prefix=False, compact=True)
@@ -140,7 +149,9 @@ class Only:
 
 def narrower(tier: Tier) -> tuple[Tier, ...]:
     """The tiers ranked before `tier` whose matches it would otherwise repeat (EXACT, and for the broadest
-    tier the widest narrower one, which holds the others)."""
+    tier the widest narrower one, which holds the others), or those the tier was given (`Tier.without`)."""
+    if tier.excluded is not None:
+        return tier.excluded
     if tier is EXACT:
         return ()
     if tier is BROADEST:

@@ -12,9 +12,11 @@ engine for the best `n` documents of one tier (`ORDER BY score LIMIT n`), so
 only those few are looked up, sorted in Python and, at the end, read with
 their stored text. When `n` rows cannot settle the page (ties on the integer
 score, rows of other types), the same read is made again with a larger `n`.
-On SQLite a level with more than RANK_BLOCK matches is ranked that many at a
+On SQLite a level with more than RANK_WHOLE matches is ranked RANK_BLOCK at a
 time, so a common word costs what one block costs, not what ranking all its
-matches would.
+matches would; a load gives each type's shortest documents the lowest doc_ids
+(app/search/index.py), so the first block holds the matches bm25 most likely
+ranks best.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import sqlalchemy as sa
 from app.core.caching import Memo
 from app.core.state import current_version
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
-from app.search.backends import TIERS, Only, SearchBackend, Span, Tier, backend_for
+from app.search.backends import TIERS, Only, SearchBackend, Span, Tier, backend_for, narrower
 from app.search.text import QueryTerms
 
 SCORE_SCALE = 1_000_000
@@ -37,14 +39,20 @@ SCORE_SCALE = 1_000_000
 SOURCE = "source"
 GROWTH = 8
 """How much larger each further read of the same tier is."""
-RANK_BLOCK = 2048
+RANK_WHOLE = 2048
 """On SQLite, the most matches of one level ranked together. FTS5 scores every match it is asked to rank (bm25
 reads each one's column sizes and positions: 0.7 µs a match, 32 ms for the 42,863 names that hold `photoresist`
-at 1M statements), so a level with more matches is ranked this many at a time, in doc_id order: the best of its
-first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. No level of the real seed is that
-large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
+at 1M statements), so a level with more matches is ranked RANK_BLOCK at a time, in doc_id order: the best of
+its first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. No level of the real seed is
+that large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
 PostgreSQL ranks every match: finding a block's bounds means fetching every match in doc_id order, which cost
 as much as `ts_rank` over all of them (about 6 ms each for the 4,383 names holding `lithography` at 100k)."""
+RANK_BLOCK = 256
+"""On SQLite, the matches of a level larger than RANK_WHOLE ranked together. A load numbers each type's
+documents shortest first (app/search/index.py), and bm25 ranks a shorter document above a longer one holding
+the query as often, so a level's first matches in doc_id order are mostly its best: at 100k statements a first
+page of 50 from a block of 256 had more of the best 50 of the whole level than one from a block of 2,048 of
+documents in load order had (bench/RESULTS.md), for an eighth of the ranking."""
 CENSUS = 64
 """A tier with fewer matches than this is first listed whole (doc_ids and types, no score), so that its levels
 without a match cost no read and the others no look for a block's end: most tiers of a one-word query (the exact
@@ -160,37 +168,38 @@ def _read_level(
     need: int,
     after: _Key | None,
     spans: dict[str, tuple[int, int, int]] | None,
-    block: int | None,
+    block: tuple[int, int] | None,
     matches: int | None,
 ) -> list[_Key]:
     """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`:
-    ranked all together, or `block` at a time when the level has more matches (RANK_BLOCK); `matches`, how
-    many it has, when known."""
+    ranked all together, or, when `block` is (whole, size) and the level has more than `whole` matches,
+    `size` at a time (RANK_WHOLE, RANK_BLOCK); `matches`, how many it has, when known."""
     types = sorted(t for t in wanted or BY_NAME if (t == SOURCE) == sources)
     if not types or matches == 0:
         return []
-    if matches is not None and block is not None and matches <= block:
-        block = None
+    whole, size = block if block is not None else (0, 0)
     only = _only(types, spans)
     level = Level(connection, backend, terms, tier, only, frozenset(types))
     documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
-    larger = block is not None and (documents is None or documents > block)
-    start = level.skip(0, block) if block is not None and larger else None
-    if block is None or start is None:  # no more than `block` matches: ranked together
+    larger = block is not None and (matches is None or matches > whole) and (documents is None or documents > whole)
+    start = level.skip(0, whole) if larger else None
+    if start is not None and size != whole:
+        start = level.skip(0, size)
+    if start is None:  # no more than `whole` matches: ranked together
         return level.ranked(need, after.score if after is not None else None, after)
     keys: list[_Key] = []
     begin, score_after = 0, None
     if after is not None:
         begin, score_after = divmod(after.score, 2 * BLOCK_OFFSET)
         score_after -= BLOCK_OFFSET
-        start = level.skip(begin, block) if begin else start
+        start = level.skip(begin, size) if begin else start
     while True:
         found = level.ranked(need - len(keys), score_after, after, (begin, start))
         keys += [k._replace(score=begin * 2 * BLOCK_OFFSET + k.score + BLOCK_OFFSET) for k in found]
         if len(keys) >= need or start is None:
             return keys
         begin, score_after, after = start, None, None
-        start = level.skip(begin, block)
+        start = level.skip(begin, size)
 
 
 @dataclass(frozen=True)
@@ -252,21 +261,34 @@ def search_page(
     after: list[Any] | None,
     tiers: Sequence[Tier] = TIERS,
     block: int | None = None,
+    whole: int | None = None,
 ) -> list[Hit]:
     """Up to `limit` hits in rank order, after the cursor's position when given; only matches of `tiers`
-    when given (reconciliation reads the name tiers, never mentions in texts); a level of more than `block`
-    matches ranked `block` at a time (by default RANK_BLOCK on SQLite, every match together on PostgreSQL)."""
+    when given (reconciliation reads the name tiers, never mentions in texts); a level of more than `whole`
+    matches (by default `block`) ranked `block` at a time (by default RANK_WHOLE and RANK_BLOCK on SQLite,
+    every match together on PostgreSQL)."""
     backend = backend_for(connection)
-    if block is None and connection.dialect.name == "sqlite":
-        block = RANK_BLOCK
+    blocks = None
+    if block is not None:
+        blocks = (whole if whole is not None else block, block)
+    elif connection.dialect.name == "sqlite":
+        blocks = (RANK_WHOLE, RANK_BLOCK)
     wanted = frozenset(types) if types else None
     spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
     keys: list[_Key] = []
+    empty: set[int] = set()
+    """Ranks of the tiers whose match (not only their level) holds no document of the types wanted: later reads
+    need not exclude them."""
     for tier in tiers:
         if cursor is not None and tier.rank * 2 + 1 < cursor.level:
             continue
+        tier = tier.without(empty)
         census = _census(connection, backend, terms, tier, wanted, spans)
+        if census is not None and not any(census.values()):
+            if not narrower(tier):  # nothing left out of the read: the tier's whole match holds none
+                empty.add(tier.rank)
+            continue
         for sources in (False, True):
             level = tier.rank * 2 + sources
             if cursor is not None and level < cursor.level:
@@ -274,7 +296,7 @@ def search_page(
             since = cursor if cursor is not None and cursor.level == level else None
             matches = census[sources] if census is not None else None
             keys += _read_level(
-                connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans, block, matches
+                connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans, blocks, matches
             )
             if len(keys) >= limit:
                 return _hits(connection, keys)
