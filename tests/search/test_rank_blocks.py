@@ -92,14 +92,15 @@ def test_only_levels_larger_than_whole_are_ranked_in_blocks(engine: sa.Engine, t
         blocked = search_page(connection, terms, [], 1000, None, block=5, whole=cut)
         assert [(h.record_type, h.record_id) for h in blocked] == expected
         for limit in (3, 7):
-            hits, after = [], None
+            walked: list[Hit] = []
+            after: list[object] | None = None
             while True:
                 page = search_page(connection, terms, [], limit + 1, after, block=5, whole=cut)
-                hits += page[:limit]
+                walked += page[:limit]
                 if len(page) <= limit:
                     break
                 after = page[limit - 1].position
-            assert [(h.record_type, h.record_id) for h in hits] == expected, limit
+            assert [(h.record_type, h.record_id) for h in walked] == expected, limit
 
 
 def test_a_load_numbers_each_types_documents_shortest_first(engine: sa.Engine, tmp_path: Path) -> None:
