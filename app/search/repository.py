@@ -21,8 +21,10 @@ ranks best.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -30,6 +32,7 @@ import sqlalchemy as sa
 
 from app.core.caching import Memo
 from app.core.state import current_version
+from app.records.items import driver_rows
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
 from app.search.backends import TIERS, Only, SearchBackend, Span, Tier, backend_for, narrower
 from app.search.text import QueryTerms
@@ -88,6 +91,21 @@ class _Key(NamedTuple):
     record_type: str
     record_id: str
     doc_id: int
+
+
+_BIND = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=1024)
+def _pyformat(sql: str) -> str:
+    """SQL with `:name` parameters as `%(name)s` (psycopg's style)."""
+    return _BIND.sub(r"%(\1)s", sql)
+
+
+def _rows(connection: sa.Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of SQL written with `:name` parameters, bound by the driver (sqlite3 takes `:name` as it is):
+    no statement for SQLAlchemy to build, compile and cache per request, no Row objects."""
+    return driver_rows(connection, sql if connection.dialect.name == "sqlite" else _pyformat(sql), params)
 
 
 def _level(tier: Tier, record_type: str) -> int:
@@ -151,7 +169,7 @@ def _census(
     types = sorted(wanted or BY_NAME)
     sql, params = backend.tier_some(tier, terms, _only(types, spans))
     sql = f"SELECT d.record_type FROM ({sql}) AS h JOIN search_documents d ON d.doc_id = h.doc_id"
-    found = connection.execute(sa.text(sql), {**params, "n": CENSUS}).scalars().all()
+    found = [record_type for (record_type,) in _rows(connection, sql, {**params, "n": CENSUS})]
     if len(found) >= CENSUS:
         return None
     sources = sum(1 for record_type in found if record_type == SOURCE)
@@ -216,8 +234,8 @@ class Level:
     def skip(self, start: int, count: int) -> int | None:
         """The doc_id `count` matches on from `start` (at or after it), None when there are no more."""
         sql, params = self.backend.tier_skip(self.tier, self.terms, self.only)
-        found = self.connection.execute(sa.text(sql), {**params, "start": start, "skip": count}).first()
-        return None if found is None else int(found[0])
+        found = _rows(self.connection, sql, {**params, "start": start, "skip": count})
+        return int(found[0][0]) if found else None
 
     def ranked(self, need: int, score_after: int | None, after: _Key | None, span: Span | None = None) -> list[_Key]:
         """Up to `need` hits best first (in `span` of doc_ids when given), after `after` (whose score within
@@ -235,7 +253,7 @@ class Level:
                 f"SELECT h.doc_id, h.score, d.record_type, d.record_id FROM ({sql}) AS h "
                 "LEFT JOIN search_documents d ON d.doc_id = h.doc_id"
             )
-            rows = self.connection.execute(sa.text(sql), {**params, "n": n}).all()
+            rows = _rows(self.connection, sql, {**params, "n": n})
             keys = sorted(
                 _Key(_level(self.tier, record_type), _scale(score), record_type, record_id, doc_id)
                 for doc_id, score, record_type, record_id in rows
@@ -307,13 +325,10 @@ def _hits(connection: sa.Connection, keys: Sequence[_Key]) -> list[Hit]:
     """The hits of these keys, in their order, with their stored name and text."""
     if not keys:
         return []
-    statement = sa.text("SELECT doc_id, name, fields FROM search_documents WHERE doc_id IN :ids").bindparams(
-        sa.bindparam("ids", expanding=True)
-    )
-    stored = {
-        doc_id: (name, fields)
-        for doc_id, name, fields in connection.execute(statement, {"ids": [k.doc_id for k in keys]})
-    }
+    marks = ", ".join(f":d{i}" for i in range(len(keys)))
+    sql = f"SELECT doc_id, name, fields FROM search_documents WHERE doc_id IN ({marks})"
+    rows = _rows(connection, sql, {f"d{i}": key.doc_id for i, key in enumerate(keys)})
+    stored = {doc_id: (name, fields) for doc_id, name, fields in rows}
     hits = []
     for key in keys:
         name, fields = stored[key.doc_id]
