@@ -44,6 +44,8 @@ search_documents = sa.Table(
 
 SEARCH_TABLES = ("search_documents", "search_fts")
 """Tables (and the prefix of FTS5's shadow tables) that belong to search, not to the record models."""
+EXACT_KEYS_TABLE = "search_exact"
+"""SQLite's table of exact-name keys (migration 0008), kept by triggers on search_documents."""
 
 
 def body_fields(record_type: RecordType) -> list[str]:
@@ -217,4 +219,4 @@ def index_in_step(connection: sa.Connection) -> bool:
 
 def outside_search_tables(name: str | None, type_: str, _parents: object) -> bool:
     """Alembic `include_name` filter: the search tables are engine-specific DDL (migration 0002), not models."""
-    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))
+    return not (type_ == "table" and name is not None and name.startswith((*SEARCH_TABLES, EXACT_KEYS_TABLE)))
