@@ -50,12 +50,13 @@ its first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. N
 that large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
 PostgreSQL ranks every match: finding a block's bounds means fetching every match in doc_id order, which cost
 as much as `ts_rank` over all of them (about 6 ms each for the 4,383 names holding `lithography` at 100k)."""
-RANK_BLOCK = 256
+RANK_BLOCK = 512
 """On SQLite, the matches of a level larger than RANK_WHOLE ranked together. A load numbers each type's
 documents shortest first (app/search/index.py), and bm25 ranks a shorter document above a longer one holding
-the query as often, so a level's first matches in doc_id order are mostly its best: at 100k statements a first
-page of 50 from a block of 256 had more of the best 50 of the whole level than one from a block of 2,048 of
-documents in load order had (bench/RESULTS.md), for an eighth of the ranking."""
+the query as often, so a level's first matches in doc_id order hold many of its best. At 100k statements, for
+bench/run's search words (names levels of about 4,200 matches), a first page held on average 20 of the 50 best
+of the whole level with blocks of 512 (15 with 256, 30 with 1,024, 48 with 2,048); blocks of 2,048 in load
+order, as before, held 25, for about twice the time per search (bench/RESULTS.md)."""
 CENSUS = 64
 """A tier with fewer matches than this is first listed whole (doc_ids and types, no score), so that its levels
 without a match cost no read and the others no look for a block's end: most tiers of a one-word query (the exact
