@@ -46,6 +46,8 @@ SEARCH_TABLES = ("search_documents", "search_fts")
 """Tables (and the prefix of FTS5's shadow tables) that belong to search, not to the record models."""
 POSTGRESQL_SEARCH_TABLES = ("search_names",)
 """PostgreSQL's alone: the name tiers' narrow table (migration 0008), kept by triggers."""
+EXACT_KEYS_TABLE = "search_exact"
+"""SQLite's table of exact-name keys (migration 0009), kept by triggers on search_documents."""
 
 
 def body_fields(record_type: RecordType) -> list[str]:
@@ -105,6 +107,11 @@ def _document(
     return SearchDocument(record_type.name, record_id, name, orjson.dumps(fields).decode(), columns)
 
 
+def document_length(document: SearchDocument) -> int:
+    """How many terms a document's indexed columns hold together (the length bm25 weighs matches by)."""
+    return sum(text.count(" ") + 1 for text in document.columns.values() if text)
+
+
 def _columns(record_type: RecordType) -> list[sa.Column[Any]]:
     table = record_type.table
     return [table.c.id, table.c.name, table.c.names, table.c.aliases, *(table.c[f] for f in body_fields(record_type))]
@@ -161,8 +168,10 @@ class IndexWriter:
             self.backend.delete(self.connection, record_type, record_ids)
 
     def add(self, record_type: RecordType, records: Iterable[Mapping[str, Any]]) -> None:
-        """Index records (canonical data, by alias) that have no index rows."""
-        documents = (document_for_record(record_type, data) for data in records)
+        """Index records (canonical data, by alias) that have no index rows, shortest documents first: they get
+        the lower doc_ids, so the first block of a large level (app/search/repository.py, RANK_BLOCK) holds
+        the matches its engine most likely ranks best (bm25 favours short documents)."""
+        documents = sorted((document_for_record(record_type, data) for data in records), key=document_length)
         for batch in _batched(documents):
             self.backend.insert(self.connection, batch)
 
@@ -212,4 +221,5 @@ def index_in_step(connection: sa.Connection) -> bool:
 
 def outside_search_tables(name: str | None, type_: str, _parents: object) -> bool:
     """Alembic `include_name` filter: the search tables are engine-specific DDL (migration 0002), not models."""
-    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES + POSTGRESQL_SEARCH_TABLES))
+    kept_apart = (*SEARCH_TABLES, *POSTGRESQL_SEARCH_TABLES, EXACT_KEYS_TABLE)
+    return not (type_ == "table" and name is not None and name.startswith(kept_apart))

@@ -12,15 +12,19 @@ engine for the best `n` documents of one tier (`ORDER BY score LIMIT n`), so
 only those few are looked up, sorted in Python and, at the end, read with
 their stored text. When `n` rows cannot settle the page (ties on the integer
 score, rows of other types), the same read is made again with a larger `n`.
-On SQLite a level with more than RANK_BLOCK matches is ranked that many at a
+On SQLite a level with more than RANK_WHOLE matches is ranked RANK_BLOCK at a
 time, so a common word costs what one block costs, not what ranking all its
-matches would.
+matches would; a load gives each type's shortest documents the lowest doc_ids
+(app/search/index.py), so the first block holds the matches bm25 most likely
+ranks best.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -28,8 +32,9 @@ import sqlalchemy as sa
 
 from app.core.caching import Memo
 from app.core.state import current_version
+from app.records.items import driver_rows
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
-from app.search.backends import TIERS, Only, SearchBackend, Span, Tier, backend_for
+from app.search.backends import TIERS, Only, SearchBackend, Span, Tier, backend_for, narrower
 from app.search.text import QueryTerms
 
 SCORE_SCALE = 1_000_000
@@ -37,14 +42,23 @@ SCORE_SCALE = 1_000_000
 SOURCE = "source"
 GROWTH = 8
 """How much larger each further read of the same tier is."""
-RANK_BLOCK = 2048
+RANK_WHOLE = 2048
 """On SQLite, the most matches of one level ranked together. FTS5 scores every match it is asked to rank (bm25
 reads each one's column sizes and positions: 0.7 µs a match, 32 ms for the 42,863 names that hold `photoresist`
-at 1M statements), so a level with more matches is ranked this many at a time, in doc_id order: the best of its
-first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. No level of the real seed is that
-large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
+at 1M statements), so a level with more matches is ranked RANK_BLOCK at a time, in doc_id order: the best of
+its first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. No level of the real seed is
+that large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
 PostgreSQL ranks every match: finding a block's bounds means fetching every match in doc_id order, which cost
 as much as `ts_rank` over all of them (about 6 ms each for the 4,383 names holding `lithography` at 100k)."""
+RANK_BLOCK = 1024
+"""On SQLite, the matches of a level larger than RANK_WHOLE ranked together. A load numbers each type's
+documents shortest first (app/search/index.py), and bm25 ranks a shorter document above a longer one holding
+the query as often, so a level's first matches in doc_id order hold many of its best. At 100k statements, for
+bench/run's search words (names levels of about 4,200 matches), a first page held on average 30 of the 50 best
+of the whole level with blocks of 1,024 (20 with 512, 15 with 256, 48 with 2,048); blocks of 2,048 in load
+order, as before, held 25. 1,024 is chosen so that pages come closer to the whole level's ranking than before,
+not further from it, for a search that still costs about 0.7× what it did (3.9 ms in-process at 100k, against
+3.2 ms with 512 and 5.4 with 2,048 in the same order: bench/RESULTS.md)."""
 CENSUS = 64
 """A tier with fewer matches than this is first listed whole (doc_ids and types, no score), so that its levels
 without a match cost no read and the others no look for a block's end: most tiers of a one-word query (the exact
@@ -80,6 +94,21 @@ class _Key(NamedTuple):
     record_type: str
     record_id: str
     doc_id: int
+
+
+_BIND = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=1024)
+def _pyformat(sql: str) -> str:
+    """SQL with `:name` parameters as `%(name)s` (psycopg's style)."""
+    return _BIND.sub(r"%(\1)s", sql)
+
+
+def _rows(connection: sa.Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of SQL written with `:name` parameters, bound by the driver (sqlite3 takes `:name` as it is):
+    no statement for SQLAlchemy to build, compile and cache per request, no Row objects."""
+    return driver_rows(connection, sql if connection.dialect.name == "sqlite" else _pyformat(sql), params)
 
 
 def _level(tier: Tier, record_type: str) -> int:
@@ -146,7 +175,7 @@ def _census(
         sql = f"SELECT h.record_type FROM ({sql}) AS h"
     else:
         sql = f"SELECT d.record_type FROM ({sql}) AS h JOIN search_documents d ON d.doc_id = h.doc_id"
-    found = connection.execute(sa.text(sql), {**params, "n": CENSUS}).scalars().all()
+    found = [record_type for (record_type,) in _rows(connection, sql, {**params, "n": CENSUS})]
     if len(found) >= CENSUS:
         return None
     sources = sum(1 for record_type in found if record_type == SOURCE)
@@ -163,37 +192,38 @@ def _read_level(
     need: int,
     after: _Key | None,
     spans: dict[str, tuple[int, int, int]] | None,
-    block: int | None,
+    block: tuple[int, int] | None,
     matches: int | None,
 ) -> list[_Key]:
     """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`:
-    ranked all together, or `block` at a time when the level has more matches (RANK_BLOCK); `matches`, how
-    many it has, when known."""
+    ranked all together, or, when `block` is (whole, size) and the level has more than `whole` matches,
+    `size` at a time (RANK_WHOLE, RANK_BLOCK); `matches`, how many it has, when known."""
     types = sorted(t for t in wanted or BY_NAME if (t == SOURCE) == sources)
     if not types or matches == 0:
         return []
-    if matches is not None and block is not None and matches <= block:
-        block = None
+    whole, size = block if block is not None else (0, 0)
     only = _only(types, spans)
     level = Level(connection, backend, terms, tier, only, frozenset(types))
     documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
-    larger = block is not None and (documents is None or documents > block)
-    start = level.skip(0, block) if block is not None and larger else None
-    if block is None or start is None:  # no more than `block` matches: ranked together
+    larger = block is not None and (matches is None or matches > whole) and (documents is None or documents > whole)
+    start = level.skip(0, whole) if larger else None
+    if start is not None and size != whole:
+        start = level.skip(0, size)
+    if start is None:  # no more than `whole` matches: ranked together
         return level.ranked(need, after.score if after is not None else None, after)
     keys: list[_Key] = []
     begin, score_after = 0, None
     if after is not None:
         begin, score_after = divmod(after.score, 2 * BLOCK_OFFSET)
         score_after -= BLOCK_OFFSET
-        start = level.skip(begin, block) if begin else start
+        start = level.skip(begin, size) if begin else start
     while True:
         found = level.ranked(need - len(keys), score_after, after, (begin, start))
         keys += [k._replace(score=begin * 2 * BLOCK_OFFSET + k.score + BLOCK_OFFSET) for k in found]
         if len(keys) >= need or start is None:
             return keys
         begin, score_after, after = start, None, None
-        start = level.skip(begin, block)
+        start = level.skip(begin, size)
 
 
 @dataclass(frozen=True)
@@ -210,8 +240,8 @@ class Level:
     def skip(self, start: int, count: int) -> int | None:
         """The doc_id `count` matches on from `start` (at or after it), None when there are no more."""
         sql, params = self.backend.tier_skip(self.tier, self.terms, self.only)
-        found = self.connection.execute(sa.text(sql), {**params, "start": start, "skip": count}).first()
-        return None if found is None else int(found[0])
+        found = _rows(self.connection, sql, {**params, "start": start, "skip": count})
+        return int(found[0][0]) if found else None
 
     def ranked(self, need: int, score_after: int | None, after: _Key | None, span: Span | None = None) -> list[_Key]:
         """Up to `need` hits best first (in `span` of doc_ids when given), after `after` (whose score within
@@ -230,7 +260,7 @@ class Level:
                     f"SELECT h.doc_id, h.score, d.record_type, d.record_id FROM ({sql}) AS h "
                     "LEFT JOIN search_documents d ON d.doc_id = h.doc_id"
                 )
-            rows = self.connection.execute(sa.text(sql), {**params, "n": n}).all()
+            rows = _rows(self.connection, sql, {**params, "n": n})
             keys = sorted(
                 _Key(_level(self.tier, record_type), _scale(score), record_type, record_id, doc_id)
                 for doc_id, score, record_type, record_id in rows
@@ -256,21 +286,34 @@ def search_page(
     after: list[Any] | None,
     tiers: Sequence[Tier] = TIERS,
     block: int | None = None,
+    whole: int | None = None,
 ) -> list[Hit]:
     """Up to `limit` hits in rank order, after the cursor's position when given; only matches of `tiers`
-    when given (reconciliation reads the name tiers, never mentions in texts); a level of more than `block`
-    matches ranked `block` at a time (by default RANK_BLOCK on SQLite, every match together on PostgreSQL)."""
+    when given (reconciliation reads the name tiers, never mentions in texts); a level of more than `whole`
+    matches (by default `block`) ranked `block` at a time (by default RANK_WHOLE and RANK_BLOCK on SQLite,
+    every match together on PostgreSQL)."""
     backend = backend_for(connection)
-    if block is None and connection.dialect.name == "sqlite":
-        block = RANK_BLOCK
+    blocks = None
+    if block is not None:
+        blocks = (whole if whole is not None else block, block)
+    elif connection.dialect.name == "sqlite":
+        blocks = (RANK_WHOLE, RANK_BLOCK)
     wanted = frozenset(types) if types else None
     spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
     keys: list[_Key] = []
+    empty: set[int] = set()
+    """Ranks of the tiers whose match (not only their level) holds no document of the types wanted: later reads
+    need not exclude them."""
     for tier in tiers:
         if cursor is not None and tier.rank * 2 + 1 < cursor.level:
             continue
+        tier = tier.without(empty)
         census = _census(connection, backend, terms, tier, wanted, spans)
+        if census is not None and not any(census.values()):
+            if not narrower(tier):  # nothing left out of the read: the tier's whole match holds none
+                empty.add(tier.rank)
+            continue
         for sources in (False, True):
             level = tier.rank * 2 + sources
             if cursor is not None and level < cursor.level:
@@ -278,7 +321,7 @@ def search_page(
             since = cursor if cursor is not None and cursor.level == level else None
             matches = census[sources] if census is not None else None
             keys += _read_level(
-                connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans, block, matches
+                connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans, blocks, matches
             )
             if len(keys) >= limit:
                 return _hits(connection, keys)
@@ -289,13 +332,10 @@ def _hits(connection: sa.Connection, keys: Sequence[_Key]) -> list[Hit]:
     """The hits of these keys, in their order, with their stored name and text."""
     if not keys:
         return []
-    statement = sa.text("SELECT doc_id, name, fields FROM search_documents WHERE doc_id IN :ids").bindparams(
-        sa.bindparam("ids", expanding=True)
-    )
-    stored = {
-        doc_id: (name, fields)
-        for doc_id, name, fields in connection.execute(statement, {"ids": [k.doc_id for k in keys]})
-    }
+    marks = ", ".join(f":d{i}" for i in range(len(keys)))
+    sql = f"SELECT doc_id, name, fields FROM search_documents WHERE doc_id IN ({marks})"
+    rows = _rows(connection, sql, {f"d{i}": key.doc_id for i, key in enumerate(keys)})
+    stored = {doc_id: (name, fields) for doc_id, name, fields in rows}
     hits = []
     for key in keys:
         name, fields = stored[key.doc_id]

@@ -130,6 +130,8 @@ def terms(text: str) -> list[str]:
 
 def compact_key(text: str) -> str:
     """A name's words joined: `Xí Jìnpíng` -> `xijinping`, `华为` -> `华为`."""
+    if text.isascii():  # as `words` splits folded ASCII text, without listing (CJK run, word) pairs
+        return "".join([w[:MAX_WORD] for w in _ASCII_WORDS.findall(text.lower())])[:MAX_KEY]
     return "".join(words(fold(text)))[:MAX_KEY]
 
 

@@ -36,6 +36,18 @@ def _doc_ids(engine: sa.Engine) -> dict[tuple[str, str], int]:
         return {(t, i): d for t, i, d in connection.execute(sa.select(*columns)).all()}
 
 
+def _exact_keys_in_step(engine: sa.Engine) -> None:
+    """On SQLite, `search_exact` (migration 0008) holds exactly the exact-name keys of every indexed document."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        stored = set(connection.exec_driver_sql("SELECT key, doc_id FROM search_exact").all())
+        rows = connection.exec_driver_sql("SELECT doc_id, exact FROM search_documents").all()
+    expected = {(key, doc_id) for doc_id, exact in rows for key in exact.split()}
+    assert expected
+    assert stored == expected
+
+
 def test_a_second_load_changes_and_prunes_the_index(
     engine: sa.Engine, settings: Settings, search_seed: Path, tmp_path: Path
 ) -> None:
@@ -63,6 +75,7 @@ def test_a_second_load_changes_and_prunes_the_index(
     assert ("actor", "xinhua") not in after
     untouched = set(before) - {("actor", "xinhua"), ("actor", "huawei")}
     assert {key: after[key] for key in untouched} == {key: before[key] for key in untouched}
+    _exact_keys_in_step(engine)
 
 
 def test_loading_the_same_files_again_leaves_the_index_alone(engine: sa.Engine, search_seed: Path) -> None:
@@ -80,6 +93,7 @@ def test_an_index_out_of_step_is_rebuilt_by_the_next_load(engine: sa.Engine, sea
     assert _hits(engine, "huawei") == []
     load_dir(engine, search_seed, prune=True)  # nothing changed in the files
     assert _hits(engine, "huawei")[0] == "actor:huawei"
+    _exact_keys_in_step(engine)
 
 
 def test_refresh_is_set_based(engine: sa.Engine, tmp_path: Path) -> None:
@@ -102,6 +116,7 @@ def test_refresh_is_set_based(engine: sa.Engine, tmp_path: Path) -> None:
     # 3 batches of 2000: deletes, a read and inserts each, plus the step check; never one per record.
     assert len(statements) < 40
     assert _hits(engine, "芯片 4321") == ["statement:s-4321"]
+    _exact_keys_in_step(engine)
 
 
 @pytest.fixture
@@ -144,6 +159,7 @@ def test_the_migration_downgrades_and_indexes_stored_records_on_upgrade(scratch_
             assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head_revision()
         assert _hits(engine, "习近平") == ["actor:xi-jinping"]
         assert _hits(engine, "华为")[0] == "actor:huawei"
+        _exact_keys_in_step(engine)  # the keys of the documents 0002 indexed, copied by 0008
     finally:
         engine.dispose()
 

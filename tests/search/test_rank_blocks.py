@@ -7,7 +7,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.search.repository import RANK_BLOCK, Hit, search_page
+from app.records.registry import RECORD_TYPE_LIST
+from app.search.index import body_fields, document_for, document_length
+from app.search.repository import RANK_WHOLE, Hit, search_page
 from app.search.text import query_terms
 from app.seeding.run import load_dir
 from tests.conftest import SEED_DIR
@@ -68,19 +70,72 @@ def test_blocks_rank_within_themselves_in_doc_id_order_and_pages_walk_them_once(
             assert [(h.record_type, h.record_id) for h in walked] == expected, limit
 
 
+def test_only_levels_larger_than_whole_are_ranked_in_blocks(engine: sa.Engine, tmp_path: Path) -> None:
+    load_dir(engine, write_search_seed(tmp_path / "seed", EXTRA))
+    with engine.connect() as connection:
+        doc_ids = _doc_ids(connection)
+        terms = query_terms("huawei")
+        whole = search_page(connection, terms, [], 1000, None)
+        sizes = {level: len(list(hits)) for level, hits in groupby(whole, key=lambda h: h.tier)}
+        cut = 20
+        assert min(sizes.values()) <= cut < max(sizes.values()), sizes  # some levels each side of the cut
+        score = {(h.record_type, h.record_id): h.score for h in whole}
+        expected: list[tuple[str, str]] = []
+        for level, hits in groupby(whole, key=lambda h: h.tier):
+            keys = [(h.record_type, h.record_id) for h in hits]
+            if sizes[level] <= cut:
+                expected += keys
+                continue
+            keys.sort(key=doc_ids.__getitem__)
+            for start in range(0, len(keys), 5):
+                expected += sorted(keys[start : start + 5], key=lambda k: (score[k], k[0], k[1]))
+        blocked = search_page(connection, terms, [], 1000, None, block=5, whole=cut)
+        assert [(h.record_type, h.record_id) for h in blocked] == expected
+        for limit in (3, 7):
+            walked: list[Hit] = []
+            after: list[object] | None = None
+            while True:
+                page = search_page(connection, terms, [], limit + 1, after, block=5, whole=cut)
+                walked += page[:limit]
+                if len(page) <= limit:
+                    break
+                after = page[limit - 1].position
+            assert [(h.record_type, h.record_id) for h in walked] == expected, limit
+
+
+def test_a_load_numbers_each_types_documents_shortest_first(engine: sa.Engine, tmp_path: Path) -> None:
+    """So that a large level's first block (in doc_id order) holds the matches bm25 favours."""
+    load_dir(engine, write_search_seed(tmp_path / "seed", EXTRA))
+    with engine.connect() as connection:
+        doc_ids = _doc_ids(connection)
+        for record_type in RECORD_TYPE_LIST:
+            columns = [record_type.table.c[c] for c in ("id", "name", "names", "aliases", *body_fields(record_type))]
+            rows = connection.execute(sa.select(*columns)).mappings().all()
+            lengths = sorted(
+                (doc_ids[record_type.name, row["id"]], document_length(document_for(record_type, row))) for row in rows
+            )
+            in_doc_id_order = [length for _doc_id, length in lengths]
+            assert in_doc_id_order == sorted(in_doc_id_order), record_type.name
+            if record_type.name == "statement":
+                assert len(set(in_doc_id_order)) > 5  # of many lengths: the order is not a given
+
+
 def test_a_block_as_large_as_every_level_changes_nothing(engine: sa.Engine, tmp_path: Path) -> None:
     load_dir(engine, write_search_seed(tmp_path / "seed", EXTRA))
     with engine.connect() as connection:
         for query in ("huawei", "remark", "xi", "again", "华为", "ascen"):
             terms = query_terms(query)
             whole = search_page(connection, terms, [], 1000, None, block=10**9)
+            # Each record once: in the first tier it matches (tiers found empty are not excluded from later ones,
+            # those holding matches are).
+            assert len({(h.record_type, h.record_id) for h in whole}) == len(whole), query
             assert search_page(connection, terms, [], 1000, None, block=len(whole) or 1) == whole, query
             assert search_page(connection, terms, [], 1000, None) == whole, query  # the default
 
 
 def test_no_level_of_the_real_seed_is_larger_than_a_rank_block(engine: sa.Engine) -> None:
     """So every search of the real seed keeps the engine's order over all its matches (a level holds sources or
-    the other records, never both). Should the seed outgrow RANK_BLOCK, raise it or accept blocks here."""
+    the other records, never both). Should the seed outgrow RANK_WHOLE, raise it or accept blocks here."""
     load_dir(engine, SEED_DIR)
     with engine.connect() as connection:
         counts: dict[object, int] = dict(
@@ -88,4 +143,4 @@ def test_no_level_of_the_real_seed_is_larger_than_a_rank_block(engine: sa.Engine
                 "SELECT record_type = 'source', count(*) FROM search_documents GROUP BY record_type = 'source'"
             ).all()
         )
-    assert 0 < max(counts.values()) <= RANK_BLOCK, counts
+    assert 0 < max(counts.values()) <= RANK_WHOLE, counts

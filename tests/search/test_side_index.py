@@ -34,7 +34,7 @@ def _index_rows(engine: sa.Engine) -> dict[str, list[tuple[object, ...]]]:
     with engine.connect() as connection:
         return {
             table: [tuple(row) for row in connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1, 2")]
-            for table in ("search_documents", "search_fts_docsize")
+            for table in ("search_documents", "search_fts_docsize", "search_exact")
         }
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.search.backends import PostgresTsvector, SqliteFts5, Tier
+from app.search.backends import BROADEST, EXACT, NARROWER, Only, PostgresTsvector, SqliteFts5, Tier, narrower
 from app.search.snippets import FieldValue, explain, highlight
 from app.search.text import compact_key, fold, name_keys, name_terms, pinyin_terms, query_terms, terms
 
@@ -93,6 +93,22 @@ def test_engine_queries_are_built_from_normalised_terms_only() -> None:
     whole = Tier(1, ("names",), prefix=False)
     assert SqliteFts5().match_text(whole, query_terms("华为 x")) == ('{names} : ("华为" AND "x")')
     assert PostgresTsvector().match_text(whole, query_terms("华为 x")) == ("'华为':B & 'x':B")
+
+
+def test_a_tier_read_without_empty_narrower_tiers_excludes_only_the_others() -> None:
+    names, broadest = NARROWER[0], BROADEST
+    assert narrower(names) == (EXACT,)
+    assert names.without({0}).excluded == ()
+    assert narrower(names.without({0})) == ()
+    assert narrower(broadest.without({0})) == (NARROWER[-1],)
+    assert broadest.without({1, 2}) is broadest  # not excluded by the broadest tier: nothing to leave out
+    assert broadest.without({1, 2}).rank == 4
+    sqlite = SqliteFts5()
+    query = query_terms("ascend")
+    assert "NOT" in sqlite.tier_hits(names, query, Only(("actor",)), None)[1]["m"]
+    assert "NOT" not in sqlite.tier_hits(names.without({0}), query, Only(("actor",)), None)[1]["m"]
+    conditions = PostgresTsvector().tier_hits(names.without({0}), query, Only(("actor",)), None)[0]
+    assert "NOT" not in conditions
 
 
 def test_snippets_are_html_safe_and_marked() -> None:
