@@ -52,7 +52,8 @@ from app.core.state import metadata
 from app.records.detail import REFERENCED_BY_ITEMS, record_detail, referrer_keys, reverse_filters
 from app.records.disputes import dispute_partners
 from app.records.flat import csv_cells
-from app.records.items import SOURCE_FIELDS, DriverQuery, ids_parameter, items_from_rows
+from app.records.in_memory import InMemory
+from app.records.items import SOURCE_FIELDS, DriverQuery, ItemSource, ids_parameter, items_from_rows
 from app.records.listing import Filter, ListSpec, filter_field, iter_pages, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 from app.records.service import ItemReader
@@ -294,9 +295,15 @@ class _Forms:
     csv_row: bytes
 
 
-def _render_rows(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[_Forms]:
-    """The forms of these rows of the type's table (a fixed number of queries for the batch)."""
-    items = items_from_rows(connection, record_type, rows)
+def _render_rows(
+    connection: sa.Connection,
+    record_type: RecordType,
+    rows: Sequence[Mapping[Any, Any]],
+    source: ItemSource | None = None,
+) -> list[_Forms]:
+    """The forms of these rows of the type's table (a fixed number of queries for the batch, none when the
+    records are read from a `source` in memory)."""
+    items = items_from_rows(source or connection, record_type, rows)
     lines = csv_row_lines(csv_cells(connection, record_type, rows, items))
     # The items' bytes as orjson gives them: a batch's forms are written and dropped, never kept (`_exact`).
     return [_Forms(item, json_bytes(item), line) for item, line in zip(items, lines, strict=True)]
@@ -499,9 +506,10 @@ class _Inserts:
         self.lines.write((type_name, f.data["id"], f.csv_row) for f in forms)
 
 
-def _render_all(connection: sa.Connection) -> None:
+def _render_all(connection: sa.Connection, written: InMemory | None = None) -> None:
     """Every record's forms, from scratch, in bulk: who refers to whom first (from the record tables), then
-    every item and CSV row, keeping the referrer forms `referenced_by` will show, then `referenced_by`."""
+    every item and CSV row, keeping the referrer forms `referenced_by` will show, then `referenced_by`.
+    `written`: every record, as the load that wrote them holds them (read from there, not read back)."""
     for table in TABLES:
         connection.execute(table.delete())
     tops = _all_tops(connection)
@@ -514,8 +522,9 @@ def _render_all(connection: sa.Connection) -> None:
     for record_type in RECORD_TYPE_LIST:
         name = record_type.name
         shown, kept = wanted.pop(name, set()), forms.setdefault(name, {})
-        for rows in _batches_by_id(connection, record_type):
-            rendered = _render_rows(connection, record_type, rows)
+        batches = _batches_by_id(connection, record_type) if written is None else written.batches(record_type, BATCH)
+        for rows in batches:
+            rendered = _render_rows(connection, record_type, rows, written)
             inserts.write(name, rendered)
             kept.update((f.data["id"], _referrer(record_type, f.data)) for f in rendered if f.data["id"] in shown)
     for record_type in RECORD_TYPE_LIST:
@@ -620,7 +629,9 @@ def _render_again(connection: sa.Connection, keys: Collection[Key], touched: boo
                     effects.partners.update((type_name, record_id) for record_id in partners)
 
 
-def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collection[str]]) -> None:
+def refresh_documents(
+    connection: sa.Connection, touched: Mapping[str, Collection[str]], written: InMemory | None = None
+) -> None:
     """Bring the stored documents up to date after records were written, in the writer's transaction.
 
     `touched` names, per record type (`"actor"`), the ids of every record created, updated or deleted since
@@ -629,12 +640,15 @@ def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collectio
     are gone, a batch at a time. When no document is stored yet, or the change touched a good share of the
     records, it renders every record instead. Call it once per transaction, after the last write of records
     and before the commit; both databases.
+
+    `written`: when the change is a first load, every record it wrote (app/records/in_memory.py); their forms
+    are then rendered from there instead of read back from the database.
     """
     keys = {(type_name, record_id) for type_name, ids in touched.items() for record_id in ids}
     if not _has_documents(connection) or (
         len(keys) > BATCH and len(keys) >= RENDER_ALL_SHARE * _record_count(connection)
     ):
-        _render_all(connection)
+        _render_all(connection, written)
         return
     effects = _Effects([], set(), set())
     _render_again(connection, keys, True, effects)

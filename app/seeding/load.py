@@ -29,6 +29,7 @@ from app.core.dialect import BulkInsert
 from app.core.state import LOADER, changes, current_version, dataset_state
 from app.records.documents import refresh_documents
 from app.records.history import Diff, field_diff
+from app.records.in_memory import InMemory
 from app.records.registry import RECORD_TYPE_LIST, RecordType
 from app.records.repository import BATCH, fetch_records
 from app.records.storage import ChildTableField
@@ -156,7 +157,7 @@ class _LaterIndexes:
         """Drop the table's secondary indexes when it is empty and about to get `rows` records or more."""
         if not self.enabled or rows < LATER_INDEXES_FROM:
             return
-        if self.connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None:
+        if _has_rows(self.connection, table):
             return
         found = self.connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
@@ -234,6 +235,10 @@ def _plan_type(
     report.created[name], report.updated[name], report.deleted[name] = len(new), len(changed), len(gone)
     report.unchanged[name] = len(records) - len(new) - len(changed)
     return _TypeWrite(record_type, new, changed, gone)
+
+
+def _has_rows(connection: sa.Connection, table: sa.Table) -> bool:
+    return connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
 
 
 def _record_id(record: ValidRecord) -> str:
@@ -390,6 +395,7 @@ def write_seed(
         later = _LaterIndexes(connection)
         search = IndexWriter(connection)
         removals = remove or {}
+        first = not any(_has_rows(connection, record_type.table) for record_type in RECORD_TYPE_LIST)
         plans = [
             _plan_type(
                 connection,
@@ -437,7 +443,9 @@ def write_seed(
         # The one place the stored rendered documents follow the records (app/records/documents.py), in this
         # transaction: loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
         # Before the side index is taken, so rendering runs while its child process builds the search index.
-        refresh_documents(connection, _touched(plans))
+        # A first load renders every record from the records it holds (no read-back).
+        written = InMemory({p.record_type.name: [(r.data, r.content_hash) for r in p.new] for p in plans}, now)
+        refresh_documents(connection, _touched(plans), written if first else None)
         if side is not None:
             side.take(connection)
         if bulk:
