@@ -36,10 +36,13 @@ then, and for any record without a document, the routes render live.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -57,6 +60,7 @@ from app.records.items import SOURCE_FIELDS, DriverQuery, ItemSource, ids_parame
 from app.records.listing import Filter, ListSpec, filter_field, iter_pages, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 from app.records.service import ItemReader
+from app.search.side import SideProcess
 
 
 def _keyed(name: str, *columns: sa.Column[Any]) -> sa.Table:
@@ -85,6 +89,8 @@ RENDER_ALL_SHARE = 0.2
 rather than working out what it touched."""
 Key = tuple[str, str]
 """(record type, record id)."""
+Forms = dict[str, dict[str, bytes]]
+"""Referrer forms (what `referenced_by` shows of a record), per type and id."""
 
 
 @cache
@@ -296,15 +302,12 @@ class _Forms:
 
 
 def _render_rows(
-    connection: sa.Connection,
-    record_type: RecordType,
-    rows: Sequence[Mapping[Any, Any]],
-    source: ItemSource | None = None,
+    source: sa.Connection | ItemSource, record_type: RecordType, rows: Sequence[Mapping[Any, Any]]
 ) -> list[_Forms]:
-    """The forms of these rows of the type's table (a fixed number of queries for the batch, none when the
-    records are read from a `source` in memory)."""
-    items = items_from_rows(source or connection, record_type, rows)
-    lines = csv_row_lines(csv_cells(connection, record_type, rows, items))
+    """The forms of these rows of the type's table, the rest read from the database (a fixed number of
+    queries for the batch) or from the records in memory."""
+    items = items_from_rows(source, record_type, rows)
+    lines = csv_row_lines(csv_cells(source if isinstance(source, sa.Connection) else None, record_type, rows, items))
     # The items' bytes as orjson gives them: a batch's forms are written and dropped, never kept (`_exact`).
     return [_Forms(item, json_bytes(item), line) for item, line in zip(items, lines, strict=True)]
 
@@ -506,10 +509,11 @@ class _Inserts:
         self.lines.write((type_name, f.data["id"], f.csv_row) for f in forms)
 
 
-def _render_all(connection: sa.Connection, written: InMemory | None = None) -> None:
+def _render_all(connection: sa.Connection, written: InMemory | SideForms | None = None) -> None:
     """Every record's forms, from scratch, in bulk: who refers to whom first (from the record tables), then
     every item and CSV row, keeping the referrer forms `referenced_by` will show, then `referenced_by`.
-    `written`: every record, as the load that wrote them holds them (read from there, not read back)."""
+    `written`: every record, as the load that wrote them holds them (read from there, not read back), or
+    already rendered from there by a second process."""
     for table in TABLES:
         connection.execute(table.delete())
     tops = _all_tops(connection)
@@ -517,16 +521,21 @@ def _render_all(connection: sa.Connection, written: InMemory | None = None) -> N
     for link, found in tops.items():
         for _total, referrers in found.values():
             wanted[link.owner.name].update(referrers)
-    inserts = _Inserts(connection)
-    forms: dict[str, dict[str, bytes]] = {}
-    for record_type in RECORD_TYPE_LIST:
-        name = record_type.name
-        shown, kept = wanted.pop(name, set()), forms.setdefault(name, {})
-        batches = _batches_by_id(connection, record_type) if written is None else written.batches(record_type, BATCH)
-        for rows in batches:
-            rendered = _render_rows(connection, record_type, rows, written)
-            inserts.write(name, rendered)
-            kept.update((f.data["id"], _referrer(record_type, f.data)) for f in rendered if f.data["id"] in shown)
+    forms: dict[str, dict[str, bytes]] = {record_type.name: {} for record_type in RECORD_TYPE_LIST}
+    if isinstance(written, SideForms):
+        written.take(connection, wanted, forms)
+    else:
+        inserts = _Inserts(connection)
+        for record_type in RECORD_TYPE_LIST:
+            name = record_type.name
+            shown, kept = wanted.get(name, set()), forms[name]
+            batches = (
+                _batches_by_id(connection, record_type) if written is None else written.batches(record_type, BATCH)
+            )
+            for rows in batches:
+                rendered = _render_rows(connection if written is None else written, record_type, rows)
+                inserts.write(name, rendered)
+                kept.update((f.data["id"], _referrer(record_type, f.data)) for f in rendered if f.data["id"] in shown)
     for record_type in RECORD_TYPE_LIST:
         referred = sorted({target for _flt, link in _reverse_links(record_type.name) for target in tops[link]})
         for chunk in _chunks(referred):
@@ -537,6 +546,70 @@ def _render_all(connection: sa.Connection, written: InMemory | None = None) -> N
                 "referenced_by",
                 ((v, record_type.name, i) for i, v in rendered_by.items()),
             )
+
+
+SIDE_FORMS_FROM = 50_000
+"""Records a first load must write for their forms to be rendered by a second process."""
+
+
+class SideForms(SideProcess):
+    """Every record's forms of a first large load, rendered from the records in memory by a forked process
+    while the parent writes them (app/search/side.py), into a scratch file: `_render_all` takes them from
+    there. The same renderer as in the parent (`_render_rows` from `InMemory`), so the same bytes."""
+
+    what = "rendering the stored documents"
+
+    def __init__(self, written: InMemory) -> None:
+        super().__init__()
+        self.written = written
+
+    def build(self, path: Path) -> None:
+        scratch = sqlite3.connect(path)
+        try:
+            scratch.execute("PRAGMA journal_mode = OFF")
+            scratch.execute("PRAGMA synchronous = OFF")
+            scratch.execute(
+                "CREATE TABLE forms (record_type TEXT NOT NULL, record_id TEXT NOT NULL, item BLOB NOT NULL, "
+                "csv_row BLOB NOT NULL, referrer BLOB NOT NULL)"
+            )
+            for record_type in RECORD_TYPE_LIST:
+                for rows in self.written.batches(record_type, BATCH):
+                    rendered = _render_rows(self.written, record_type, rows)
+                    scratch.executemany(
+                        "INSERT INTO forms VALUES (?, ?, ?, ?, ?)",
+                        [
+                            (record_type.name, f.data["id"], f.item, f.csv_row, _referrer(record_type, f.data))
+                            for f in rendered
+                        ],
+                    )
+            scratch.commit()
+        finally:
+            scratch.close()
+
+    def take(self, connection: sa.Connection, wanted: Mapping[str, Collection[str]], forms: Forms) -> None:
+        """Wait for the child, then store every record's item (with an empty `referenced_by`) and CSV line,
+        and keep in `forms` the referrer forms of the `wanted` records (ids per type)."""
+        self.wait()
+        documents = BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"])
+        lines = BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"])
+        scratch = sqlite3.connect(self.path)
+        try:
+            cursor = scratch.execute("SELECT record_type, record_id, item, csv_row, referrer FROM forms")
+            while rows := cursor.fetchmany(BATCH):
+                documents.write((t, i, item, EMPTY) for t, i, item, _line, _referrer in rows)
+                lines.write((t, i, line) for t, i, _item, line, _referrer in rows)
+                for t, i, _item, _line, referrer in rows:
+                    if i in wanted.get(t, ()):
+                        forms[t][i] = referrer
+        finally:
+            scratch.close()
+
+
+def side_forms(written: InMemory) -> SideForms | None:
+    """The second process that renders the forms of a first large load, where one may be forked."""
+    if not hasattr(os, "fork") or written.count < SIDE_FORMS_FROM:
+        return None
+    return SideForms(written)
 
 
 def _batches_by_id(
@@ -630,7 +703,7 @@ def _render_again(connection: sa.Connection, keys: Collection[Key], touched: boo
 
 
 def refresh_documents(
-    connection: sa.Connection, touched: Mapping[str, Collection[str]], written: InMemory | None = None
+    connection: sa.Connection, touched: Mapping[str, Collection[str]], written: InMemory | SideForms | None = None
 ) -> None:
     """Bring the stored documents up to date after records were written, in the writer's transaction.
 
@@ -642,13 +715,17 @@ def refresh_documents(
     and before the commit; both databases.
 
     `written`: when the change is a first load, every record it wrote (app/records/in_memory.py); their forms
-    are then rendered from there instead of read back from the database.
+    are then rendered from there instead of read back from the database, or were rendered by a second
+    process (`SideForms`, started before the records were written).
     """
     keys = {(type_name, record_id) for type_name, ids in touched.items() for record_id in ids}
     if not _has_documents(connection) or (
         len(keys) > BATCH and len(keys) >= RENDER_ALL_SHARE * _record_count(connection)
     ):
-        _render_all(connection, written)
+        if written is None:
+            _render_all(connection)
+        else:
+            _render_all(connection, written)
         return
     effects = _Effects([], set(), set())
     _render_again(connection, keys, True, effects)

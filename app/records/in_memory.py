@@ -67,6 +67,11 @@ class InMemory:
         self._rows: dict[str, dict[str, dict[str, Any]]] = {}
         self._disputes: list[Any] | None = None
 
+    @property
+    def count(self) -> int:
+        """How many records."""
+        return sum(len(found) for found in self.data.values())
+
     def row(self, record_type: RecordType, record_id: str) -> dict[str, Any]:
         """The row of the type's table for this record, as the loader writes it."""
         data, content_hash = self.data[record_type.name][record_id]

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from app.core.dialect import BulkInsert
 from app.core.state import LOADER, changes, current_version, dataset_state
-from app.records.documents import refresh_documents
+from app.records.documents import SideForms, refresh_documents, side_forms
 from app.records.history import Diff, field_diff
 from app.records.in_memory import InMemory
 from app.records.registry import RECORD_TYPE_LIST, RecordType
@@ -391,6 +391,7 @@ def write_seed(
         cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
         connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
     side: SideIndex | None = None
+    forms: SideForms | None = None
     try:
         later = _LaterIndexes(connection)
         search = IndexWriter(connection)
@@ -408,6 +409,12 @@ def write_seed(
             for record_type in RECORD_TYPE_LIST
         ]
         previous = _previous(connection, plans)
+        # A first load renders every record from the records it holds (no read-back), in a second process
+        # while the records are written when there are many.
+        written = InMemory({p.record_type.name: [(r.data, r.content_hash) for r in p.new] for p in plans}, now)
+        forms = side_forms(written) if first else None
+        if forms is not None:
+            forms.start()
         side = _side_index(connection, search, plans)
         if side is not None:
             side.start()
@@ -443,9 +450,7 @@ def write_seed(
         # The one place the stored rendered documents follow the records (app/records/documents.py), in this
         # transaction: loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
         # Before the side index is taken, so rendering runs while its child process builds the search index.
-        # A first load renders every record from the records it holds (no read-back).
-        written = InMemory({p.record_type.name: [(r.data, r.content_hash) for r in p.new] for p in plans}, now)
-        refresh_documents(connection, _touched(plans), written if first else None)
+        refresh_documents(connection, _touched(plans), forms or (written if first else None))
         if side is not None:
             side.take(connection)
         if bulk:
@@ -453,8 +458,9 @@ def write_seed(
         if log and bulk:
             _analyze(connection)
     finally:
-        if side is not None:
-            side.close()
+        for process in (side, forms):
+            if process is not None:
+                process.close()
         if sqlite:
             connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
     report.version = version
