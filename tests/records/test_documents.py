@@ -314,10 +314,15 @@ def test_a_first_load_renders_from_the_records_it_holds(
     # A first load renders from memory (app/records/in_memory.py), in a second process when it is large:
     # the stored forms must be what the database path renders, for the fixture and for a synthetic seed.
     monkeypatch.setattr(documents, "SIDE_FORMS_FROM", 0 if aside else 10**9)
-    sources: list[Any] = []
-    monkeypatch.setattr(documents, "_batches_by_id", lambda *args: sources.append(args) or iter(()))
+    read_back: list[Any] = []
+
+    def batches_by_id(*args: Any) -> Any:
+        read_back.append(args)
+        return iter(())
+
+    monkeypatch.setattr(documents, "_batches_by_id", batches_by_id)
     load_dir(engine, write_synthetic(tmp_path / "seed", synthetic(300)))
-    assert sources == []  # nothing was read back
+    assert read_back == []  # nothing was read back
     monkeypatch.undo()
     assert assert_documents_current(engine) > 300
 
