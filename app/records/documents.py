@@ -550,6 +550,8 @@ def _render_all(connection: sa.Connection, written: InMemory | SideForms | None 
 
 SIDE_FORMS_FROM = 50_000
 """Records a first load must write for their forms to be rendered by a second process."""
+SIDE_FORMS = "techsov_side_forms"
+"""The scratch file's schema name while a SQLite database takes its rows."""
 
 
 class SideForms(SideProcess):
@@ -588,8 +590,12 @@ class SideForms(SideProcess):
 
     def take(self, connection: sa.Connection, wanted: Mapping[str, Collection[str]], forms: Forms) -> None:
         """Wait for the child, then store every record's item (with an empty `referenced_by`) and CSV line,
-        and keep in `forms` the referrer forms of the `wanted` records (ids per type)."""
+        and keep in `forms` the referrer forms of the `wanted` records (ids per type). On SQLite the scratch
+        file is attached and its rows go across inside SQLite; elsewhere they are read and inserted."""
         self.wait()
+        if connection.dialect.name == "sqlite":
+            self._take_attached(connection, wanted, forms)
+            return
         documents = BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"])
         lines = BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"])
         scratch = sqlite3.connect(self.path)
@@ -603,6 +609,23 @@ class SideForms(SideProcess):
                         forms[t][i] = referrer
         finally:
             scratch.close()
+
+    def _take_attached(self, connection: sa.Connection, wanted: Mapping[str, Collection[str]], forms: Forms) -> None:
+        self.attach(connection, SIDE_FORMS)
+        connection.exec_driver_sql(
+            "INSERT INTO main.record_documents (record_type, record_id, item, referenced_by) "
+            f"SELECT record_type, record_id, item, ? FROM {SIDE_FORMS}.forms",
+            (EMPTY,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO main.record_csv_rows (record_type, record_id, csv_row) "
+            f"SELECT record_type, record_id, csv_row FROM {SIDE_FORMS}.forms"
+        )
+        for type_name, ids in wanted.items():
+            found = connection.exec_driver_sql(
+                f"SELECT record_id, referrer FROM {SIDE_FORMS}.forms WHERE record_type = ?", (type_name,)
+            )
+            forms[type_name].update((i, referrer) for i, referrer in found if i in ids)
 
 
 def side_forms(written: InMemory) -> SideForms | None:

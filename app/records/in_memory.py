@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -25,8 +26,6 @@ from app.records.disputes import DISPUTE_COLUMNS, disputes_among
 from app.records.items import ChildList
 from app.records.registry import BY_NAME, DEPENDENCY, RecordType
 
-Getter = Callable[[Mapping[str, Any]], Any]
-"""One value of a child query's row, from a child row (as `to_child_rows` makes it)."""
 _DisputeRow = namedtuple("_DisputeRow", DISPUTE_COLUMNS)  # type: ignore[misc]
 
 
@@ -55,6 +54,18 @@ def _join_keys(child: ChildList) -> dict[str, tuple[str, str]]:
     return keys
 
 
+@dataclass
+class _ChildPlan:
+    records: Mapping[str, tuple[dict[str, Any], str]]
+    """The owner type's records, by id."""
+    own: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    """The child row's own columns the query selects (at least the record's id and one more)."""
+    joined: list[tuple[str, Callable[[Any], tuple[Any, ...]]]]
+    """Per joined record table: the child column it is joined on, and its columns' values by that id."""
+    order: list[int] | None
+    """Where each selected column is in own + joined values, unless in that order already."""
+
+
 class InMemory:
     """Records of every type (validated data with content hashes), all written at `now`, as an
     `ItemSource` (app/records/items.py) and as their tables' rows."""
@@ -64,7 +75,7 @@ class InMemory:
             name: {data["id"]: (data, content_hash) for data, content_hash in found} for name, found in records.items()
         }
         self.now = now
-        self._rows: dict[str, dict[str, dict[str, Any]]] = {}
+        self._plans: dict[ChildList, _ChildPlan] = {}
         self._disputes: list[Any] | None = None
 
     @property
@@ -86,46 +97,61 @@ class InMemory:
         for start in range(0, len(ids), size):
             yield [self.row(record_type, record_id) for record_id in ids[start : start + size]]
 
-    def _joined(self, type_name: str, record_id: str) -> Mapping[str, Any]:
-        """A record's row, for a child query's join: kept (only sources are joined for more than a name)."""
-        rows = self._rows.setdefault(type_name, {})
-        found = rows.get(record_id)
-        if found is None:
-            found = rows[record_id] = self.row(BY_NAME[type_name], record_id)
-        return found
+    def _joined(self, type_name: str, columns: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+        """A joined record's values of these columns, by its id (NULLs for none), each record's kept."""
+        records, nulls = self.data.get(type_name, {}), (None,) * len(columns)
+        kept: dict[Any, tuple[Any, ...]] = {}
 
-    def _getters(self, child: ChildList) -> list[Getter]:
-        table, keys = child.field.table, _join_keys(child)
-        getters: list[Getter] = []
-        for column in child.query.statement.selected_columns:
-            if column.table is table:
-                getters.append(itemgetter(column.name))
-            else:
-                type_name, on = keys[column.table.name]
-                getters.append(self._joined_getter(type_name, on, column.name))
-        return getters
-
-    def _joined_getter(self, type_name: str, on: str, name: str) -> Getter:
-        """A joined record's column: its name, or (kept per record) any other."""
-        records = self.data.get(type_name, {})
-
-        def get(row: Mapping[str, Any]) -> Any:
-            found = records.get(row[on])
+        def values(record_id: Any) -> tuple[Any, ...]:
+            found = kept.get(record_id)
             if found is None:
-                return None
-            return found[0]["name"] if name == "name" else self._joined(type_name, row[on])[name]
+                if record_id not in records:
+                    return nulls
+                row = {"name": records[record_id][0]["name"]}
+                if any(c != "name" for c in columns):
+                    row = self.row(BY_NAME[type_name], record_id)
+                found = kept[record_id] = tuple(row[c] for c in columns)
+            return found
 
-        return get
+        return values
+
+    def _plan(self, child: ChildList) -> _ChildPlan:
+        """How a child query's rows are made from the child rows of its field (kept per query)."""
+        found = self._plans.get(child)
+        if found is not None:
+            return found
+        table, keys = child.field.table, _join_keys(child)
+        selected = list(child.query.statement.selected_columns)
+        own = [c.name for c in selected if c.table is table]
+        aliases = list(dict.fromkeys(c.table.name for c in selected if c.table is not table))
+        joined = []
+        for alias in aliases:
+            type_name, on = keys[alias]
+            columns = tuple(c.name for c in selected if c.table is not table and c.table.name == alias)
+            joined.append((on, self._joined(type_name, columns)))
+        made = [(table.name, c.name) if c.table is table else (c.table.name, c.name) for c in selected]
+        built = [(table.name, name) for name in own] + [
+            (alias, c.name) for alias in aliases for c in selected if c.table is not table and c.table.name == alias
+        ]
+        order = None if made == built else [built.index(key) for key in made]
+        owner = next(t for t in BY_NAME.values() if t.child_tables.get(child.field.name) is table)
+        pick: Any = itemgetter(*own) if len(own) > 1 else (lambda row, name=own[0]: (row[name],))
+        plan = self._plans[child] = _ChildPlan(self.data[owner.name], pick, joined, order)
+        return plan
 
     def child_rows(self, child: ChildList, ids: Sequence[str]) -> list[tuple[Any, ...]]:
-        field = child.field
-        owner = next(t for t in BY_NAME.values() if t.child_tables.get(field.name) is field.table)
-        records, getters = self.data[owner.name], self._getters(child)
+        field, plan = child.field, self._plan(child)
+        records, own, joined, order = plan.records, plan.own, plan.joined, plan.order
         rows: list[tuple[Any, ...]] = []
         for record_id in ids:
             value = records[record_id][0].get(field.alias)
-            if value:
-                rows.extend(tuple(get(row) for get in getters) for row in field.to_child_rows(record_id, value))
+            if not value:
+                continue
+            for row in field.to_child_rows(record_id, value):
+                made = own(row)
+                for on, values in joined:
+                    made += values(row[on])
+                rows.append(made if order is None else tuple(made[i] for i in order))
         return rows
 
     def names(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
