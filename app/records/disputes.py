@@ -66,7 +66,16 @@ def disputes(connection: sa.Connection, dependency_ids: Iterable[str]) -> dict[s
     if not ids:
         return {}
     own = connection.execute(sa.select(*_columns).where(_table.c.id.in_(ids))).all()
-    related = _same_dependent(connection, own)
+    return disputes_among(own, _same_dependent(connection, own))
+
+
+DISPUTE_COLUMNS = tuple(column.name for column in _columns)
+"""What `disputes_among` reads of a dependency's row (as attributes)."""
+
+
+def disputes_among(own: Iterable[Any], related: Iterable[Any]) -> dict[str, list[str]]:
+    """For each of the dependency rows `own`, the ids of the rows of `related` (every dependency of the same
+    dependents, or more) that dispute it."""
     groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for row in related:
         groups[_group(row)].append(row)

@@ -36,10 +36,13 @@ then, and for any record without a document, the routes render live.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -52,10 +55,12 @@ from app.core.state import metadata
 from app.records.detail import REFERENCED_BY_ITEMS, record_detail, referrer_keys, reverse_filters
 from app.records.disputes import dispute_partners
 from app.records.flat import csv_cells
-from app.records.items import SOURCE_FIELDS, DriverQuery, ids_parameter, items_from_rows
+from app.records.in_memory import InMemory
+from app.records.items import SOURCE_FIELDS, DriverQuery, ItemSource, ids_parameter, items_from_rows
 from app.records.listing import Filter, ListSpec, filter_field, iter_pages, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 from app.records.service import ItemReader
+from app.search.side import SideProcess
 
 
 def _keyed(name: str, *columns: sa.Column[Any]) -> sa.Table:
@@ -84,6 +89,8 @@ RENDER_ALL_SHARE = 0.2
 rather than working out what it touched."""
 Key = tuple[str, str]
 """(record type, record id)."""
+Forms = dict[str, dict[str, bytes]]
+"""Referrer forms (what `referenced_by` shows of a record), per type and id."""
 
 
 @cache
@@ -295,10 +302,13 @@ class _Forms:
     csv_row: bytes
 
 
-def _render_rows(connection: sa.Connection, record_type: RecordType, rows: Sequence[sa.RowMapping]) -> list[_Forms]:
-    """The forms of these rows of the type's table (a fixed number of queries for the batch)."""
-    items = items_from_rows(connection, record_type, rows)
-    lines = csv_row_lines(csv_cells(connection, record_type, rows, items))
+def _render_rows(
+    source: sa.Connection | ItemSource, record_type: RecordType, rows: Sequence[Mapping[Any, Any]]
+) -> list[_Forms]:
+    """The forms of these rows of the type's table, the rest read from the database (a fixed number of
+    queries for the batch) or from the records in memory."""
+    items = items_from_rows(source, record_type, rows)
+    lines = csv_row_lines(csv_cells(source if isinstance(source, sa.Connection) else None, record_type, rows, items))
     # The items' bytes as orjson gives them: a batch's forms are written and dropped, never kept (`_exact`).
     return [_Forms(item, json_bytes(item), line) for item, line in zip(items, lines, strict=True)]
 
@@ -500,9 +510,11 @@ class _Inserts:
         self.lines.write((type_name, f.data["id"], f.csv_row) for f in forms)
 
 
-def _render_all(connection: sa.Connection) -> None:
+def _render_all(connection: sa.Connection, written: InMemory | SideForms | None = None) -> None:
     """Every record's forms, from scratch, in bulk: who refers to whom first (from the record tables), then
-    every item and CSV row, keeping the referrer forms `referenced_by` will show, then `referenced_by`."""
+    every item and CSV row, keeping the referrer forms `referenced_by` will show, then `referenced_by`.
+    `written`: every record, as the load that wrote them holds them (read from there, not read back), or
+    already rendered from there by a second process."""
     for table in TABLES:
         connection.execute(table.delete())
     tops = _all_tops(connection)
@@ -510,15 +522,21 @@ def _render_all(connection: sa.Connection) -> None:
     for link, found in tops.items():
         for _total, referrers in found.values():
             wanted[link.owner.name].update(referrers)
-    inserts = _Inserts(connection)
-    forms: dict[str, dict[str, bytes]] = {}
-    for record_type in RECORD_TYPE_LIST:
-        name = record_type.name
-        shown, kept = wanted.pop(name, set()), forms.setdefault(name, {})
-        for rows in _batches_by_id(connection, record_type):
-            rendered = _render_rows(connection, record_type, rows)
-            inserts.write(name, rendered)
-            kept.update((f.data["id"], _referrer(record_type, f.data)) for f in rendered if f.data["id"] in shown)
+    forms: dict[str, dict[str, bytes]] = {record_type.name: {} for record_type in RECORD_TYPE_LIST}
+    if isinstance(written, SideForms):
+        written.take(connection, wanted, forms)
+    else:
+        inserts = _Inserts(connection)
+        for record_type in RECORD_TYPE_LIST:
+            name = record_type.name
+            shown, kept = wanted.get(name, set()), forms[name]
+            batches = (
+                _batches_by_id(connection, record_type) if written is None else written.batches(record_type, BATCH)
+            )
+            for rows in batches:
+                rendered = _render_rows(connection if written is None else written, record_type, rows)
+                inserts.write(name, rendered)
+                kept.update((f.data["id"], _referrer(record_type, f.data)) for f in rendered if f.data["id"] in shown)
     for record_type in RECORD_TYPE_LIST:
         referred = sorted({target for _flt, link in _reverse_links(record_type.name) for target in tops[link]})
         for chunk in _chunks(referred):
@@ -529,6 +547,93 @@ def _render_all(connection: sa.Connection) -> None:
                 "referenced_by",
                 ((v, record_type.name, i) for i, v in rendered_by.items()),
             )
+
+
+SIDE_FORMS_FROM = 50_000
+"""Records a first load must write for their forms to be rendered by a second process."""
+SIDE_FORMS = "techsov_side_forms"
+"""The scratch file's schema name while a SQLite database takes its rows."""
+
+
+class SideForms(SideProcess):
+    """Every record's forms of a first large load, rendered from the records in memory by a forked process
+    while the parent writes them (app/search/side.py), into a scratch file: `_render_all` takes them from
+    there. The same renderer as in the parent (`_render_rows` from `InMemory`), so the same bytes."""
+
+    what = "rendering the stored documents"
+
+    def __init__(self, written: InMemory) -> None:
+        super().__init__()
+        self.written = written
+
+    def build(self, path: Path) -> None:
+        scratch = sqlite3.connect(path)
+        try:
+            scratch.execute("PRAGMA journal_mode = OFF")
+            scratch.execute("PRAGMA synchronous = OFF")
+            scratch.execute(
+                "CREATE TABLE forms (record_type TEXT NOT NULL, record_id TEXT NOT NULL, item BLOB NOT NULL, "
+                "csv_row BLOB NOT NULL, referrer BLOB NOT NULL)"
+            )
+            for record_type in RECORD_TYPE_LIST:
+                for rows in self.written.batches(record_type, BATCH):
+                    rendered = _render_rows(self.written, record_type, rows)
+                    scratch.executemany(
+                        "INSERT INTO forms VALUES (?, ?, ?, ?, ?)",
+                        [
+                            (record_type.name, f.data["id"], f.item, f.csv_row, _referrer(record_type, f.data))
+                            for f in rendered
+                        ],
+                    )
+            scratch.commit()
+        finally:
+            scratch.close()
+
+    def take(self, connection: sa.Connection, wanted: Mapping[str, Collection[str]], forms: Forms) -> None:
+        """Wait for the child, then store every record's item (with an empty `referenced_by`) and CSV line,
+        and keep in `forms` the referrer forms of the `wanted` records (ids per type). On SQLite the scratch
+        file is attached and its rows go across inside SQLite; elsewhere they are read and inserted."""
+        self.wait()
+        if connection.dialect.name == "sqlite":
+            self._take_attached(connection, wanted, forms)
+            return
+        documents = BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"])
+        lines = BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"])
+        scratch = sqlite3.connect(self.path)
+        try:
+            cursor = scratch.execute("SELECT record_type, record_id, item, csv_row, referrer FROM forms")
+            while rows := cursor.fetchmany(BATCH):
+                documents.write((t, i, item, EMPTY) for t, i, item, _line, _referrer in rows)
+                lines.write((t, i, line) for t, i, _item, line, _referrer in rows)
+                for t, i, _item, _line, referrer in rows:
+                    if i in wanted.get(t, ()):
+                        forms[t][i] = referrer
+        finally:
+            scratch.close()
+
+    def _take_attached(self, connection: sa.Connection, wanted: Mapping[str, Collection[str]], forms: Forms) -> None:
+        self.attach(connection, SIDE_FORMS)
+        connection.exec_driver_sql(
+            "INSERT INTO main.record_documents (record_type, record_id, item, referenced_by) "
+            f"SELECT record_type, record_id, item, ? FROM {SIDE_FORMS}.forms",
+            (EMPTY,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO main.record_csv_rows (record_type, record_id, csv_row) "
+            f"SELECT record_type, record_id, csv_row FROM {SIDE_FORMS}.forms"
+        )
+        for type_name, ids in wanted.items():
+            found = connection.exec_driver_sql(
+                f"SELECT record_id, referrer FROM {SIDE_FORMS}.forms WHERE record_type = ?", (type_name,)
+            )
+            forms[type_name].update((i, referrer) for i, referrer in found if i in ids)
+
+
+def side_forms(written: InMemory) -> SideForms | None:
+    """The second process that renders the forms of a first large load, where one may be forked."""
+    if not hasattr(os, "fork") or written.count < SIDE_FORMS_FROM:
+        return None
+    return SideForms(written)
 
 
 def _batches_by_id(
@@ -621,7 +726,9 @@ def _render_again(connection: sa.Connection, keys: Collection[Key], touched: boo
                     effects.partners.update((type_name, record_id) for record_id in partners)
 
 
-def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collection[str]]) -> None:
+def refresh_documents(
+    connection: sa.Connection, touched: Mapping[str, Collection[str]], written: InMemory | SideForms | None = None
+) -> None:
     """Bring the stored documents up to date after records were written, in the writer's transaction.
 
     `touched` names, per record type (`"actor"`), the ids of every record created, updated or deleted since
@@ -630,12 +737,19 @@ def refresh_documents(connection: sa.Connection, touched: Mapping[str, Collectio
     are gone, a batch at a time. When no document is stored yet, or the change touched a good share of the
     records, it renders every record instead. Call it once per transaction, after the last write of records
     and before the commit; both databases.
+
+    `written`: when the change is a first load, every record it wrote (app/records/in_memory.py); their forms
+    are then rendered from there instead of read back from the database, or were rendered by a second
+    process (`SideForms`, started before the records were written).
     """
     keys = {(type_name, record_id) for type_name, ids in touched.items() for record_id in ids}
     if not _has_documents(connection) or (
         len(keys) > BATCH and len(keys) >= RENDER_ALL_SHARE * _record_count(connection)
     ):
-        _render_all(connection)
+        if written is None:
+            _render_all(connection)
+        else:
+            _render_all(connection, written)
         return
     effects = _Effects([], set(), set())
     _render_again(connection, keys, True, effects)

@@ -80,7 +80,7 @@ def csv_batches(connection: sa.Connection, record_type: RecordType, spec: ListSp
 
 
 def csv_cells(
-    connection: sa.Connection,
+    connection: sa.Connection | None,
     record_type: RecordType,
     rows: Sequence[Mapping[Any, Any]],
     items: Sequence[Mapping[str, Any]] | None = None,
@@ -88,7 +88,8 @@ def csv_cells(
     """The CSV cells of these rows of the type's table, in their order (one driver query per child table).
 
     `items`: the rows' API items, in the same order, when the caller has them (rendering the stored forms):
-    the list fields' cells and a dependency's disputes are then taken from them instead of queried again."""
+    the list fields' cells and a dependency's disputes are then taken from them instead of queried again, and
+    no `connection` is needed."""
     ids = [row["id"] for row in rows]
     cells: list[list[str]] = [[record_type.name] * len(rows), ids]
     for field, column in zip(record_type.fields, _columns(record_type.name), strict=True):
@@ -99,16 +100,23 @@ def csv_cells(
             alias = field.alias
             cells.append(field.csv_of_values([item[alias] for item in items]))
         elif isinstance(column, ChildCells):
-            found = column.by_record(connection, ids)
+            found = column.by_record(_connected(connection), ids)
             cells.append([found.get(i, "") for i in ids])
         else:
             cells.append(column(rows))
     if record_type is DEPENDENCY:
         disputed = (
-            {item["id"]: item["disputed_by"] for item in items} if items is not None else disputes(connection, ids)
+            {item["id"]: item["disputed_by"] for item in items}
+            if items is not None
+            else disputes(_connected(connection), ids)
         )
         cells.append(["true" if disputed.get(i) else "false" for i in ids])
         cells.append([safe_cell(LIST_SEPARATOR.join(disputed.get(i, []))) for i in ids])
     for moment in ("created_at", "updated_at"):
         cells.append([item[moment] for item in items] if items is not None else [utc(row[moment]) for row in rows])
     return list(zip(*cells, strict=True))
+
+
+def _connected(connection: sa.Connection | None) -> sa.Connection:
+    assert connection is not None, "without items, the cells of child tables and disputes are read"
+    return connection

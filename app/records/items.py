@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -100,8 +100,12 @@ class ChildList:
     """True when `item` gives the shown value; False when it gives the input value, expanded later."""
 
     def by_record(self, connection: sa.Connection, ids: Sequence[str]) -> dict[str, list[Any]]:
+        return self.by_record_from(Stored(connection), ids)
+
+    def by_record_from(self, source: ItemSource, ids: Sequence[str]) -> dict[str, list[Any]]:
+        """Each record's values of this field, from `source`."""
         values: dict[str, list[Any]] = defaultdict(list)
-        for row in self.query.rows(connection, ids):
+        for row in source.child_rows(self, ids):
             values[row[0]].append(self.item(row))
         return values
 
@@ -185,14 +189,52 @@ def display_names(connection: sa.Connection, wanted: dict[str, set[str]]) -> dic
     return {t: {row[0]: row[1] for row in _NAME_QUERIES[t].rows(connection, sorted(ids))} for t, ids in wanted.items()}
 
 
-def linker(connection: sa.Connection, wanted: dict[str, set[str]]) -> Link:
-    """`(type, id) -> {id, type, name}` for the wanted records, their names read in one query per type."""
-    names = display_names(connection, wanted)
+class ItemSource(Protocol):
+    """Where `items_from_rows` reads what the rows of a record table do not hold: the database (`Stored`),
+    or the records a load has in memory (app/records/in_memory.py), which answer the same questions with the
+    same values, so that one renderer serves both."""
+
+    def child_rows(self, child: ChildList, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """The rows `child.query` gives for these records' ids."""
+        ...
+
+    def names(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+        """Display names of the wanted records (ids per type)."""
+        ...
+
+    def disputes(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each of these dependencies, the ids of those that dispute it."""
+        ...
+
+
+class Stored:
+    """The database as an `ItemSource`: a driver query per child table, one per type for names."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def child_rows(self, child: ChildList, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        return child.query.rows(self.connection, ids)
+
+    def names(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+        return display_names(self.connection, wanted)
+
+    def disputes(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        return disputes(self.connection, ids)
+
+
+def link_names(names: dict[str, dict[str, str]]) -> Link:
+    """`(type, id) -> {id, type, name}` with these names (per type)."""
 
     def link(target_type: str, target_id: str) -> dict[str, Any]:
         return {"id": target_id, "type": target_type, "name": names.get(target_type, {}).get(target_id)}
 
     return link
+
+
+def linker(connection: sa.Connection, wanted: dict[str, set[str]]) -> Link:
+    """`(type, id) -> {id, type, name}` for the wanted records, their names read in one query per type."""
+    return link_names(display_names(connection, wanted))
 
 
 def cited_sources(connection: sa.Connection, record_type: RecordType, ids: Sequence[str]) -> dict[str, list[Any]]:
@@ -202,14 +244,20 @@ def cited_sources(connection: sa.Connection, record_type: RecordType, ids: Seque
 
 
 def items_from_rows(
-    connection: sa.Connection, record_type: RecordType, rows: Sequence[Mapping[Any, Any]], *, embed_sources: bool = True
+    connection: sa.Connection | ItemSource,
+    record_type: RecordType,
+    rows: Sequence[Mapping[Any, Any]],
+    *,
+    embed_sources: bool = True,
 ) -> list[dict[str, Any]]:
-    """API items for rows of the type's table, in their order."""
+    """API items for rows of the type's table, in their order; what the rows do not hold is read from the
+    database of `connection`, or from another `ItemSource`."""
     if not rows:
         return []
+    source = Stored(connection) if isinstance(connection, sa.Connection) else connection
     plan = plan_for(record_type.name, embed_sources)
     ids = [row["id"] for row in rows]
-    children = {child.field.name: child.by_record(connection, ids) for child in plan.children}
+    children = {child.field.name: child.by_record_from(source, ids) for child in plan.children}
 
     wanted: dict[str, set[str]] = defaultdict(set)
     references = [(alias, field) for alias, how, field in plan.slots if how == LINKED]
@@ -226,8 +274,8 @@ def items_from_rows(
             for value in children[child.field.name].values():
                 for ref in child.field.references(value):
                     wanted[ref.target_type].add(ref.target_id)
-    link = linker(connection, wanted)
-    disputed = disputes(connection, ids) if record_type is DEPENDENCY else {}
+    link = link_names(source.names(wanted))
+    disputed = source.disputes(ids) if record_type is DEPENDENCY else {}
     shown = []
     for row, values in zip(rows, referenced, strict=True):
         record_id = row["id"]

@@ -70,21 +70,19 @@ def side_index_possible(connection: sa.Connection, documents: int) -> bool:
     return sqlite_file(connection.connection.dbapi_connection) is not None
 
 
-class SideIndex:
-    """The index of a first load, built by a forked process into a scratch file, then taken by the parent.
+class SideProcess:
+    """Work done by a forked process into a scratch folder beside the load, then taken by the parent.
 
     Made first, then started (`start`), so that whoever holds it can always `close` it: a SIGTERM raises
     where the load is (app/seeding/run.py), and one raised between the fork and the moment the caller
-    holds the object would leave the child's scratch folder with nobody to remove it.
+    holds the object would leave the child's scratch folder with nobody to remove it. A subclass says what
+    the child does (`build`, given the scratch file's path) and what the parent takes (after `wait`).
     """
 
-    def __init__(self, connection: sa.Connection, work: Work) -> None:
-        found = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE name IN (?, ?) AND sql IS NOT NULL",
-            SEARCH_TABLES,
-        ).all()
-        self.schema: dict[str, str] = {str(name): str(sql) for name, sql in found}
-        self.work = work
+    what = "work"
+    """What the child does, for the error a failure raises."""
+
+    def __init__(self) -> None:
         self.folder: Path | None = None
         self.attached = False
         self.pid = 0
@@ -100,8 +98,15 @@ class SideIndex:
         assert self.folder is not None, "not started"
         return self.folder / "error.txt"
 
+    def build(self, path: Path) -> None:
+        """In the child: the work, written into the scratch file at `path`."""
+        raise NotImplementedError
+
+    def started(self) -> None:
+        """In the parent, once the child runs: drop what only the child needed."""
+
     def start(self) -> None:
-        """Make the scratch folder and fork the child that builds the index in it.
+        """Make the scratch folder and fork the child that builds in it.
 
         SIGTERM and SIGINT are held (blocked, not lost) from the folder's making to the child's pid being
         noted, so a stop arrives only once `close` knows both; the child sets its own handling, then lets
@@ -117,36 +122,23 @@ class SideIndex:
                 try:
                     os.close(self._lifeline)
                     _die_with(parent, watch)
-                    _build(self.path, [self.schema[t] for t in SEARCH_TABLES], self.work)
+                    self.build(self.path)
                 except BaseException:
                     self.errors.write_text(traceback.format_exc())
                     code = 1
                 finally:
                     os._exit(code)
             self.pid = pid
-            self.work = ()  # the child has its copy
+            self.started()
             os.close(watch)
 
-    def take(self, connection: sa.Connection) -> None:
-        """Wait for the child, then fill this database's (empty) index with the scratch file's rows."""
+    def wait(self) -> None:
+        """Wait for the child; raise when it failed."""
         _pid, status = os.waitpid(self.pid, 0)
         self.pid = 0
         if os.waitstatus_to_exitcode(status) != 0:
             detail = self.errors.read_text() if self.errors.exists() else f"exit status {status}"
-            raise RuntimeError(f"building the search index in a second process failed:\n{detail}")
-        connection.exec_driver_sql("DROP TABLE search_fts")
-        connection.exec_driver_sql(self.schema["search_fts"])
-        # Attached, the rows go across inside SQLite. A database read in a transaction can be neither
-        # detached nor removed before the transaction ends: that is done when the connection goes back to
-        # the pool (app/core/db.py), after the commit or the rollback.
-        connection.exec_driver_sql(f"ATTACH DATABASE ? AS {SIDE}", (str(self.path),))
-        self.attached = True
-        connection.info.setdefault(ON_CHECKIN, []).append(self._detach)
-        for table in SHADOW_TABLES:  # the empty index's own rows (its structure record, its averages)
-            connection.exec_driver_sql(f"DELETE FROM main.{table}")
-        for table in ("search_documents", *SHADOW_TABLES):
-            columns = ", ".join(row[1] for row in connection.exec_driver_sql(f"PRAGMA main.table_info({table})"))
-            connection.exec_driver_sql(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM {SIDE}.{table}")
+            raise RuntimeError(f"{self.what} in a second process failed:\n{detail}")
 
     def close(self) -> None:
         """Stop the child if it still runs (the load failed first); remove the scratch file unless attached."""
@@ -160,10 +152,55 @@ class SideIndex:
         if not self.attached and self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _detach(self, dbapi_connection: Any) -> None:
-        dbapi_connection.execute(f"DETACH DATABASE {SIDE}")
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+    def attach(self, connection: sa.Connection, schema: str) -> None:
+        """Attach the scratch file to this SQLite connection as `schema`, until it goes back to the pool.
+
+        A database read in a transaction can be neither detached nor removed before the transaction ends:
+        that is done when the connection goes back to the pool (app/core/db.py), after the commit or the
+        rollback."""
+        connection.exec_driver_sql(f"ATTACH DATABASE ? AS {schema}", (str(self.path),))
+        self.attached = True
+
+        def detach(dbapi_connection: Any) -> None:
+            dbapi_connection.execute(f"DETACH DATABASE {schema}")
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+
+        connection.info.setdefault(ON_CHECKIN, []).append(detach)
+
+
+class SideIndex(SideProcess):
+    """The index of a first load, built by a forked process into a scratch file, then taken by the parent."""
+
+    what = "building the search index"
+
+    def __init__(self, connection: sa.Connection, work: Work) -> None:
+        super().__init__()
+        found = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE name IN (?, ?) AND sql IS NOT NULL",
+            SEARCH_TABLES,
+        ).all()
+        self.schema: dict[str, str] = {str(name): str(sql) for name, sql in found}
+        self.work = work
+
+    def build(self, path: Path) -> None:
+        _build(path, [self.schema[t] for t in SEARCH_TABLES], self.work)
+
+    def started(self) -> None:
+        self.work = ()  # the child has its copy
+
+    def take(self, connection: sa.Connection) -> None:
+        """Wait for the child, then fill this database's (empty) index with the scratch file's rows."""
+        self.wait()
+        connection.exec_driver_sql("DROP TABLE search_fts")
+        connection.exec_driver_sql(self.schema["search_fts"])
+        # Attached, the rows go across inside SQLite.
+        self.attach(connection, SIDE)
+        for table in SHADOW_TABLES:  # the empty index's own rows (its structure record, its averages)
+            connection.exec_driver_sql(f"DELETE FROM main.{table}")
+        for table in ("search_documents", *SHADOW_TABLES):
+            columns = ", ".join(row[1] for row in connection.exec_driver_sql(f"PRAGMA main.table_info({table})"))
+            connection.exec_driver_sql(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM {SIDE}.{table}")
 
 
 SCRATCH_PREFIX = "techsov-index-"

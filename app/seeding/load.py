@@ -27,8 +27,9 @@ import sqlalchemy as sa
 
 from app.core.dialect import BulkInsert
 from app.core.state import LOADER, changes, current_version, dataset_state
-from app.records.documents import refresh_documents
+from app.records.documents import SideForms, refresh_documents, side_forms
 from app.records.history import Diff, field_diff
+from app.records.in_memory import InMemory
 from app.records.registry import RECORD_TYPE_LIST, RecordType
 from app.records.repository import BATCH, fetch_records
 from app.records.storage import ChildTableField
@@ -156,7 +157,7 @@ class _LaterIndexes:
         """Drop the table's secondary indexes when it is empty and about to get `rows` records or more."""
         if not self.enabled or rows < LATER_INDEXES_FROM:
             return
-        if self.connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None:
+        if _has_rows(self.connection, table):
             return
         found = self.connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
@@ -234,6 +235,10 @@ def _plan_type(
     report.created[name], report.updated[name], report.deleted[name] = len(new), len(changed), len(gone)
     report.unchanged[name] = len(records) - len(new) - len(changed)
     return _TypeWrite(record_type, new, changed, gone)
+
+
+def _has_rows(connection: sa.Connection, table: sa.Table) -> bool:
+    return connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
 
 
 def _record_id(record: ValidRecord) -> str:
@@ -386,10 +391,12 @@ def write_seed(
         cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
         connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
     side: SideIndex | None = None
+    forms: SideForms | None = None
     try:
         later = _LaterIndexes(connection)
         search = IndexWriter(connection)
         removals = remove or {}
+        first = not any(_has_rows(connection, record_type.table) for record_type in RECORD_TYPE_LIST)
         plans = [
             _plan_type(
                 connection,
@@ -402,6 +409,12 @@ def write_seed(
             for record_type in RECORD_TYPE_LIST
         ]
         previous = _previous(connection, plans)
+        # A first load renders every record from the records it holds (no read-back), in a second process
+        # while the records are written when there are many.
+        written = InMemory({p.record_type.name: [(r.data, r.content_hash) for r in p.new] for p in plans}, now)
+        forms = side_forms(written) if first else None
+        if forms is not None:
+            forms.start()
         side = _side_index(connection, search, plans)
         if side is not None:
             side.start()
@@ -437,7 +450,7 @@ def write_seed(
         # The one place the stored rendered documents follow the records (app/records/documents.py), in this
         # transaction: loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
         # Before the side index is taken, so rendering runs while its child process builds the search index.
-        refresh_documents(connection, _touched(plans))
+        refresh_documents(connection, _touched(plans), forms or (written if first else None))
         if side is not None:
             side.take(connection)
         if bulk:
@@ -445,8 +458,9 @@ def write_seed(
         if log and bulk:
             _analyze(connection)
     finally:
-        if side is not None:
-            side.close()
+        for process in (side, forms):
+            if process is not None:
+                process.close()
         if sqlite:
             connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
     report.version = version

@@ -305,3 +305,38 @@ def test_the_api_answers_from_the_documents(engine: sa.Engine, database_url: str
         assert detail["type"] == "marked"
         assert {"type": "marked"} in client.get(f"/v1/{plural}?limit=500").json()["items"]
         assert b"\r\nmarked\r\n" in client.get(f"/v1/{plural}?format=csv").content
+
+
+@pytest.mark.parametrize("aside", [False, True], ids=["in-process", "second-process"])
+def test_a_first_load_renders_from_the_records_it_holds(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aside: bool
+) -> None:
+    # A first load renders from memory (app/records/in_memory.py), in a second process when it is large:
+    # the stored forms must be what the database path renders, for the fixture and for a synthetic seed.
+    monkeypatch.setattr(documents, "SIDE_FORMS_FROM", 0 if aside else 10**9)
+    read_back: list[Any] = []
+
+    def batches_by_id(*args: Any) -> Any:
+        read_back.append(args)
+        return iter(())
+
+    monkeypatch.setattr(documents, "_batches_by_id", batches_by_id)
+    load_dir(engine, write_synthetic(tmp_path / "seed", synthetic(300)))
+    assert read_back == []  # nothing was read back
+    monkeypatch.undo()
+    assert assert_documents_current(engine) > 300
+
+
+def test_a_second_process_that_fails_fails_the_load(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(documents, "SIDE_FORMS_FROM", 0)
+
+    def broken(*_args: Any) -> list[Any]:
+        raise ValueError("rendering broke")
+
+    monkeypatch.setattr(documents, "_render_rows", broken)
+    with pytest.raises(RuntimeError, match="rendering broke"):
+        load_dir(engine, VALID)
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(record_documents)).scalar_one() == 0
