@@ -411,8 +411,12 @@ def write_seed(
         previous = _previous(connection, plans)
         # A first load renders every record from the records it holds (no read-back), in a second process
         # while the records are written when there are many.
-        written = InMemory({p.record_type.name: [(r.data, r.content_hash) for r in p.new] for p in plans}, now)
-        forms = side_forms(written) if first else None
+        written = (
+            InMemory({p.record_type.name: [(r.data, r.content_hash) for r in p.new] for p in plans}, now)
+            if first
+            else None
+        )
+        forms = side_forms(written) if written is not None else None
         if forms is not None:
             forms.start()
         side = _side_index(connection, search, plans)
@@ -450,7 +454,7 @@ def write_seed(
         # The one place the stored rendered documents follow the records (app/records/documents.py), in this
         # transaction: loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
         # Before the side index is taken, so rendering runs while its child process builds the search index.
-        refresh_documents(connection, _touched(plans), forms or (written if first else None))
+        refresh_documents(connection, _touched(plans), forms or written)
         if side is not None:
             side.take(connection)
         if bulk:
