@@ -50,6 +50,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dialect import BulkInsert
+from app.core.forked import SideProcess
 from app.core.render import csv_row_lines, json_bytes
 from app.core.state import metadata
 from app.records.detail import REFERENCED_BY_ITEMS, record_detail, referrer_keys, reverse_filters
@@ -60,7 +61,6 @@ from app.records.items import SOURCE_FIELDS, DriverQuery, ItemSource, ids_parame
 from app.records.listing import Filter, ListSpec, filter_field, iter_pages, order_terms, parse_sort
 from app.records.registry import BY_NAME, DEPENDENCY, RECORD_TYPE_LIST, SOURCE, RecordType
 from app.records.service import ItemReader
-from app.search.side import SideProcess
 
 
 def _keyed(name: str, *columns: sa.Column[Any]) -> sa.Table:
@@ -557,7 +557,7 @@ SIDE_FORMS = "techsov_side_forms"
 
 class SideForms(SideProcess):
     """Every record's forms of a first large load, rendered from the records in memory by a forked process
-    while the parent writes them (app/search/side.py), into a scratch file: `_render_all` takes them from
+    while the parent writes them (app/core/forked.py), into a scratch file: `_render_all` takes them from
     there. The same renderer as in the parent (`_render_rows` from `InMemory`), so the same bytes."""
 
     what = "rendering the stored documents"

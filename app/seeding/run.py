@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.db import sqlite_file
+from app.core.forked import sweep_scratch
 from app.core.state import dataset_state
-from app.search.side import sweep_scratch
 from app.seeding.load import Advance, LoadReport, known_ids, record_load, write_seed
 from app.seeding.lock import DEFAULT_WAIT_TIMEOUT, begin_immediate, load_transaction, sqlite_busy
 from app.seeding.quality import (

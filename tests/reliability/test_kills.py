@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.search.side import SCRATCH_PREFIX
+from app.core.forked import SCRATCH_PREFIX
 from app.seeding.synth import write_synthetic_seed
 from tests.conftest import VALID
 from tests.reliability.conftest import FIGURES

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from app.core.forked import SCRATCH_PREFIX, _owner_tag, sweep_scratch
 from app.core.state import current_version
-from app.search.side import SCRATCH_PREFIX, _owner_tag, sweep_scratch
 from tests.conftest import TEST_DATABASE_URL, VALID
 
 pytestmark = pytest.mark.skipif(bool(TEST_DATABASE_URL) or not hasattr(os, "fork"), reason="SQLite with fork only")
