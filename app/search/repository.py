@@ -211,9 +211,16 @@ def _read_level(
     level = Level(connection, backend, terms, tier, only, frozenset(types))
     documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
     larger = block is not None and (matches is None or matches > whole) and (documents is None or documents > whole)
-    start = level.skip(0, whole) if larger else None
-    if start is not None and size != whole:
+    start = None
+    if larger and whole >= size:
+        # The first block's end, then whether the level has more than `whole` matches, counted on from there (the
+        # `whole`-th match is the (whole - size)-th from the `size`-th), not from the first match again.
         start = level.skip(0, size)
+        if start is not None and whole > size and level.skip(start, whole - size) is None:
+            start = None
+    elif larger:
+        start = level.skip(0, whole)
+        start = level.skip(0, size) if start is not None else None
     if start is None:  # no more than `whole` matches: ranked together
         return level.ranked(need, after.score if after is not None else None, after)
     keys: list[_Key] = []
