@@ -265,6 +265,7 @@ class Level:
         # Rows scoring at or below the floor are before the cursor (the floor is a little lower than exact).
         floor = (score_after - 2) / SCORE_SCALE if score_after is not None else None
         n = need * self.backend.FIRST_READ[0] + self.backend.FIRST_READ[1]
+        levels = {record_type: _level(self.tier, record_type) for record_type in self.types}
         while True:
             sql, params = self.backend.tier_hits(self.tier, self.terms, self.only, floor, span)
             if not self.backend.KEYED:
@@ -274,16 +275,16 @@ class Level:
                 )
             rows = _rows(self.connection, sql, {**params, "n": n})
             keys = sorted(
-                _Key(_level(self.tier, record_type), _scale(score), record_type, record_id, doc_id)
+                _Key(levels[record_type], _scale(score), record_type, record_id, doc_id)
                 for doc_id, score, record_type, record_id in rows
-                if record_type in self.types
+                if record_type in levels
             )
             if after is not None and score_after is not None:
                 cursor = (after.level, score_after, after.record_type, after.record_id)
                 keys = [k for k in keys if k[:4] > cursor]
             if len(rows) < n:  # every row of the tier (above the floor) was read
                 return keys[:need]
-            last = max(_scale(score) for _doc_id, score, _type, _id in rows)
+            last = _scale(max(score or 0.0 for _doc_id, score, _type, _id in rows))  # `_scale` keeps the order
             settled = [k for k in keys if k.score < last]
             if len(settled) >= need:
                 return settled[:need]
