@@ -31,6 +31,7 @@ from app.reconcile.routes import router as reconcile_router
 from app.records.routes import hot_routes
 from app.records.routes import router as records_router
 from app.records.routes import unknown_types as unknown_types_router
+from app.search.routes import hot_route as search_hot_route
 from app.search.routes import router as search_router
 from app.stats.routes import router as stats_router
 from app.timeline.routes import router as timeline_router
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(writes_router)
     app.include_router(unknown_types_router)
     install_explorer(app)  # the HTML pages, at the API's paths without /v1
-    app.router.routes[0:0] = hot_routes()  # matched first; the documented routes stay for /docs
+    app.router.routes[0:0] = [*hot_routes(), search_hot_route()]  # matched first; the documented routes stay for /docs
     logging.getLogger("techsov").setLevel(logging.INFO)
     if settings.techsov_log_json:
         use_json_logs()

@@ -252,7 +252,7 @@ for _type in RECORD_TYPE_LIST:
     )
 
 
-class _NamedRoute(Route):
+class NamedRoute(Route):
     """A Starlette GET route that puts itself in the scope, as FastAPI's routes do (the metrics label requests by
     its path template), and says GET alone in a 405's `Allow`, as they do (HEAD is answered by a middleware)."""
 
@@ -271,7 +271,7 @@ class HotRoutes(BaseRoute):
     """Each type's list and record route behind one look-up by the path's type: the router tries this one route,
     not twelve regular expressions in turn (about 10 µs of a record's answer when its type comes late)."""
 
-    def __init__(self, routes: dict[str, tuple[_NamedRoute, _NamedRoute]]) -> None:
+    def __init__(self, routes: dict[str, tuple[NamedRoute, NamedRoute]]) -> None:
         self.by_plural = routes
         self.routes = [route for pair in routes.values() for route in pair]
         """The routes, list then record of each type, in the order they would be tried one by one."""
@@ -312,15 +312,15 @@ def hot_routes() -> list[BaseRoute]:
     its declared parameters on every request and is found after matching the routes before it: about 100 µs of
     a record's answer when its read is one row.
     """
-    routes: dict[str, tuple[_NamedRoute, _NamedRoute]] = {}
+    routes: dict[str, tuple[NamedRoute, NamedRoute]] = {}
     for record_type in RECORD_TYPE_LIST:
 
         async def record(request: Request, record_type: RecordType = record_type) -> Response:
             return await get_record(record_type, request.path_params["record_id"], request, get_database(request))
 
         routes[record_type.plural] = (
-            _NamedRoute(f"/v1/{record_type.plural}", _list_endpoint(record_type)),
-            _NamedRoute(f"/v1/{record_type.plural}/{{record_id}}", record),
+            NamedRoute(f"/v1/{record_type.plural}", _list_endpoint(record_type)),
+            NamedRoute(f"/v1/{record_type.plural}/{{record_id}}", record),
         )
     return [HotRoutes(routes)]
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from app.core.caching import read_fresh
-from app.core.deps import DatabaseDep
+from app.core.deps import DatabaseDep, get_database
 from app.core.openapi import PROBLEM_RESPONSES
 from app.core.responses import page_response
+from app.records.routes import NamedRoute
 from app.search.schemas import SearchPage
 from app.search.service import PARAMETERS, parse_search, search
 
@@ -38,3 +40,14 @@ async def search_records(request: Request, database: DatabaseDep) -> Response:
         return unchanged
     assert page is not None
     return page_response(request, etag, page)
+
+
+def hot_route() -> BaseRoute:
+    """The same endpoint as a plain Starlette route, put before every other route (app/main.py), as the records'
+    lists and pages are (`hot_routes`): FastAPI's route would resolve the database dependency and be found after
+    trying every route before it, about 80 µs of each search; the documented route stays for /docs."""
+
+    async def endpoint(request: Request) -> Response:
+        return await search_records(request, get_database(request))
+
+    return NamedRoute("/v1/search", endpoint)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
+from app.records.routes import NamedRoute
 from app.seeding.run import load_dir
 from tests.helpers import bad_parameter, revalidates, walk
 from tests.search.conftest import ids, search, write_search_seed
@@ -215,3 +216,14 @@ def test_within_a_name_tier_the_body_does_not_lift_a_record(
     load_dir(engine, write_search_seed(tmp_path / "names", extra), prune=True)
     with TestClient(create_app(settings)) as client:
         assert ids(search(client, q="photoresist")) == ["statement:a-remark", "statement:b-remark"]
+
+
+def test_search_is_answered_by_a_plain_route_matched_early_and_still_documented(search_client: TestClient) -> None:
+    routes = search_client.app.router.routes  # type: ignore[attr-defined]
+    plain = [route.path for route in routes[:2] if isinstance(route, NamedRoute)]  # just after the records'
+    assert plain == ["/v1/search"]
+    assert search_client.get("/openapi.json").json()["paths"]["/v1/search"]["get"]["operationId"] == "search"
+    assert ids(search(search_client, q="huawei"))[0] == "actor:huawei"
+    wrong = search_client.post("/v1/search?q=huawei")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "GET"
