@@ -506,8 +506,12 @@ class _Inserts:
         self.lines = BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"])
 
     def write(self, type_name: str, forms: Sequence[_Forms]) -> None:
-        self.documents.write((type_name, f.data["id"], f.item, EMPTY) for f in forms)
-        self.lines.write((type_name, f.data["id"], f.csv_row) for f in forms)
+        self.add([(type_name, f.data["id"], f.item, f.csv_row) for f in forms])
+
+    def add(self, rows: Sequence[tuple[str, str, bytes, bytes]]) -> None:
+        """Forms as (type, id, item, CSV line)."""
+        self.documents.write((t, i, item, EMPTY) for t, i, item, _line in rows)
+        self.lines.write((t, i, line) for t, i, _item, line in rows)
 
 
 def _render_all(connection: sa.Connection, written: InMemory | SideForms | None = None) -> None:
@@ -597,14 +601,12 @@ class SideForms(SideProcess):
         if connection.dialect.name == "sqlite":
             self._take_attached(connection, wanted, forms)
             return
-        documents = BulkInsert(connection, record_documents, ["record_type", "record_id", "item", "referenced_by"])
-        lines = BulkInsert(connection, record_csv_rows, ["record_type", "record_id", "csv_row"])
+        inserts = _Inserts(connection)
         scratch = sqlite3.connect(self.path)
         try:
             cursor = scratch.execute("SELECT record_type, record_id, item, csv_row, referrer FROM forms")
             while rows := cursor.fetchmany(BATCH):
-                documents.write((t, i, item, EMPTY) for t, i, item, _line, _referrer in rows)
-                lines.write((t, i, line) for t, i, _item, line, _referrer in rows)
+                inserts.add([(t, i, item, line) for t, i, item, line, _referrer in rows])
                 for t, i, _item, _line, referrer in rows:
                     if i in wanted.get(t, ()):
                         forms[t][i] = referrer
@@ -746,10 +748,7 @@ def refresh_documents(
     if not _has_documents(connection) or (
         len(keys) > BATCH and len(keys) >= RENDER_ALL_SHARE * _record_count(connection)
     ):
-        if written is None:
-            _render_all(connection)
-        else:
-            _render_all(connection, written)
+        _render_all(connection, written)
         return
     effects = _Effects([], set(), set())
     _render_again(connection, keys, True, effects)

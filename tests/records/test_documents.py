@@ -122,9 +122,9 @@ def test_a_change_to_a_good_share_of_the_records_renders_them_all(
     calls: list[int] = []
     render_all = documents._render_all
 
-    def counted(connection: sa.Connection) -> None:
+    def counted(connection: sa.Connection, written: Any = None) -> None:
         calls.append(1)
-        render_all(connection)
+        render_all(connection, written)
 
     monkeypatch.setattr(documents, "_render_all", counted)
     edit(folder, "actors.yaml", "name: Test Person", "name: Renamed Person")
