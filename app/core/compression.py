@@ -18,17 +18,18 @@ class GZip(GZipMiddleware):
     """`GZipMiddleware`; a request that does not take gzip passes through `_Identity`."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"accept-encoding":  # the first one, as Starlette's `Headers.get` reads it
-                    if b"gzip" in value:
-                        break
-                    await self.app(scope, receive, _Identity(send, self.minimum_size, self.exclude_content_types))
-                    return
-            else:
-                await self.app(scope, receive, _Identity(send, self.minimum_size, self.exclude_content_types))
-                return
+        if scope["type"] == "http" and not _takes_gzip(scope["headers"]):
+            await self.app(scope, receive, _Identity(send, self.minimum_size, self.exclude_content_types))
+            return
         await super().__call__(scope, receive, send)
+
+
+def _takes_gzip(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the request's Accept-Encoding (the first one, as Starlette's `Headers.get` reads it) names gzip."""
+    for name, value in headers:
+        if name == b"accept-encoding":
+            return b"gzip" in value
+    return False
 
 
 class _Identity:
