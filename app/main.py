@@ -25,6 +25,7 @@ from app.core.watch import watch_for
 from app.dataset.routes import router as dataset_router
 from app.explorer.routes import install as install_explorer
 from app.export.routes import router as export_router
+from app.exposure.routes import hot_routes as exposure_hot_routes
 from app.exposure.routes import router as exposure_router
 from app.graph.routes import router as graph_router
 from app.reconcile.routes import router as reconcile_router
@@ -103,7 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(writes_router)
     app.include_router(unknown_types_router)
     install_explorer(app)  # the HTML pages, at the API's paths without /v1
-    app.router.routes[0:0] = [*hot_routes(), search_hot_route()]  # matched first; the documented routes stay for /docs
+    app.router.routes[0:0] = [
+        *hot_routes(),
+        search_hot_route(),
+        *exposure_hot_routes(),
+    ]  # matched first; the documented routes stay for /docs
     logging.getLogger("techsov").setLevel(logging.INFO)
     if settings.techsov_log_json:
         use_json_logs()

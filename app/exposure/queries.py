@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.dates import stored_date
-from app.records.items import cited_sources
+from app.core.dates import format_partial, stored_date
+from app.records.items import DriverQuery, cited_sources
 from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY, RecordType
 from app.records.storage import partial_date, precision_column
 
@@ -37,10 +37,10 @@ def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
         yield ordered[start : start + IN_CHUNK]
 
 
-def _rows(connection: sa.Connection, statement: sa.Select[Any], ids: Iterable[str]) -> Iterator[Any]:
-    """The rows of `statement` for these ids, IN_CHUNK ids at a time."""
+def _rows(connection: sa.Connection, query: DriverQuery, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    """The rows of `query` (plain tuples) for these ids, IN_CHUNK ids at a time."""
     for chunk in _chunks(ids):
-        yield from connection.execute(statement, {"ids": chunk})
+        yield from query.rows(connection, chunk)
 
 
 @dataclass(frozen=True)
@@ -54,20 +54,21 @@ class ActorRow:
 
 
 _ACTORS = ACTOR.table
-_ACTOR_ROWS = sa.select(_ACTORS.c.id, _ACTORS.c.name, _ACTORS.c.parent_id, _ACTORS.c.country_id).where(
-    _ACTORS.c.id.in_(IDS)
+_ACTOR_COLUMNS = (_ACTORS.c.id, _ACTORS.c.name, _ACTORS.c.parent_id, _ACTORS.c.country_id)
+_ACTOR_ROWS = DriverQuery(sa.select(*_ACTOR_COLUMNS).where(_ACTORS.c.id.in_(IDS)))
+_CHILDREN = DriverQuery(
+    sa.select(_ACTORS.c.id, _ACTORS.c.parent_id).where(_ACTORS.c.parent_id.in_(IDS)).order_by(_ACTORS.c.id)
 )
-_CHILDREN = sa.select(_ACTORS.c.id, _ACTORS.c.parent_id).where(_ACTORS.c.parent_id.in_(IDS)).order_by(_ACTORS.c.id)
 
 
 def actor_rows(connection: sa.Connection, ids: Iterable[str]) -> dict[str, ActorRow]:
     """Name, parent and country of each actor."""
-    return {row.id: ActorRow(*row) for row in _rows(connection, _ACTOR_ROWS, ids)}
+    return {row[0]: ActorRow(*row) for row in _rows(connection, _ACTOR_ROWS, ids)}
 
 
 @functools.lru_cache(maxsize=4)
-def _lineage_statement(levels: int) -> sa.Select[Any]:
-    start = sa.select(*_ACTOR_ROWS.selected_columns, sa.literal_column("0").label("level")).where(_ACTORS.c.id.in_(IDS))
+def _lineage_statement(levels: int) -> DriverQuery:
+    start = sa.select(*_ACTOR_COLUMNS, sa.literal_column("0").label("level")).where(_ACTORS.c.id.in_(IDS))
     lineage = start.cte("lineage", recursive=True)
     above = _ACTORS.alias("above")
     step = (
@@ -77,7 +78,7 @@ def _lineage_statement(levels: int) -> sa.Select[Any]:
         .where(lineage.c.level < levels - 1)
     )
     lineage = lineage.union(step)
-    return sa.select(lineage).order_by(lineage.c.level)
+    return DriverQuery(sa.select(lineage).order_by(lineage.c.level))
 
 
 def lineage_rows(connection: sa.Connection, ids: Iterable[str], levels: int) -> tuple[dict[str, ActorRow], bool]:
@@ -99,8 +100,8 @@ def lineage_rows(connection: sa.Connection, ids: Iterable[str], levels: int) -> 
 def children_of(connection: sa.Connection, ids: Iterable[str]) -> dict[str, list[str]]:
     """The actors whose parent is each given actor."""
     found: dict[str, list[str]] = defaultdict(list)
-    for row in _rows(connection, _CHILDREN, ids):
-        found[row.parent_id].append(row.id)
+    for child, parent in _rows(connection, _CHILDREN, ids):
+        found[parent].append(child)
     return found
 
 
@@ -131,30 +132,31 @@ def dependency_valid_on(day: dt.date) -> list[ColumnElement[bool]]:
     return [*DEPENDENCY.valid_on(day), DEPENDENCY.table.c.status != "denied"]
 
 
-def _hop(row: sa.RowMapping) -> Hop:
-    if row["dependent_actor_id"] is not None:
-        dependent_type, dependent_id = "actor", row["dependent_actor_id"]
-    else:
-        dependent_type, dependent_id = "hardware", row["dependent_hardware_id"]
+def _hop(row: tuple[Any, ...]) -> Hop:
+    """A hop from a row of `_HOP_COLUMNS`."""
+    (id_, name, actor, hardware, depends_on, status, purpose, system, *validity) = row
+    valid_from, from_precision, valid_to, to_precision = validity
     return Hop(
-        id=row["id"],
-        name=row["name"],
-        dependent_type=dependent_type,
-        dependent_id=dependent_id,
-        depends_on=row["depends_on_id"],
-        status=row["status"],
-        purpose=row["purpose"],
-        system=row["system"],
-        valid_from=partial_date(row, "valid_from"),
-        valid_to=partial_date(row, "valid_to"),
+        id=id_,
+        name=name,
+        dependent_type="actor" if actor is not None else "hardware",
+        dependent_id=actor if actor is not None else hardware,
+        depends_on=depends_on,
+        status=status,
+        purpose=purpose,
+        system=system,
+        valid_from=None if valid_from is None else format_partial(stored_date(valid_from), from_precision),
+        valid_to=None if valid_to is None else format_partial(stored_date(valid_to), to_precision),
     )
 
 
 @functools.lru_cache(maxsize=256)
-def _hops_statement(column: str, day: dt.date) -> sa.Select[Any]:
+def _hops_statement(column: str, day: dt.date) -> DriverQuery:
     table = DEPENDENCY.table
     columns = [table.c[name] for name in _HOP_COLUMNS]
-    return sa.select(*columns).where(table.c[column].in_(IDS), *dependency_valid_on(day)).order_by(table.c.id)
+    return DriverQuery(
+        sa.select(*columns).where(table.c[column].in_(IDS), *dependency_valid_on(day)).order_by(table.c.id)
+    )
 
 
 _HOP_COLUMNS = (
@@ -174,27 +176,27 @@ _HOP_COLUMNS = (
 def hops(connection: sa.Connection, day: dt.date, column: str, ids: Iterable[str]) -> list[Hop]:
     """Dependencies valid on `day` whose `column` (dependent_actor_id, dependent_hardware_id, depends_on_id)
     is one of `ids`, in id order."""
-    return [_hop(row._mapping) for row in _rows(connection, _hops_statement(column, day), ids)]
+    return [_hop(row) for row in _rows(connection, _hops_statement(column, day), ids)]
 
 
 _HARDWARE = HARDWARE.table
-_VARIANTS = (
+_VARIANTS = DriverQuery(
     sa.select(_HARDWARE.c.id, _HARDWARE.c.name, _HARDWARE.c.family_id)
     .where(_HARDWARE.c.id.in_(IDS), _HARDWARE.c.family_id.is_not(None))
     .order_by(_HARDWARE.c.id)
 )
-_VARIANTS_OF = sa.select(_HARDWARE.c.id).where(_HARDWARE.c.family_id.in_(IDS))
+_VARIANTS_OF = DriverQuery(sa.select(_HARDWARE.c.id).where(_HARDWARE.c.family_id.in_(IDS)))
 
 
 def family_hops(connection: sa.Connection, ids: Iterable[str]) -> list[Hop]:
     """A hop from each of these parts that is a variant to its family: what restricts the family restricts it."""
     return [
         Hop(
-            f"family:{row.id}",
-            f"{row.name} is a variant of its family",
+            f"family:{part}",
+            f"{name} is a variant of its family",
             "hardware",
-            row.id,
-            row.family_id,
+            part,
+            family,
             None,
             None,
             None,
@@ -202,13 +204,13 @@ def family_hops(connection: sa.Connection, ids: Iterable[str]) -> list[Hop]:
             None,
             kind="family",
         )
-        for row in _rows(connection, _VARIANTS, ids)
+        for part, name, family in _rows(connection, _VARIANTS, ids)
     ]
 
 
 def variants_of(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
     """The parts whose family is one of these."""
-    return {row.id for row in _rows(connection, _VARIANTS_OF, ids)}
+    return {row[0] for row in _rows(connection, _VARIANTS_OF, ids)}
 
 
 @dataclass(frozen=True)
@@ -240,8 +242,8 @@ class _PolicyReads:
     """The two reads of a set of policies, each chosen by the ids bound: the policies' own columns, and their
     targets and restricted parts (both lists in one statement, each in its order)."""
 
-    rows: sa.Select[Any]
-    lists: sa.CompoundSelect[Any]
+    rows: DriverQuery
+    lists: DriverQuery
 
     @classmethod
     def of(cls, chosen: Callable[[sa.ColumnElement[str]], sa.ColumnElement[bool]]) -> _PolicyReads:
@@ -258,7 +260,7 @@ class _PolicyReads:
                 for name, child in _LISTS
             )
         ).order_by("list", "record_id", "position")
-        return cls(rows, lists)
+        return cls(DriverQuery(rows), DriverQuery(lists))
 
 
 _BY_ID = _PolicyReads.of(lambda policy_id: policy_id.in_(IDS))
@@ -267,15 +269,16 @@ _TARGETING = _PolicyReads.of(lambda policy_id: policy_id.in_(_TARGETED))
 
 
 def _policy_rows(connection: sa.Connection, reads: _PolicyReads, ids: Iterable[str]) -> list[PolicyRow]:
-    rows: dict[str, sa.RowMapping] = {}
+    rows: dict[str, dict[str, Any]] = {}
     lists: dict[str, dict[str, list[str]]] = {name: {} for name, _child in _LISTS}
+    columns = reads.rows.columns
     for chunk in _chunks(ids):
-        found = [row._mapping for row in connection.execute(reads.rows, {"ids": chunk})]
+        found = [dict(zip(columns, row, strict=True)) for row in reads.rows.rows(connection, chunk)]
         if not found:
             continue  # no policy: its lists need no read
         rows.update((row["id"], row) for row in found)
         read: dict[str, dict[str, list[str]]] = {name: defaultdict(list) for name, _child in _LISTS}
-        for name, record_id, target_id, _position in connection.execute(reads.lists, {"ids": chunk}):
+        for name, record_id, target_id, _position in reads.lists.rows(connection, chunk):
             read[name][record_id].append(target_id)
         for name, by_policy in read.items():  # a policy chosen by two chunks: its lists once
             for record_id, targets in by_policy.items():
@@ -310,9 +313,9 @@ def policy_row(connection: sa.Connection, policy_id: str) -> PolicyRow | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _alternatives_statement(day: dt.date) -> sa.Select[Any]:
+def _alternatives_statement(day: dt.date) -> DriverQuery:
     table, child = DEPENDENCY.table, DEPENDENCY.child_tables["alternative_to"]
-    return (
+    return DriverQuery(
         sa.select(child.c.target_id, table.c.depends_on_id, table.c.id)
         .join(table, table.c.id == child.c.record_id)
         .where(child.c.target_id.in_(IDS), *dependency_valid_on(day))

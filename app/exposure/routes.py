@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from app.core.caching import cache_headers, read_fresh
-from app.core.deps import DatabaseDep
+from app.core.deps import DatabaseDep, get_database
 from app.core.errors import NotFound
 from app.core.openapi import PROBLEM_RESPONSES
 from app.core.render import MEDIA_TYPES, json_bytes
@@ -20,6 +22,7 @@ from app.core.response_cache import answer_expires
 from app.exposure.schemas import ActorExposure, PolicyExposure
 from app.exposure.service import PARAMETERS, actor_exposure, parse_day, policy_exposure
 from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
+from app.records.routes import NamedRoute
 
 router = APIRouter(prefix="/v1", tags=["exposure"])
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Coroutine[Any, Any, Response]])
@@ -71,8 +74,12 @@ async def _answer(
     return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 
+ID_MAX_LENGTH = SLUG_MAX_LENGTH * 4
+"""Longer ids are refused (422) by the documented routes' declared path parameter, before any read."""
+
+
 def _id(what: str, example: str) -> Any:
-    return Path(description=f"The {what}'s id.", examples=[example], max_length=SLUG_MAX_LENGTH * 4)
+    return Path(description=f"The {what}'s id.", examples=[example], max_length=ID_MAX_LENGTH)
 
 
 def _view(path: str, model: type[BaseModel], summary: str, description: str) -> Callable[[Endpoint], Endpoint]:
@@ -118,3 +125,35 @@ async def get_policy_exposure(
 ) -> Response:
     """The actors one policy exposes."""
     return await _answer(request, database, "policy", policy_id, policy_exposure)
+
+
+class _HotView(NamedRoute):
+    """An exposure view as a plain route, for the ids its documented route takes (no longer than ID_MAX_LENGTH);
+    a longer one is left to the documented route, whose declared parameter refuses it as it always did."""
+
+    def __init__(self, path: str, endpoint: Callable[[Request], Coroutine[Any, Any, Response]], name: str) -> None:
+        super().__init__(path, endpoint)
+        self.id_name = name
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE and len(child_scope["path_params"][self.id_name]) > ID_MAX_LENGTH:
+            return Match.NONE, {}
+        return match, child_scope
+
+
+def hot_routes() -> list[BaseRoute]:
+    """The two views as plain Starlette routes, put before every other route (app/main.py), as the records' and
+    search's are: FastAPI's route would resolve the database dependency and be found after trying every route
+    before it, about 0.2 ms of each exposure (a cold one costs 2–3 ms); the documented routes stay for /docs."""
+
+    async def actor(request: Request) -> Response:
+        return await get_actor_exposure(request, get_database(request), request.path_params["actor_id"])
+
+    async def policy(request: Request) -> Response:
+        return await get_policy_exposure(request, get_database(request), request.path_params["policy_id"])
+
+    return [
+        _HotView("/v1/actors/{actor_id}/exposure", actor, "actor_id"),
+        _HotView("/v1/policies/{policy_id}/exposure", policy, "policy_id"),
+    ]

@@ -42,7 +42,9 @@ def _join_keys(child: ChildList) -> dict[str, tuple[str, str]]:
     table = child.field.table
     by_table = {t.table.name: t.name for t in BY_NAME.values()}
     keys: dict[str, tuple[str, str]] = {}
-    for from_ in child.query.statement.get_final_froms():
+    statement = child.query.statement
+    assert isinstance(statement, sa.Select), "a child query is one SELECT"
+    for from_ in statement.get_final_froms():
         for join in _joins(from_):
             target: Any = join.right
             condition: Any = join.onclause
