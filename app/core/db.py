@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,9 @@ def make_engine(
         _DIRECT[engine] = (len(engine.dispatch.before_cursor_execute), seconds)
         return engine
     connect_args = {"options": f"-c statement_timeout={int(query_timeout_ms)}"} if query_timeout_ms else {}
-    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **JSON_CODECS, **kwargs)
+    engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **JSON_CODECS, **kwargs)
+    _DIRECT[engine] = (len(engine.dispatch.before_cursor_execute), None)  # its time limit is the server's
+    return engine
 
 
 def _limit_sqlite_queries(engine: sa.Engine, seconds: float) -> None:
@@ -126,8 +128,64 @@ def _limit_sqlite_queries(engine: sa.Engine, seconds: float) -> None:
 
 
 _DIRECT: weakref.WeakKeyDictionary[sa.Engine, tuple[int, float | None]] = weakref.WeakKeyDictionary()
-"""SQLite engines made here: how many statement listeners they have of their own (the time limit's clock, or
+"""Engines made here: how many statement listeners they have of their own (the time limit's clock, or
 none), and their time limit in seconds."""
+
+
+def _direct(connection: sa.Connection) -> bool:
+    """Whether a statement may go straight to the driver of this connection (`direct_sqlite`, `direct_rows`):
+    its engine made by `make_engine`, not echoing, nothing listening to its executions but the time limit's own
+    clock. Then what the clock and an execution would do is done here: the deadline set, and the transaction
+    begun if none is."""
+    engine = connection.engine
+    direct = _DIRECT.get(getattr(engine, "_proxied", engine))  # an engine with options: listens as its own does
+    if direct is None or engine.echo:
+        return False
+    dispatch = engine.dispatch
+    if (
+        len(dispatch.before_cursor_execute) != direct[0]
+        or len(dispatch.after_cursor_execute)
+        or len(dispatch.before_execute)
+        or len(dispatch.after_execute)
+        or len(engine.dialect.dispatch.handle_error)
+    ):
+        return False
+    if direct[1] is not None:
+        connection.info["deadline"] = time.monotonic() + direct[1]
+    if not connection.in_transaction():
+        connection.begin()
+    return True
+
+
+_CURSOR = "techsov_cursor"
+"""Key of a PostgreSQL connection's `info` (kept with its driver connection across checkouts): the driver
+cursor `direct_rows` reuses, rather than building one a statement."""
+
+
+def direct_rows(connection: sa.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+    """On PostgreSQL, the rows of SQL compiled for psycopg (`%s` marks), run on the driver's own cursor where going
+    through SQLAlchemy's execution would change nothing but its cost (its result's metadata, built from the
+    cursor's description at every statement, was most of a small read's time); None when the statement must go
+    the ordinary way (see `_direct`). The time limit is the server's (`statement_timeout`); a driver error is
+    raised as SQLAlchemy raises it, and a lost connection is dropped from the pool as SQLAlchemy drops it."""
+    if connection.dialect.name != "postgresql" or not _direct(connection):
+        return None
+    info = connection.connection.info
+    cursor = info.get(_CURSOR)
+    driver = connection.connection.driver_connection
+    if cursor is None or cursor.connection is not driver or cursor.closed:
+        cursor = info[_CURSOR] = driver.cursor()  # type: ignore[union-attr]
+    error = connection.dialect.loaded_dbapi.Error
+    try:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    except error as exc:
+        lost = connection.dialect.is_disconnect(exc, driver, cursor)
+        wrapped = sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost)
+        if lost:
+            connection.invalidate(wrapped)
+        raise wrapped from exc
+    return rows
 
 
 def direct_sqlite(connection: sa.Connection) -> sqlite3.Connection | None:
@@ -141,23 +199,8 @@ def direct_sqlite(connection: sa.Connection) -> sqlite3.Connection | None:
     looked for: asking its joined listeners costs more than the statement.) What the clock and an execution would
     do is done here: the deadline set, and the transaction begun (the `begin` listener sends BEGIN) if none is.
     """
-    engine = connection.engine
-    direct = _DIRECT.get(engine)
-    if direct is None or engine.echo:
+    if connection.dialect.name != "sqlite" or not _direct(connection):
         return None
-    dispatch = engine.dispatch
-    if (
-        len(dispatch.before_cursor_execute) != direct[0]
-        or len(dispatch.after_cursor_execute)
-        or len(dispatch.before_execute)
-        or len(dispatch.after_execute)
-        or len(engine.dialect.dispatch.handle_error)
-    ):
-        return None
-    if direct[1] is not None:
-        connection.info["deadline"] = time.monotonic() + direct[1]
-    if not connection.in_transaction():
-        connection.begin()
     driver: sqlite3.Connection | None = connection.connection.driver_connection
     return driver
 

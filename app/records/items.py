@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from app.core.dates import utc
-from app.core.db import direct_sqlite
+from app.core.db import direct_rows, direct_sqlite
 from app.records.disputes import disputes
 from app.records.registry import BY_NAME, DEPENDENCY, SOURCE, RecordType
 from app.records.storage import AS_STORED, CONVERTED, LINKED, ChildRow, ChildTableField, StoredField
@@ -95,8 +95,12 @@ class DriverQuery:
 def driver_rows(connection: sa.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of SQL already compiled for this connection's dialect, its parameters bound as the driver takes
     them: executed through SQLAlchemy (its events, the query time limit, error wrapping), fetched straight from
-    the driver's cursor, as plain tuples; on SQLite straight through the driver when nothing but the time limit
-    listens (`direct_sqlite`)."""
+    the driver's cursor, as plain tuples; straight through the driver when nothing but the time limit listens
+    (`direct_rows` on PostgreSQL, `direct_sqlite`)."""
+    if not isinstance(params, dict):
+        found = direct_rows(connection, sql, params)
+        if found is not None:
+            return found
     driver = direct_sqlite(connection)
     if driver is not None:
         try:
