@@ -75,7 +75,7 @@ async def _answer(
 
 
 ID_MAX_LENGTH = SLUG_MAX_LENGTH * 4
-"""Longer ids are refused (422) by the documented routes' declared path parameter, before any read."""
+"""Longer ids are refused (a 400) by the documented routes' declared path parameter, before any read."""
 
 
 def _id(what: str, example: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -119,6 +120,65 @@ def test_a_listener_on_statements_sees_those_sent_to_the_driver(database_url: st
         with engine.connect() as connection:
             assert driver_rows(connection, "SELECT 3", ()) == [(3,)]
         assert seen == ["SELECT 2", "SELECT 2"]
+    finally:
+        engine.dispose()
+
+
+def test_a_driver_query_binds_its_own_parameters_around_the_ids(engine: sa.Engine) -> None:
+    """A DriverQuery's other parameters keep their values and their places, before, between and after the ids
+    (listed twice here), on both databases."""
+    from app.records.items import DriverQuery
+
+    probe = sa.Table("driver_query_probe", sa.MetaData(), sa.Column("id", sa.String(8), primary_key=True),
+                     sa.Column("n", sa.Integer, nullable=False), sa.Column("on", sa.Date))  # fmt: skip
+    ids = sa.bindparam("ids", expanding=True)
+    day = dt.date(2020, 1, 3)
+    query = DriverQuery(
+        sa.union_all(
+            sa.select(sa.literal("low").label("side"), probe.c.id).where(probe.c.n < 3, probe.c.id.in_(ids)),
+            sa.select(sa.literal("high"), probe.c.id).where(probe.c.id.in_(ids), probe.c.n >= 3, probe.c.on <= day),
+        ).order_by("side", "id")
+    )
+    probe.create(engine)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                probe.insert(), [{"id": f"r{n}", "n": n, "on": dt.date(2020, 1, n)} for n in (1, 2, 3, 4)]
+            )
+        with engine.connect() as connection:
+            assert query.rows(connection, ["r1", "r3", "r4", "r9"]) == [("high", "r3"), ("low", "r1")]
+            assert query.rows(connection, ["r2"]) == [("low", "r2")]
+            assert query.rows(connection, []) == []
+    finally:
+        probe.drop(engine)
+
+
+def test_postgresql_reads_go_to_the_driver_unless_something_listens(database_url: str) -> None:
+    """`direct_rows` runs a statement on the driver's cursor, also on an engine with options (the reads' own, in
+    autocommit); a listener sends it the ordinary way (None); a driver's error is SQLAlchemy's."""
+    from app.core.db import direct_rows
+
+    engine = make_engine(database_url, query_timeout_ms=300)
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with reader.connect() as connection:
+            if uses_sqlite(database_url):
+                assert direct_rows(connection, "SELECT 1", ()) is None
+                return
+            assert direct_rows(connection, "SELECT %s + 1", (1,)) == [(2,)]
+            assert direct_rows(connection, "SELECT %s || 'b'", ("a",)) == [("ab",)]
+            with pytest.raises(sa.exc.ProgrammingError, match="nowhere"):
+                direct_rows(connection, "SELECT * FROM nowhere", ())
+
+        def count(*_args: object) -> None:
+            pass
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            with reader.connect() as connection:
+                assert direct_rows(connection, "SELECT 1", ()) is None
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
     finally:
         engine.dispose()
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.records.routes import NamedRoute
 from tests.exposure.conftest import FILES, MakeClient
 from tests.helpers import problem, revalidates
 
@@ -127,6 +128,22 @@ def test_unknown_records_are_404_and_bad_parameters_400(exposure_client: TestCli
         ("/v1/actors/acme/exposure?as_of=2020%00", 400, "as_of: value contains a NUL character"),
     ]:
         assert detail in problem(exposure_client.get(url), status)["detail"], url
+
+
+def test_the_plain_routes_answer_as_the_documented_ones(exposure_client: TestClient) -> None:
+    """Both views are plain routes matched first (`hot_routes`), the documented routes behind them: an id the
+    documented route refuses (over 320 characters: a 400) is still refused by it; a long one it takes is a 404."""
+    app = exposure_client.app
+    for path in ("/v1/actors/{actor_id}/exposure", "/v1/policies/{policy_id}/exposure"):
+        first = next(route for route in app.router.routes if getattr(route, "path", None) == path)  # type: ignore[attr-defined]
+        assert isinstance(first, NamedRoute)
+        assert path in app.openapi()["paths"]  # type: ignore[attr-defined]
+    for view in ("actors", "policies"):
+        assert exposure_client.get(f"/v1/{view}/{'a' * 321}/exposure").status_code == 400
+        assert problem(exposure_client.get(f"/v1/{view}/{'a' * 320}/exposure"), 404)
+    answered = exposure_client.get(f"/v1/actors/acme/exposure?as_of={D}")
+    assert answered.status_code == 200
+    assert exposure_client.get(f"/v1/actors/acme/exposure?as_of={D}").content == answered.content
 
 
 def test_etag_and_304_and_a_different_etag_per_day(exposure_client: TestClient) -> None:
