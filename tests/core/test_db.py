@@ -131,7 +131,7 @@ def test_a_driver_query_binds_its_own_parameters_around_the_ids(engine: sa.Engin
 
     probe = sa.Table("driver_query_probe", sa.MetaData(), sa.Column("id", sa.String(8), primary_key=True),
                      sa.Column("n", sa.Integer, nullable=False), sa.Column("on", sa.Date))  # fmt: skip
-    ids = sa.bindparam("ids", expanding=True)
+    ids: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
     day = dt.date(2020, 1, 3)
     query = DriverQuery(
         sa.union_all(
