@@ -157,11 +157,6 @@ def _direct(connection: sa.Connection) -> bool:
     return True
 
 
-_CURSOR = "techsov_cursor"
-"""Key of a PostgreSQL connection's `info` (kept with its driver connection across checkouts): the driver
-cursor `direct_rows` reuses, rather than building one a statement."""
-
-
 def direct_rows(connection: sa.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
     """On PostgreSQL, the rows of SQL compiled for psycopg (`%s` marks), run on the driver's own cursor where going
     through SQLAlchemy's execution would change nothing but its cost (its result's metadata, built from the
@@ -170,21 +165,18 @@ def direct_rows(connection: sa.Connection, sql: str, params: Sequence[Any]) -> l
     raised as SQLAlchemy raises it, and a lost connection is dropped from the pool as SQLAlchemy drops it."""
     if connection.dialect.name != "postgresql" or not _direct(connection):
         return None
-    info = connection.connection.info
-    cursor = info.get(_CURSOR)
-    driver = connection.connection.driver_connection
-    if cursor is None or cursor.connection is not driver or cursor.closed:
-        cursor = info[_CURSOR] = driver.cursor()  # type: ignore[union-attr]
+    driver: Any = connection.connection.driver_connection
     error = connection.dialect.loaded_dbapi.Error
-    try:
-        cursor.execute(sql, params)
-        rows: list[tuple[Any, ...]] = cursor.fetchall()
-    except error as exc:
-        lost = connection.dialect.is_disconnect(exc, driver, cursor)
-        wrapped = sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost)
-        if lost:
-            connection.invalidate(wrapped)
-        raise wrapped from exc
+    with driver.cursor() as cursor:
+        try:
+            cursor.execute(sql, params)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        except error as exc:
+            lost = connection.dialect.is_disconnect(exc, driver, cursor)
+            wrapped = sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost)
+            if lost:
+                connection.invalidate(wrapped)
+            raise wrapped from exc
     return rows
 
 
@@ -193,11 +185,10 @@ def direct_sqlite(connection: sa.Connection) -> sqlite3.Connection | None:
     would change nothing but its cost (about 30 µs a statement: its events, its result objects, against 5 µs for
     an indexed read of one row); None when the statement must go the ordinary way.
 
-    Direct only on a SQLite engine made by `make_engine`, not echoing, where nothing listens to its executions
-    but the time limit's own clock: a listener added to the engine or to every engine (a test counting statements,
-    a tool tracing them) sends every statement the ordinary way again. (One added to a single `Connection` is not
-    looked for: asking its joined listeners costs more than the statement.) What the clock and an execution would
-    do is done here: the deadline set, and the transaction begun (the `begin` listener sends BEGIN) if none is.
+    Direct where `_direct` allows it: a listener added to the engine or to every engine (a test counting
+    statements, a tool tracing them) sends every statement the ordinary way again. (One added to a single
+    `Connection` is not looked for: asking its joined listeners costs more than the statement.) The transaction
+    `_direct` begins sends BEGIN through the engine's `begin` listener.
     """
     if connection.dialect.name != "sqlite" or not _direct(connection):
         return None
