@@ -211,6 +211,10 @@ def _read_level(
     level = Level(connection, backend, terms, tier, only, frozenset(types))
     documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
     larger = block is not None and (matches is None or matches > whole) and (documents is None or documents > whole)
+    if larger:
+        words = backend.word_ranked(tier, terms, only)
+        if words is not None and _more_than(connection, *words, whole):
+            return _word_ranked(connection, *words, level, need, after)
     start = None
     if larger and whole >= size:
         # The first block's end, then whether the level has more than `whole` matches, counted on from there (the
@@ -236,6 +240,44 @@ def _read_level(
             return keys
         begin, score_after, after = start, None, None
         start = level.skip(begin, size)
+
+
+WORD_SCORE_SHIFT = 32
+"""A level read from `search_name_terms` keeps `rank << WORD_SCORE_SHIFT | doc_id` as its hits' score: the table's
+order, one integer a cursor keeps (doc_ids stay below 2^32, ranks below 2^28)."""
+
+
+def _more_than(connection: sa.Connection, conditions: list[str], params: dict[str, Any], count: int) -> bool:
+    """Whether `search_name_terms` holds more than `count` rows meeting `conditions` (read as far as the next)."""
+    sql = f"SELECT 1 FROM search_name_terms WHERE {' AND '.join(conditions)} LIMIT 1 OFFSET :skip"
+    return bool(_rows(connection, sql, {**params, "skip": count}))
+
+
+def _word_ranked(
+    connection: sa.Connection,
+    conditions: list[str],
+    params: dict[str, Any],
+    level: Level,
+    need: int,
+    after: _Key | None,
+) -> list[_Key]:
+    """Up to `need` hits of a one-word query's names level in the order of `search_name_terms` (migration 0010:
+    more occurrences of the word in the names first, then shorter documents, then doc_id), after `after`: the
+    first rows of one index range, where bm25 would score every match of a level of thousands."""
+    if after is not None:
+        rank, doc_id = divmod(after.score, 1 << WORD_SCORE_SHIFT)
+        conditions = [*conditions, "(rank, doc_id) > (:r, :d)"]
+        params = {**params, "r": rank, "d": doc_id}
+    sql = (
+        "SELECT t.doc_id, t.rank, d.record_type, d.record_id FROM (SELECT doc_id, rank FROM search_name_terms "
+        f"WHERE {' AND '.join(conditions)} ORDER BY rank, doc_id LIMIT :n) AS t "
+        "JOIN search_documents AS d ON d.doc_id = t.doc_id"
+    )
+    levels = {record_type: _level(level.tier, record_type) for record_type in level.types}
+    return sorted(
+        _Key(levels[record_type], rank << WORD_SCORE_SHIFT | doc_id, record_type, record_id, doc_id)
+        for doc_id, rank, record_type, record_id in _rows(connection, sql, {**params, "n": need})
+    )
 
 
 @dataclass(frozen=True)
