@@ -90,7 +90,7 @@ def explain(query: QueryTerms, fields: dict[str, Any]) -> Explanation:
     matched = [f for f, found in by_field.items() if found == wanted] or [f for f, found in by_field.items() if found]
     candidates = [(value, found, exact) for value, found, exact in scored if value.field in matched and found]
     if not candidates:
-        return Explanation(matched, html.escape(fields["name"], quote=False))
+        return Explanation(matched, _escape(fields["name"]))
     value, _found_terms, exact = max(candidates, key=lambda c: (c[2], len(c[1])))  # first of the best
     return Explanation(matched, highlight(query, value, whole=exact))
 
@@ -137,9 +137,19 @@ def match_spans(query: QueryTerms, value: FieldValue) -> list[tuple[int, int]]:
     return merged
 
 
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _same(text: str) -> str:
+    """A piece of a text without `&`, `<` or `>`, which `_escape` would return unchanged (most texts)."""
+    return text
+
+
 def highlight(query: QueryTerms, value: FieldValue, *, whole: bool = False) -> str:
     """The value as HTML-safe text with its matches marked, cut around the first one when long."""
     text = value.text
+    escape = _escape if "&" in text or "<" in text or ">" in text else _same
     spans = [(0, len(text))] if whole else match_spans(query, value)
     start, end = 0, len(text)
     if len(text) > SNIPPET_LENGTH:
@@ -155,10 +165,9 @@ def highlight(query: QueryTerms, value: FieldValue, *, whole: bool = False) -> s
         span_start, span_end = max(span_start, start), min(span_end, end)
         if span_start >= span_end:
             continue
-        pieces += [html.escape(text[cursor:span_start], quote=False), OPEN]
-        pieces += [html.escape(text[span_start:span_end], quote=False), CLOSE]
+        pieces += [escape(text[cursor:span_start]), OPEN, escape(text[span_start:span_end]), CLOSE]
         cursor = span_end
-    pieces.append(html.escape(text[cursor:end], quote=False))
+    pieces.append(escape(text[cursor:end]))
     if end < len(text):
         pieces.append("…")
     return "".join(pieces)

@@ -204,7 +204,9 @@ class QueryTerms:
     def found_in_ascii(self, folded: str) -> set[str]:
         """The terms `matches` finds among the words of folded ASCII text, without listing its words (a
         query's words are no longer than MAX_WORD, so they begin a long word as they begin its cut)."""
-        return {t for t in self.terms if _ascii_word(t, t in self.prefixes).search(folded) is not None}
+        # The substring test first: most texts of a hit do not hold a term at all, and `in` costs a tenth of a
+        # search with look-arounds.
+        return {t for t in self.terms if t in folded and _ascii_word(t, t in self.prefixes).search(folded) is not None}
 
     def ascii_spans(self, folded: str) -> list[tuple[int, int]]:
         """(start, end) of each word of folded ASCII text that `matches` one of the terms, in order."""
