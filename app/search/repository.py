@@ -244,7 +244,7 @@ def _read_level(
 
 WORD_SCORE_SHIFT = 32
 """A level read from `search_name_terms` keeps `rank << WORD_SCORE_SHIFT | doc_id` as its hits' score: the table's
-order, one integer a cursor keeps (doc_ids stay below 2^32, ranks below 2^28)."""
+order, one integer a cursor keeps (doc_ids stay below 2^32, ranks below 2^22)."""
 
 
 def _more_than(connection: sa.Connection, conditions: list[str], params: dict[str, Any], count: int) -> bool:
@@ -262,8 +262,8 @@ def _word_ranked(
     after: _Key | None,
 ) -> list[_Key]:
     """Up to `need` hits of a one-word query's names level in the order of `search_name_terms` (migration 0010:
-    more occurrences of the word in the names first, then shorter documents, then doc_id), after `after`: the
-    first rows of one index range, where bm25 would score every match of a level of thousands."""
+    bm25 of the word in the names over a constant average document length, then doc_id), after `after`: the first
+    rows of one index range, where FTS5 would score every match of a level of thousands."""
     if after is not None:
         rank, doc_id = divmod(after.score, 1 << WORD_SCORE_SHIFT)
         conditions = [*conditions, "(rank, doc_id) > (:r, :d)"]

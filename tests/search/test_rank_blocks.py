@@ -1,5 +1,6 @@
 """A level with more matches than a rank block is ranked a block at a time, in doc_id order (on SQLite, a one-word
-query's names level in search_name_terms' order instead); smaller ones as before."""
+query's names level in search_name_terms' order instead: bm25 over a constant average length); smaller ones as
+before."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from app.search.text import query_terms
 from app.seeding.run import load_dir
 from tests.conftest import SEED_DIR
 from tests.search.conftest import write_search_seed
+from tests.search.test_index import word_rank
 
 # 40 statements that mention Huawei, some in their name (a names tier) and all in their text, of several
 # lengths, so bm25 does not tie them all: enough to fill several blocks of 5.
@@ -34,12 +36,12 @@ def _doc_ids(connection: sa.Connection) -> dict[tuple[str, str], int]:
 
 def _in_word_order(connection: sa.Connection, keys: list[tuple[str, str]], term: str) -> list[tuple[str, str]]:
     """`keys` (of a one-word query's names level) as SQLite reads a large such level from search_name_terms
-    (migration 0010): more occurrences of the word in the names first, then shorter documents, then doc_id."""
+    (migration 0010): by bm25 over a constant average length (`word_rank`), then doc_id."""
     rows = connection.exec_driver_sql(
         "SELECT record_type, record_id, doc_id, exact, names, aliases, body FROM search_documents"
     ).all()
     order = {
-        (record_type, record_id): (-names.split().count(term), sum(len(c.split()) for c in columns), doc_id)
+        (record_type, record_id): (word_rank(names.split().count(term), sum(len(c.split()) for c in columns)), doc_id)
         for record_type, record_id, doc_id, *columns in rows
         for names in [columns[1]]
     }
