@@ -164,6 +164,14 @@ def highlight(query: QueryTerms, value: FieldValue, *, whole: bool = False) -> s
     """The value as HTML-safe text with its matches marked, cut around the first one when long."""
     text = value.text
     escape = _escape if "&" in text or "<" in text or ">" in text else _same
+    if not whole and escape is _same and len(text) <= SNIPPET_LENGTH and text.isascii():
+        # The common case (a short name in ASCII, nothing to escape or cut): its matching words marked, as below.
+        pieces, cursor = [], 0
+        for span_start, span_end in query.ascii_spans(text.lower()):
+            pieces += [text[cursor:span_start], OPEN, text[span_start:span_end], CLOSE]
+            cursor = span_end
+        pieces.append(text[cursor:])
+        return "".join(pieces)
     spans = [(0, len(text))] if whole else match_spans(query, value)
     start, end = 0, len(text)
     if len(text) > SNIPPET_LENGTH:
