@@ -17,9 +17,12 @@ from app.core.errors import ServiceUnavailable
 T = TypeVar("T")
 
 
-Lane = Literal["read", "search", "inline"]
+Lane = Literal["read", "search", "inline", "inline-search"]
 """Which worker threads a read waits for: ordinary reads, or full-text searches; or none: `inline` is for reads
-known to take microseconds (one indexed row), made on the event loop itself where that is safe."""
+known to take microseconds (one indexed row), made on the event loop itself where that is safe, and
+`inline-search` for searches whose work is bounded (a few ms), redone in the search lane when they cannot be."""
+INLINE_FALLBACK: dict[Lane, Lane] = {"inline": "read", "inline-search": "search"}
+"""The lane of an inline read that could not be made on the event loop."""
 INLINE_LIMIT_MS = 50
 """Longest an inline read may hold the event loop: past it, it is interrupted and made again in a thread."""
 
@@ -75,13 +78,14 @@ class Database:
 
         At most `threads[lane]` reads of a lane run at once: more threads than cores
         only take turns at the GIL (and each holds a pooled connection); the rest wait.
-        An `inline` read runs on the event loop when `inline_read` can, else as an ordinary read.
+        An `inline` read runs on the event loop when `inline_read` can, else as an ordinary read (`inline-search`:
+        else in the search lane).
         """
-        if lane == "inline":
+        if lane in INLINE_FALLBACK:
             done, value = self.inline_read(work)
             if done:
                 return value  # type: ignore[return-value]
-            lane = "read"
+            lane = INLINE_FALLBACK[lane]
         limiter = self._limiters.get(lane)
         if limiter is None:
             limiter = self._limiters[lane] = CapacityLimiter(self.threads[lane])

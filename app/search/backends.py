@@ -135,6 +135,10 @@ class SearchBackend(Protocol):
         """SQL selecting the doc_ids of up to `:n` documents of those `tier_hits` reads, in no set order, without
         scoring any: all of them when there are fewer."""
 
+    def word_ranked(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]] | None:
+        """The conditions (and their parameters) on `search_name_terms` of the documents `tier_hits` reads, when
+        that table holds them in an order of their own (a one-word query's names tier, on SQLite); else None."""
+
 
 Span = tuple[int, int | None]
 """doc_ids from the first up to (not including) the second; None: to the end."""
@@ -245,6 +249,18 @@ class SqliteFts5:
             return _some(("search_exact", "doc_id"), ["key = :k", *conditions], {**params, "k": terms.compact})
         return _some(self.TABLE, *self._matches(tier, terms, only))
 
+    def word_ranked(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]] | None:
+        # The table (migration 0010) holds each word of the `names` column, as the tier's MATCH finds it; the
+        # exact tier, when excluded, by its own table, as `tier_some` reads it. `+doc_id`: the types are a filter
+        # on the rows read in order, never a walk of the doc_id index.
+        if tier.compact or tier.prefix or tier.columns != ("names",) or len(terms.terms) != 1:
+            return None
+        conditions, params = self._types(only, "doc_id", plain=False)
+        if any(other.compact for other in narrower(tier)):
+            conditions.append("doc_id NOT IN (SELECT doc_id FROM search_exact WHERE key = :k)")
+            params["k"] = terms.compact
+        return ["term = :w", *conditions], {**params, "w": terms.terms[0]}
+
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""
         expression = f"({self.match_text(tier, terms)})"
@@ -254,12 +270,13 @@ class SqliteFts5:
         return ["search_fts MATCH :m", *conditions], {**params, "m": expression}
 
     @staticmethod
-    def _types(only: Only, key: str) -> tuple[list[str], dict[str, Any]]:
-        """The conditions (and their parameters) keeping the documents of `only`, by their doc_id column `key`."""
+    def _types(only: Only, key: str, plain: bool = True) -> tuple[list[str], dict[str, Any]]:
+        """The conditions (and their parameters) keeping the documents of `only`, by their doc_id column `key`;
+        a test of the ranges on each row read, not an index's look-up, unless `plain`."""
         params: dict[str, Any] = {}
         conditions: list[str] = []
         if only.ranges is not None:
-            between = [f"{key} BETWEEN :lo{i} AND :hi{i}" for i in range(len(only.ranges))]
+            between = [f"{'' if plain else '+'}{key} BETWEEN :lo{i} AND :hi{i}" for i in range(len(only.ranges))]
             conditions.append(f"({' OR '.join(between)})" if between else "0")
             for i, (low, high) in enumerate(only.ranges):
                 params.update({f"lo{i}": low, f"hi{i}": high})
@@ -379,6 +396,10 @@ class PostgresTsvector:
 
     def tier_some(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[str, dict[str, Any]]:
         return _some(self.table(tier), *self._matches(tier, terms, only), self.KEYS)
+
+    def word_ranked(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]] | None:
+        """None: PostgreSQL ranks every match of a level (`tier_hits`)."""
+        return None
 
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""

@@ -48,6 +48,10 @@ POSTGRESQL_SEARCH_TABLES = ("search_names",)
 """PostgreSQL's alone: the name tiers' narrow table (migration 0008), kept by triggers."""
 EXACT_KEYS_TABLE = "search_exact"
 """SQLite's table of exact-name keys (migration 0009), kept by triggers on search_documents."""
+NAME_TERMS_TABLE = "search_name_terms"
+"""SQLite's table of each name word's documents in order (migration 0010), kept by triggers on search_documents."""
+KEPT_BY_TRIGGERS = (EXACT_KEYS_TABLE, NAME_TERMS_TABLE)
+"""SQLite's tables that triggers on search_documents fill from its rows."""
 
 
 def body_fields(record_type: RecordType) -> list[str]:
@@ -221,5 +225,5 @@ def index_in_step(connection: sa.Connection) -> bool:
 
 def outside_search_tables(name: str | None, type_: str, _parents: object) -> bool:
     """Alembic `include_name` filter: the search tables are engine-specific DDL (migration 0002), not models."""
-    kept_apart = (*SEARCH_TABLES, *POSTGRESQL_SEARCH_TABLES, EXACT_KEYS_TABLE)
+    kept_apart = (*SEARCH_TABLES, *POSTGRESQL_SEARCH_TABLES, *KEPT_BY_TRIGGERS)
     return not (type_ == "table" and name is not None and name.startswith(kept_apart))

@@ -199,10 +199,12 @@ def _read_level(
     spans: dict[str, tuple[int, int, int]] | None,
     block: tuple[int, int] | None,
     matches: int | None,
+    stored: dict[int, tuple[str, str]],
 ) -> list[_Key]:
     """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`:
     ranked all together, or, when `block` is (whole, size) and the level has more than `whole` matches,
-    `size` at a time (RANK_WHOLE, RANK_BLOCK); `matches`, how many it has, when known."""
+    `size` at a time (RANK_WHOLE, RANK_BLOCK); `matches`, how many it has, when known. The stored name and text
+    of hits read along the way go into `stored` (by doc_id)."""
     types = sorted(t for t in wanted or BY_NAME if (t == SOURCE) == sources)
     if not types or matches == 0:
         return []
@@ -211,6 +213,10 @@ def _read_level(
     level = Level(connection, backend, terms, tier, only, frozenset(types))
     documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
     larger = block is not None and (matches is None or matches > whole) and (documents is None or documents > whole)
+    if larger:
+        words = backend.word_ranked(tier, terms, only)
+        if words is not None and _more_than(connection, *words, whole):
+            return _word_ranked(connection, *words, level, need, after, stored)
     start = None
     if larger and whole >= size:
         # The first block's end, then whether the level has more than `whole` matches, counted on from there (the
@@ -236,6 +242,48 @@ def _read_level(
             return keys
         begin, score_after, after = start, None, None
         start = level.skip(begin, size)
+
+
+WORD_SCORE_SHIFT = 32
+"""A level read from `search_name_terms` keeps `rank << WORD_SCORE_SHIFT | doc_id` as its hits' score: the table's
+order, one integer a cursor keeps (doc_ids stay below 2^32, ranks below 2^22)."""
+
+
+def _more_than(connection: sa.Connection, conditions: list[str], params: dict[str, Any], count: int) -> bool:
+    """Whether `search_name_terms` holds more than `count` rows meeting `conditions` (read as far as the next)."""
+    sql = f"SELECT 1 FROM search_name_terms WHERE {' AND '.join(conditions)} LIMIT 1 OFFSET :skip"
+    return bool(_rows(connection, sql, {**params, "skip": count}))
+
+
+def _word_ranked(
+    connection: sa.Connection,
+    conditions: list[str],
+    params: dict[str, Any],
+    level: Level,
+    need: int,
+    after: _Key | None,
+    stored: dict[int, tuple[str, str]],
+) -> list[_Key]:
+    """Up to `need` hits of a one-word query's names level in the order of `search_name_terms` (migration 0010:
+    bm25 of the word in the names over a constant average document length, then doc_id), after `after`: the first
+    rows of one index range, where FTS5 would score every match of a level of thousands. Their stored name and
+    text come with them (into `stored`): the documents are read for their type and id anyway."""
+    if after is not None:
+        rank, doc_id = divmod(after.score, 1 << WORD_SCORE_SHIFT)
+        conditions = [*conditions, "(rank, doc_id) > (:r, :d)"]
+        params = {**params, "r": rank, "d": doc_id}
+    sql = (
+        "SELECT t.doc_id, t.rank, d.record_type, d.record_id, d.name, d.fields FROM (SELECT doc_id, rank "
+        "FROM search_name_terms "
+        f"WHERE {' AND '.join(conditions)} ORDER BY rank, doc_id LIMIT :n) AS t "
+        "JOIN search_documents AS d ON d.doc_id = t.doc_id"
+    )
+    levels = {record_type: _level(level.tier, record_type) for record_type in level.types}
+    keys = []
+    for doc_id, rank, record_type, record_id, name, fields in _rows(connection, sql, {**params, "n": need}):
+        keys.append(_Key(levels[record_type], rank << WORD_SCORE_SHIFT | doc_id, record_type, record_id, doc_id))
+        stored[doc_id] = (name, fields)
+    return sorted(keys)
 
 
 @dataclass(frozen=True)
@@ -315,6 +363,7 @@ def search_page(
     spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
     keys: list[_Key] = []
+    stored: dict[int, tuple[str, str]] = {}
     empty: set[int] = set()
     """Ranks of the tiers whose match (not only their level) holds no document of the types wanted: later reads
     need not exclude them."""
@@ -334,21 +383,32 @@ def search_page(
             since = cursor if cursor is not None and cursor.level == level else None
             matches = census[sources] if census is not None else None
             keys += _read_level(
-                connection, backend, terms, tier, wanted, sources, limit - len(keys), since, spans, blocks, matches
+                connection,
+                backend,
+                terms,
+                tier,
+                wanted,
+                sources,
+                limit - len(keys),
+                since,
+                spans,
+                blocks,
+                matches,
+                stored,
             )
             if len(keys) >= limit:
-                return _hits(connection, keys)
-    return _hits(connection, keys)
+                return _hits(connection, keys, stored)
+    return _hits(connection, keys, stored)
 
 
-def _hits(connection: sa.Connection, keys: Sequence[_Key]) -> list[Hit]:
-    """The hits of these keys, in their order, with their stored name and text."""
-    if not keys:
-        return []
-    marks = ", ".join(f":d{i}" for i in range(len(keys)))
-    sql = f"SELECT doc_id, name, fields FROM search_documents WHERE doc_id IN ({marks})"
-    rows = _rows(connection, sql, {f"d{i}": key.doc_id for i, key in enumerate(keys)})
-    stored = {doc_id: (name, fields) for doc_id, name, fields in rows}
+def _hits(connection: sa.Connection, keys: Sequence[_Key], stored: dict[int, tuple[str, str]]) -> list[Hit]:
+    """The hits of these keys, in their order, with their stored name and text (read here unless in `stored`)."""
+    missing = [key.doc_id for key in keys if key.doc_id not in stored]
+    if missing:
+        marks = ", ".join(f":d{i}" for i in range(len(missing)))
+        sql = f"SELECT doc_id, name, fields FROM search_documents WHERE doc_id IN ({marks})"
+        rows = _rows(connection, sql, {f"d{i}": doc_id for i, doc_id in enumerate(missing)})
+        stored.update((doc_id, (name, fields)) for doc_id, name, fields in rows)
     hits = []
     for key in keys:
         name, fields = stored[key.doc_id]

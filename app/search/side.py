@@ -5,15 +5,18 @@ documents and FTS5's inserts took about a third of it), and SQLite has one
 writer. So when a load creates many records on SQLite and the index is
 empty, the loader forks: the child makes the documents from the validated
 records it inherited and writes them, with the same backend code, into a
-scratch SQLite file holding the same two search tables (made from the SQL
-the database stored for them), while the parent writes the records. The
-parent then takes the finished index in its own transaction: it drops and
-re-creates `search_fts` (so no cached state of the old, empty table
-survives) and fills `search_documents` and FTS5's shadow tables with the
-scratch file's rows — the same bytes FTS5 would have written had the
-parent inserted the documents itself, since both tables have the same
-definition and get the same documents with the same rowids in the same
-order. A failure on either side raises in the parent, and the load's
+scratch SQLite file holding the same two search tables, the tables that
+triggers on `search_documents` fill (the exact keys, the name words) and
+those triggers (made from the SQL the database stored for them), while the
+parent writes the records. The parent then takes the finished index in its
+own transaction: it drops and re-creates `search_fts` (so no cached state of
+the old, empty table survives) and fills `search_documents` and FTS5's
+shadow tables with the scratch file's rows — the same bytes FTS5 would have
+written had the parent inserted the documents itself, since both tables have
+the same definition and get the same documents with the same rowids in the
+same order — and the triggers' tables with theirs, its own triggers left out
+meanwhile (at 100k statements they cost ~4 s of the parent's time, a copy in
+key order a fraction of it). A failure on either side raises in the parent, and the load's
 transaction rolls back as for any other error; the scratch file is removed.
 
 Only where `os.fork` exists (Linux, macOS); elsewhere, and for small or
@@ -36,7 +39,7 @@ from sqlalchemy.pool import NullPool
 from app.core.db import sqlite_file
 from app.core.forked import SideProcess
 from app.records.registry import RecordType
-from app.search.index import SEARCH_TABLES, IndexWriter
+from app.search.index import KEPT_BY_TRIGGERS, SEARCH_TABLES, IndexWriter
 
 SIDE_INDEX_FROM = 50_000
 """Documents a first load must add for its index to be built in a second process (below it, the fork and the
@@ -66,15 +69,25 @@ class SideIndex(SideProcess):
 
     def __init__(self, connection: sa.Connection, work: Work) -> None:
         super().__init__()
+        tables = (*SEARCH_TABLES, *KEPT_BY_TRIGGERS)
         found = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE name IN (?, ?) AND sql IS NOT NULL",
-            SEARCH_TABLES,
+            f"SELECT name, sql FROM sqlite_master WHERE name IN ({', '.join('?' * len(tables))}) AND sql IS NOT NULL",
+            tables,
         ).all()
         self.schema: dict[str, str] = {str(name): str(sql) for name, sql in found}
+        self.triggers: dict[str, str] = {
+            str(name): str(sql)
+            for name, sql in connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'search_documents'"
+            )
+        }
+        """The triggers filling KEPT_BY_TRIGGERS: they fire in the child as the index is written there, and are
+        left out while the parent copies its rows, whose own rows are copied too (in key order, at once)."""
         self.work = work
 
     def build(self, path: Path) -> None:
-        _build(path, [self.schema[t] for t in SEARCH_TABLES], self.work)
+        tables = [self.schema[t] for t in (*SEARCH_TABLES, *KEPT_BY_TRIGGERS)]
+        _build(path, [*tables, *self.triggers.values()], self.work)
 
     def started(self) -> None:
         self.work = ()  # the child has its copy
@@ -86,11 +99,15 @@ class SideIndex(SideProcess):
         connection.exec_driver_sql(self.schema["search_fts"])
         # Attached, the rows go across inside SQLite.
         self.attach(connection, SIDE)
-        for table in SHADOW_TABLES:  # the empty index's own rows (its structure record, its averages)
+        for table in (*SHADOW_TABLES, *KEPT_BY_TRIGGERS):  # the empty index's own rows (its structure, averages)
             connection.exec_driver_sql(f"DELETE FROM main.{table}")
-        for table in ("search_documents", *SHADOW_TABLES):
+        for name in self.triggers:
+            connection.exec_driver_sql(f"DROP TRIGGER main.{name}")
+        for table in ("search_documents", *SHADOW_TABLES, *KEPT_BY_TRIGGERS):
             columns = ", ".join(row[1] for row in connection.exec_driver_sql(f"PRAGMA main.table_info({table})"))
             connection.exec_driver_sql(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM {SIDE}.{table}")
+        for sql in self.triggers.values():
+            connection.exec_driver_sql(sql)
 
 
 def _build(path: Path, schema: Iterable[str], work: Work) -> None:

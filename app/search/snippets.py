@@ -61,7 +61,7 @@ def field_values(fields: dict[str, Any]) -> list[FieldValue]:
 def _found(query: QueryTerms, value: FieldValue) -> tuple[set[str], bool]:
     """The query terms found in a value, and whether it is the query's exact full name."""
     if value.text.isascii():  # no pinyin (its key is empty: `name_keys` is the compact key alone), no word list
-        exact = value.is_name and bool(query.compact) and compact_key(value.text) == query.compact
+        exact = value.field in NAME_FIELDS and bool(query.compact) and compact_key(value.text) == query.compact
         return (set(query.terms) if exact else query.found_in_ascii(value.text.lower())), exact
     if value.is_name:
         candidates = set(name_terms(value.text, value.tag))
@@ -81,17 +81,31 @@ class Explanation:
 
 
 def explain(query: QueryTerms, fields: dict[str, Any]) -> Explanation:
-    """The fields holding every query term (else those holding some), and the best value highlighted."""
+    """The fields holding every query term (else those holding some), and the best value highlighted: the first
+    of the exact full names among them, else of those holding the most terms."""
     wanted = set(query.terms)
-    scored = [(value, *_found(query, value)) for value in field_values(fields)]
+    scored: list[tuple[FieldValue, set[str], bool]] = []
     by_field: dict[str, set[str]] = {}
-    for value, found, _exact in scored:
-        by_field.setdefault(value.field, set()).update(found)
-    matched = [f for f, found in by_field.items() if found == wanted] or [f for f, found in by_field.items() if found]
-    candidates = [(value, found, exact) for value, found, exact in scored if value.field in matched and found]
-    if not candidates:
-        return Explanation(matched, html.escape(fields["name"], quote=False))
-    value, _found_terms, exact = max(candidates, key=lambda c: (c[2], len(c[1])))  # first of the best
+    """What each field's values hold together, for the fields holding anything (a field's values are listed
+    together, so its first value with a term places it as its first value would)."""
+    for value in field_values(fields):
+        found, exact = _found(query, value)
+        if found:
+            scored.append((value, found, exact))
+            held = by_field.get(value.field)
+            if held is None:
+                by_field[value.field] = set(found)
+            else:
+                held |= found
+    if not scored:
+        return Explanation([], _escape(fields["name"]))
+    matched = [f for f, found in by_field.items() if found == wanted] or list(by_field)
+    best = scored[0]
+    rank = (False, 0)
+    for candidate in scored:
+        if candidate[0].field in matched and (candidate[2], len(candidate[1])) > rank:
+            best, rank = candidate, (candidate[2], len(candidate[1]))
+    value, _terms, exact = best
     return Explanation(matched, highlight(query, value, whole=exact))
 
 
@@ -137,9 +151,27 @@ def match_spans(query: QueryTerms, value: FieldValue) -> list[tuple[int, int]]:
     return merged
 
 
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _same(text: str) -> str:
+    """A piece of a text without `&`, `<` or `>`, which `_escape` would return unchanged (most texts)."""
+    return text
+
+
 def highlight(query: QueryTerms, value: FieldValue, *, whole: bool = False) -> str:
     """The value as HTML-safe text with its matches marked, cut around the first one when long."""
     text = value.text
+    escape = _escape if "&" in text or "<" in text or ">" in text else _same
+    if not whole and escape is _same and len(text) <= SNIPPET_LENGTH and text.isascii():
+        # The common case (a short name in ASCII, nothing to escape or cut): its matching words marked, as below.
+        pieces, cursor = [], 0
+        for span_start, span_end in query.ascii_spans(text.lower()):
+            pieces += [text[cursor:span_start], OPEN, text[span_start:span_end], CLOSE]
+            cursor = span_end
+        pieces.append(text[cursor:])
+        return "".join(pieces)
     spans = [(0, len(text))] if whole else match_spans(query, value)
     start, end = 0, len(text)
     if len(text) > SNIPPET_LENGTH:
@@ -155,10 +187,9 @@ def highlight(query: QueryTerms, value: FieldValue, *, whole: bool = False) -> s
         span_start, span_end = max(span_start, start), min(span_end, end)
         if span_start >= span_end:
             continue
-        pieces += [html.escape(text[cursor:span_start], quote=False), OPEN]
-        pieces += [html.escape(text[span_start:span_end], quote=False), CLOSE]
+        pieces += [escape(text[cursor:span_start]), OPEN, escape(text[span_start:span_end]), CLOSE]
         cursor = span_end
-    pieces.append(html.escape(text[cursor:end], quote=False))
+    pieces.append(escape(text[cursor:end]))
     if end < len(text):
         pieces.append("…")
     return "".join(pieces)

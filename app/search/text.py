@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 MAX_WORD = 64
 """Longer words are cut (alike in documents and queries): nobody searches for them whole."""
@@ -48,6 +48,8 @@ _SPLIT = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
 """Like _WORDS, with the CJK run in group 1 and any other word in group 2."""
 _ASCII_WORDS = re.compile("[a-z0-9]+")
 """The words of lower-case ASCII text (the same as _WORDS finds there, faster)."""
+_NOT_ASCII_WORDS = re.compile("[^a-z0-9]+")
+"""What lies between the words of lower-case ASCII text."""
 
 
 def _fold_table() -> dict[int, str | None]:
@@ -131,6 +133,10 @@ def terms(text: str) -> list[str]:
 def compact_key(text: str) -> str:
     """A name's words joined: `Xí Jìnpíng` -> `xijinping`, `华为` -> `华为`."""
     if text.isascii():  # as `words` splits folded ASCII text, without listing (CJK run, word) pairs
+        if len(text) <= MAX_WORD:  # no word to cut: the words joined are the text without what is between them
+            lower = text.lower()
+            squeezed = lower.replace(" ", "")
+            return squeezed if squeezed.isalnum() else _NOT_ASCII_WORDS.sub("", lower)  # mostly words and spaces
         return "".join([w[:MAX_WORD] for w in _ASCII_WORDS.findall(text.lower())])[:MAX_KEY]
     return "".join(words(fold(text)))[:MAX_KEY]
 
@@ -204,11 +210,24 @@ class QueryTerms:
     def found_in_ascii(self, folded: str) -> set[str]:
         """The terms `matches` finds among the words of folded ASCII text, without listing its words (a
         query's words are no longer than MAX_WORD, so they begin a long word as they begin its cut)."""
-        return {t for t in self.terms if _ascii_word(t, t in self.prefixes).search(folded) is not None}
+        # The substring test first: most texts of a hit do not hold a term at all, and `in` costs a tenth of a
+        # search with look-arounds.
+        patterns = self._ascii_patterns
+        return {t for t in self.terms if t in folded and patterns[t].search(folded) is not None}
 
     def ascii_spans(self, folded: str) -> list[tuple[int, int]]:
         """(start, end) of each word of folded ASCII text that `matches` one of the terms, in order."""
-        return [match.span() for match in _ascii_words(self.terms, self.prefixes).finditer(folded)]
+        return [match.span() for match in self._ascii_pattern.finditer(folded)]
+
+    @cached_property
+    def _ascii_patterns(self) -> dict[str, re.Pattern[str]]:
+        """Each term's word pattern (`found_in_ascii`), looked up once per query rather than once per text."""
+        return {t: _ascii_word(t, t in self.prefixes) for t in self.terms}
+
+    @cached_property
+    def _ascii_pattern(self) -> re.Pattern[str]:
+        """Every term's word pattern in one (`ascii_spans`)."""
+        return _ascii_words(self.terms, self.prefixes)
 
 
 def _ascii_pattern(term: str, prefix: bool) -> str:

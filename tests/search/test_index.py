@@ -48,6 +48,31 @@ def _exact_keys_in_step(engine: sa.Engine) -> None:
     assert stored == expected
 
 
+def word_rank(occurrences: int, length: int) -> int:
+    """A document's rank in search_name_terms for a word it holds `occurrences` times in its names, being `length`
+    terms long (migration 0010): FTS5's bm25 of the word in the names tier, over an average length of 75 terms."""
+    frequency = 5.0 * occurrences
+    return int((2.2 - frequency * 2.2 / (frequency + 1.2 * (0.25 + 0.75 * length / 75.0))) * 1000000)
+
+
+def name_terms_in_step(engine: sa.Engine) -> None:
+    """On SQLite, `search_name_terms` (migration 0010) holds exactly one row per word of each indexed document's
+    names, ranked by the word's occurrences there and the document's length in terms."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        stored = set(connection.exec_driver_sql("SELECT term, rank, doc_id FROM search_name_terms").all())
+        rows = connection.exec_driver_sql("SELECT doc_id, exact, names, aliases, body FROM search_documents").all()
+    expected = {
+        (word, word_rank(names.split().count(word), sum(len(c.split()) for c in columns)), doc_id)
+        for doc_id, *columns in rows
+        for names in [columns[1]]
+        for word in names.split()
+    }
+    assert any(len(set(columns[1].split())) < len(columns[1].split()) for _doc_id, *columns in rows)  # a word twice
+    assert stored == expected
+
+
 def test_a_second_load_changes_and_prunes_the_index(
     engine: sa.Engine, settings: Settings, search_seed: Path, tmp_path: Path
 ) -> None:
@@ -76,6 +101,7 @@ def test_a_second_load_changes_and_prunes_the_index(
     untouched = set(before) - {("actor", "xinhua"), ("actor", "huawei")}
     assert {key: after[key] for key in untouched} == {key: before[key] for key in untouched}
     _exact_keys_in_step(engine)
+    name_terms_in_step(engine)
 
 
 def test_loading_the_same_files_again_leaves_the_index_alone(engine: sa.Engine, search_seed: Path) -> None:
@@ -94,6 +120,7 @@ def test_an_index_out_of_step_is_rebuilt_by_the_next_load(engine: sa.Engine, sea
     load_dir(engine, search_seed, prune=True)  # nothing changed in the files
     assert _hits(engine, "huawei")[0] == "actor:huawei"
     _exact_keys_in_step(engine)
+    name_terms_in_step(engine)
 
 
 def test_refresh_is_set_based(engine: sa.Engine, tmp_path: Path) -> None:
@@ -117,6 +144,7 @@ def test_refresh_is_set_based(engine: sa.Engine, tmp_path: Path) -> None:
     assert len(statements) < 40
     assert _hits(engine, "芯片 4321") == ["statement:s-4321"]
     _exact_keys_in_step(engine)
+    name_terms_in_step(engine)
 
 
 @pytest.fixture
@@ -160,6 +188,7 @@ def test_the_migration_downgrades_and_indexes_stored_records_on_upgrade(scratch_
         assert _hits(engine, "习近平") == ["actor:xi-jinping"]
         assert _hits(engine, "华为")[0] == "actor:huawei"
         _exact_keys_in_step(engine)  # the keys of the documents 0002 indexed, copied by 0008
+        name_terms_in_step(engine)
     finally:
         engine.dispose()
 

@@ -1,4 +1,6 @@
-"""A level with more matches than a rank block is ranked a block at a time, in doc_id order; smaller ones as before."""
+"""A level with more matches than a rank block is ranked a block at a time, in doc_id order (on SQLite, a one-word
+query's names level in search_name_terms' order instead: bm25 over a constant average length); smaller ones as
+before."""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.records.registry import RECORD_TYPE_LIST
+from app.search.backends import NARROWER
 from app.search.index import body_fields, document_for, document_length
 from app.search.repository import RANK_WHOLE, Hit, search_page
 from app.search.text import query_terms
 from app.seeding.run import load_dir
 from tests.conftest import SEED_DIR
 from tests.search.conftest import write_search_seed
+from tests.search.test_index import word_rank
 
 # 40 statements that mention Huawei, some in their name (a names tier) and all in their text, of several
 # lengths, so bm25 does not tie them all: enough to fill several blocks of 5.
@@ -28,6 +32,26 @@ EXTRA = "".join(
 def _doc_ids(connection: sa.Connection) -> dict[tuple[str, str], int]:
     rows = connection.exec_driver_sql("SELECT record_type, record_id, doc_id FROM search_documents")
     return {(t, i): d for t, i, d in rows}
+
+
+def _in_word_order(connection: sa.Connection, keys: list[tuple[str, str]], term: str) -> list[tuple[str, str]]:
+    """`keys` (of a one-word query's names level) as SQLite reads a large such level from search_name_terms
+    (migration 0010): by bm25 over a constant average length (`word_rank`), then doc_id."""
+    rows = connection.exec_driver_sql(
+        "SELECT record_type, record_id, doc_id, exact, names, aliases, body FROM search_documents"
+    ).all()
+    order = {
+        (record_type, record_id): (word_rank(names.split().count(term), sum(len(c.split()) for c in columns)), doc_id)
+        for record_type, record_id, doc_id, *columns in rows
+        for names in [columns[1]]
+    }
+    return sorted(keys, key=order.__getitem__)
+
+
+def _by_words(connection: sa.Connection, level: int, size: int, whole: int) -> bool:
+    """Whether a level of a one-word query is read from search_name_terms: its names tier's, larger than
+    `whole`, on SQLite."""
+    return connection.dialect.name == "sqlite" and level // 2 == NARROWER[0].rank and size > whole
 
 
 def _walk(connection: sa.Connection, query: str, limit: int, block: int) -> list[Hit]:
@@ -57,13 +81,19 @@ def test_blocks_rank_within_themselves_in_doc_id_order_and_pages_walk_them_once(
         # The order wanted: level by level; in each, blocks of 5 in doc_id order, each as the engine ranks it.
         score = {(h.record_type, h.record_id): h.score for h in whole}
         expected: list[tuple[str, str]] = []
-        for _level, hits in groupby(whole, key=lambda h: h.tier):
+        by_words = False
+        for level, hits in groupby(whole, key=lambda h: h.tier):
             keys = sorted(((h.record_type, h.record_id) for h in hits), key=doc_ids.__getitem__)
+            if _by_words(connection, level, len(keys), 5):
+                expected += _in_word_order(connection, keys, "huawei")
+                by_words = True
+                continue
             for start in range(0, len(keys), 5):
                 chunk = keys[start : start + 5]
                 expected += sorted(chunk, key=lambda k: (score[k], k[0], k[1]))
         assert [(h.record_type, h.record_id) for h in blocked] == expected
         assert expected != [(h.record_type, h.record_id) for h in whole]  # the blocks did change the order
+        assert by_words == (connection.dialect.name == "sqlite")
 
         for limit in (1, 3, 7):  # page boundaries inside blocks, on them, across levels
             walked = _walk(connection, "huawei", limit, block=5)
@@ -85,6 +115,9 @@ def test_only_levels_larger_than_whole_are_ranked_in_blocks(engine: sa.Engine, t
             keys = [(h.record_type, h.record_id) for h in hits]
             if sizes[level] <= cut:
                 expected += keys
+                continue
+            if _by_words(connection, level, sizes[level], cut):
+                expected += _in_word_order(connection, keys, "huawei")
                 continue
             keys.sort(key=doc_ids.__getitem__)
             for start in range(0, len(keys), 5):
