@@ -308,6 +308,15 @@ def items_from_rows(
                     wanted[ref.target_type].add(ref.target_id)
     link = link_names(source.names(wanted))
     disputed = source.disputes(ids) if record_type is DEPENDENCY else {}
+    # Timestamps as text once each: a page (or a load's batch, written at one moment) repeats the same few.
+    stamps: dict[Any, str] = {}
+
+    def stamp(value: Any) -> str:
+        found = stamps.get(value)
+        if found is None:
+            found = stamps[value] = utc(value)
+        return found
+
     shown = []
     for row, values in zip(rows, referenced, strict=True):
         record_id = row["id"]
@@ -325,7 +334,7 @@ def items_from_rows(
         if record_type is DEPENDENCY:
             body["disputed"] = bool(disputed.get(record_id))
             body["disputed_by"] = disputed.get(record_id, [])
-        body["created_at"] = utc(row["created_at"])
-        body["updated_at"] = utc(row["updated_at"])
+        body["created_at"] = stamp(row["created_at"])
+        body["updated_at"] = stamp(row["updated_at"])
         shown.append(body)
     return shown

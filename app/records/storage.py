@@ -514,6 +514,9 @@ class TypedRefField(StoredField):
         super().__init__(name, alias)
         self.ref = ref
         self.tables = tables
+        self._typed_columns = [(t, self.column_for(t)) for t in ref.types]
+        self._no_target: dict[str, Any] = dict.fromkeys(column for _t, column in self._typed_columns)
+        self._column_of = dict(self._typed_columns)
 
     def column_for(self, record_type: str) -> str:
         """The foreign-key column used when the reference points at `record_type`."""
@@ -540,13 +543,19 @@ class TypedRefField(StoredField):
     def typed_values(self, value: str) -> dict[str, Any]:
         """Column values for one typed reference."""
         record_type, record_id = split_typed(value)
-        return {self.column_for(t): (record_id if t == record_type else None) for t in self.ref.types}
+        # A copy of the all-NULL columns, in their order, with the target's set: a load makes one per reference
+        # (millions), so the column names are worked out once, in __init__.
+        values = self._no_target.copy()
+        column = self._column_of.get(record_type)
+        if column is not None:
+            values[column] = record_id
+        return values
 
     def typed_value(self, row: Row) -> str | None:
         """The `type:id` string stored in a row."""
-        for t in self.ref.types:
-            if row[self.column_for(t)] is not None:
-                return f"{t}:{row[self.column_for(t)]}"
+        for t, column in self._typed_columns:
+            if row[column] is not None:
+                return f"{t}:{row[column]}"
         return None
 
     def to_columns(self, value: Any) -> dict[str, Any]:
