@@ -99,9 +99,7 @@ _BMP_MARKS = re.compile(f"[{_ranges(c for c, v in _FOLD_TABLE.items() if v is No
 times faster than `str.translate` with the table, which looks every character up in a dict (a long body with
 a Chinese sentence cost ~25 µs). Only the BMP: a class of code points below U+10000 is a bitmap to SRE,
 one that reaches beyond is a list of ranges tried in turn (slower than the table)."""
-_TRANSLATE_FIRST = re.compile(
-    f"[\U00010000-\U0010ffff{_ranges(c for c, v in _FOLD_TABLE.items() if v is not None)}]"
-)
+_TRANSLATE_FIRST = re.compile(f"[\U00010000-\U0010ffff{_ranges(c for c, v in _FOLD_TABLE.items() if v is not None)}]")
 """What `_BMP_MARKS` does not cover (a character beyond the BMP, a letter to spell out): text holding any is
 translated with the whole table, as always."""
 
