@@ -43,7 +43,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
@@ -354,6 +354,13 @@ def _referring_rows(
     query = sa.select(table.c.id, *columns).select_from(source).order_by(*order)
     if ids is not None:
         query = query.where(link.column.in_(ids))
+    elif connection.dialect.name == "sqlite":
+        # Every row of a table (a first load's `_all_tops`: millions): straight from the driver's cursor, which
+        # SQLite steps through as it is read (a sqlite3 cursor iterates its rows); SQLAlchemy's rows cost more
+        # than counting them.
+        compiled = query.compile(dialect=connection.dialect)
+        if not compiled.params:
+            return cast("Iterable[Sequence[Any]]", connection.exec_driver_sql(str(compiled)).cursor)
     return connection.execute(query.execution_options(yield_per=BATCH))
 
 
@@ -363,6 +370,8 @@ def _collect(rows: Iterable[Sequence[Any]], links: Sequence[_Link]) -> dict[_Lin
     the order ending with its id), as the list filter counts it."""
     tops: list[Tops] = [{} for _ in links]
     current: Any = None
+    if len(links) == 1:
+        return {links[0]: _collect_one(rows)}
     seen: set[tuple[int, str]] = set()
     for row in rows:
         record_id = row[0]
@@ -380,6 +389,27 @@ def _collect(rows: Iterable[Sequence[Any]], links: Sequence[_Link]) -> dict[_Lin
                 if found[0] <= REFERENCED_BY_ITEMS:
                     found[1].append(record_id)
     return dict(zip(links, tops, strict=True))
+
+
+def _collect_one(rows: Iterable[Sequence[Any]]) -> Tops:
+    """`_collect` of one link: rows of (owner id, target), the same counts and firsts."""
+    tops: Tops = {}
+    current: Any = None
+    seen: set[str] = set()
+    for record_id, target in rows:
+        if record_id != current:
+            current, seen = record_id, set()
+        if target is None or target in seen:
+            continue
+        seen.add(target)
+        found = tops.get(target)
+        if found is None:
+            tops[target] = [1, [record_id]]
+        else:
+            found[0] += 1
+            if found[0] <= REFERENCED_BY_ITEMS:
+                found[1].append(record_id)
+    return tops
 
 
 def _all_tops(connection: sa.Connection) -> dict[_Link, Tops]:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from app.records.disputes import DISPUTE_COLUMNS, disputes_among
 from app.records.items import ChildList
 from app.records.registry import BY_NAME, DEPENDENCY, RecordType
+from app.records.storage import ChildRow
 
 _DisputeRow = namedtuple("_DisputeRow", DISPUTE_COLUMNS)  # type: ignore[misc]
 
@@ -78,6 +79,7 @@ class InMemory:
         }
         self.now = now
         self._plans: dict[ChildList, _ChildPlan] = {}
+        self._items: dict[ChildList, dict[tuple[Any, ...], Any]] = {}
         self._disputes: list[Any] | None = None
 
     @property
@@ -155,6 +157,26 @@ class InMemory:
                     made += values(row[on])
                 rows.append(made if order is None else tuple(made[i] for i in order))
         return rows
+
+    def child_item(self, child: ChildList) -> Callable[[ChildRow], Any]:
+        """`child.item`, for an embedded source made once per source and copied for each record citing it (a
+        source is cited by tens of records; making its item took 20 µs, a copy takes a fraction of one). The
+        embedding is made from the row without its first value, the citing record's id."""
+        if not (child.expanded and child.field.alias == "sources"):
+            return child.item
+        made = self._items.get(child)
+        if made is None:
+            made = self._items[child] = {}
+        kept, item = made, child.item
+
+        def embedded(row: ChildRow) -> Any:
+            key = row[1:]
+            found = kept.get(key)
+            if found is None:
+                found = kept[key] = item(row)
+            return dict(found)
+
+        return embedded
 
     def names(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
         found: dict[str, dict[str, str]] = {}

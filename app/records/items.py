@@ -137,8 +137,9 @@ class ChildList:
     def by_record_from(self, source: ItemSource, ids: Sequence[str]) -> dict[str, list[Any]]:
         """Each record's values of this field, from `source`."""
         values: dict[str, list[Any]] = defaultdict(list)
+        item = source.child_item(self)
         for row in source.child_rows(self, ids):
-            values[row[0]].append(self.item(row))
+            values[row[0]].append(item(row))
         return values
 
 
@@ -230,6 +231,10 @@ class ItemSource(Protocol):
         """The rows `child.query` gives for these records' ids."""
         ...
 
+    def child_item(self, child: ChildList) -> Callable[[ChildRow], Any]:
+        """What makes a row of `child.query` its item: `child.item`, or one that gives the same values."""
+        ...
+
     def names(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
         """Display names of the wanted records (ids per type)."""
         ...
@@ -247,6 +252,9 @@ class Stored:
 
     def child_rows(self, child: ChildList, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         return child.query.rows(self.connection, ids)
+
+    def child_item(self, child: ChildList) -> Callable[[ChildRow], Any]:
+        return child.item
 
     def names(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
         return display_names(self.connection, wanted)

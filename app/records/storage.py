@@ -516,7 +516,7 @@ class TypedRefField(StoredField):
         self.tables = tables
         self._typed_columns = [(t, self.column_for(t)) for t in ref.types]
         self._no_target: dict[str, Any] = dict.fromkeys(column for _t, column in self._typed_columns)
-        self._column_of = dict(self._typed_columns)
+        self._column_of: dict[str, str] = dict(self._typed_columns)
 
     def column_for(self, record_type: str) -> str:
         """The foreign-key column used when the reference points at `record_type`."""

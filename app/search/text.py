@@ -146,8 +146,8 @@ def terms(text: str) -> list[str]:
     """The index terms of a text, in order (repeats kept: they count for relevance)."""
     folded = fold(text)
     if folded.isascii():
-        found = folded.translate(_ASCII_SPACES).split()
-        return [w[:MAX_WORD] for w in found] if max(map(len, found), default=0) > MAX_WORD else found
+        split = folded.translate(_ASCII_SPACES).split()
+        return [w[:MAX_WORD] for w in split] if max(map(len, split), default=0) > MAX_WORD else split
     found: list[str] = []
     for cjk, other in _SPLIT.findall(folded):
         if cjk:
