@@ -102,21 +102,16 @@ class BulkInsert:
         if self.style == "generic":
             self.connection.execute(self.table.insert(), [dict(zip(self.names, row, strict=True)) for row in batch])
             return
-        if self.style == "sqlite":
-            if processors:
-                converted: list[Row] = []
-                for row in batch:
-                    values = list(row)
-                    for position, processor in processors:
-                        values[position] = processor(values[position])
-                    converted.append(tuple(values))
-            else:
-                converted = [tuple(row) for row in batch]
-            self.connection.exec_driver_sql(self.sql, converted)
+        if self.style == "sqlite" and not processors:
+            self.connection.exec_driver_sql(self.sql, [tuple(row) for row in batch])
             return
+        # Converted a column at a time (a row at a time cost a list and a tuple per row).
         arrays = [list(column) for column in zip(*batch, strict=True)]
         for position, processor in processors:
-            arrays[position] = [processor(value) for value in arrays[position]]
+            arrays[position] = list(map(processor, arrays[position]))
+        if self.style == "sqlite":
+            self.connection.exec_driver_sql(self.sql, list(zip(*arrays, strict=True)))
+            return
         self.connection.exec_driver_sql(self.sql, (*arrays,))
 
 

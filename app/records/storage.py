@@ -15,7 +15,6 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
@@ -96,9 +95,9 @@ def csv_texts(values: Iterable[Any]) -> list[str]:
     ]
 
 
-@dataclass(frozen=True)
-class Reference:
-    """One reference found in a record, for cross-record checks."""
+class Reference(NamedTuple):
+    """One reference found in a record, for cross-record checks. A named tuple, not a frozen dataclass: a load
+    makes one per reference (millions), and a frozen dataclass sets each field through `object.__setattr__`."""
 
     loc: tuple[str | int, ...]
     target_type: RecordTypeName

@@ -48,7 +48,8 @@ class ValidatedSeed:
 def canonical(instance: BaseModel) -> dict[str, Any]:
     """The record as seed files write it: by alias, without empty or missing fields."""
     data = instance.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return {k: v for k, v in data.items() if v not in ([], {})}
+    # `v or …` first: most values are truthy, and the dump holds only JSON's types (no other empty container).
+    return {k: v for k, v in data.items() if v or (v != [] and v != {})}
 
 
 def content_hash(data: Mapping[str, Any]) -> str:
