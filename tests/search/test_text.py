@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 
+from app.search import text as text_module
 from app.search.backends import BROADEST, EXACT, NARROWER, Only, PostgresTsvector, SqliteFts5, Tier, narrower
 from app.search.snippets import FieldValue, explain, highlight
 from app.search.text import compact_key, fold, name_keys, name_terms, pinyin_terms, query_terms, terms
@@ -161,3 +163,26 @@ def test_ascii_text_is_matched_as_its_listed_words_would_be(query: str) -> None:
         words = [(m.start(), m.end()) for m in re.finditer("[a-z0-9]+", folded)]
         expected = [(s, e) for s, e in words if any(q.matches(t, (folded[s:e][:64],)) for t in q.terms)]
         assert q.ascii_spans(folded) == expected, text
+
+
+def test_folding_drops_every_mark_and_spells_out_the_same_letters_as_its_table() -> None:
+    """`fold` strips marks of the Basic Multilingual Plane with a regular expression, not `str.translate` with the
+    table: for every code point, alone and among accented letters and a letter to spell out, the same text."""
+    by_table = text_module._FOLD_TABLE
+    codes = [c for c in (*range(0x80, 0x30000), *range(0xE0000, 0xE1000)) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(codes), 64):
+        block = "".join(map(chr, codes[start : start + 64]))
+        for text in (block, f"é{block}x", f"{block}ø", " ".join(block)):
+            bare = unicodedata.normalize("NFKD", text.casefold()).translate(by_table)
+            expected = bare if bare.isascii() else unicodedata.normalize("NFC", bare)
+            assert fold(text) == expected, hex(codes[start])
+
+
+@pytest.mark.parametrize(
+    "text", ["", "  ", "Ascend 910B, a co-192 chip", "x_y\ta-b\n", "a" * 64 + " " + "b" * 65 + "!" + "c" * 200, "!~"]
+)
+def test_ascii_terms_are_the_words_the_pattern_finds(text: str) -> None:
+    """ASCII text is split by `str.translate` and `split`: the words [a-z0-9]+ finds, each cut at 64."""
+    everything = text + "".join(map(chr, range(128)))
+    for sample in (text, everything):
+        assert terms(sample) == [w[:64] for w in re.findall("[a-z0-9]+", sample.lower())]
