@@ -33,8 +33,6 @@ from app.records.models import (
 from app.records.storage import (
     ChildTableField,
     Reference,
-    RefField,
-    ScalarField,
     StoredField,
     TableNames,
     stored_field_for,
@@ -129,15 +127,7 @@ class RecordType:
     def _row_plan(self) -> list[tuple[str, str | None, StoredField]]:
         """Per column field, in order: its alias, the one column that holds its value as is (None when
         `to_columns` must convert it), and the field."""
-        plan: list[tuple[str, str | None, StoredField]] = []
-        for f in self.column_fields:
-            column: str | None = None
-            if isinstance(f, ScalarField) and type(f).to_columns is ScalarField.to_columns:
-                column = f.name
-            elif isinstance(f, RefField) and type(f).to_columns is RefField.to_columns:
-                column = f.column
-            plan.append((f.alias, column, f))
-        return plan
+        return [(f.alias, f.as_is_column, f) for f in self.column_fields]
 
     def row_values(self, record: dict[str, Any]) -> dict[str, Any]:
         """Values of the record's own row, from its input-model dump (by alias)."""

@@ -165,6 +165,12 @@ class StoredField:
         """Column values of this field on the record's row."""
         return {}
 
+    @property
+    def as_is_column(self) -> str | None:
+        """The one column of the record's row that holds this field's value unchanged (`to_columns` gives
+        `{column: value}`), or None: `RecordType.row_values` then sets it without a dict per field."""
+        return None
+
     def to_child_rows(self, record_id: str, value: Any) -> list[dict[str, Any]]:
         """Rows of the child table for this field's value."""
         return []
@@ -276,6 +282,10 @@ class ScalarField(StoredField):
 
     def to_columns(self, value: Any) -> dict[str, Any]:
         return {self.name: value}
+
+    @property
+    def as_is_column(self) -> str | None:
+        return self.name
 
     def from_columns(self, row: Row) -> Any:
         return row[self.name]
@@ -479,6 +489,10 @@ class RefField(StoredField):
 
     def to_columns(self, value: Any) -> dict[str, Any]:
         return {self.column: value}
+
+    @property
+    def as_is_column(self) -> str | None:
+        return self.column
 
     def from_columns(self, row: Row) -> Any:
         return row[self.column]

@@ -21,7 +21,7 @@ from app.main import create_app
 from app.records import storage
 from app.records.list_parts import FilterContext, NumberSortKey, RangeFilter
 from app.records.listing import filters_for, sort_keys_for
-from app.records.registry import DEPENDENCY
+from app.records.registry import DEPENDENCY, RECORD_TYPE_LIST
 from app.records.storage import EnumField, NumberField, stored_field_for
 from app.seeding.run import load_dir
 from tests.conftest import VALID
@@ -224,3 +224,20 @@ def test_no_caller_branches_on_a_field_kind() -> None:
     assert {"ScalarField", "EnumField", "NumberField", "DateField", "RefField", "ObjectListField"} <= kinds
     callers = [p for p in sorted(APP.rglob("*.py")) if p.name != "storage.py"]
     assert [hit for path in callers for hit in _branches_on_kinds(path, kinds)] == []
+
+
+def test_a_field_stored_as_is_gives_exactly_that_column() -> None:
+    """`row_values` sets a field's `as_is_column` straight from its value: only where `to_columns` gives that."""
+    as_is = 0
+    for record_type in RECORD_TYPE_LIST:
+        for field in record_type.column_fields:
+            column = field.as_is_column
+            if column is None:
+                continue
+            as_is += 1
+            for value in (None, "state-0", 3, ["a"], {"en": "x"}):
+                assert field.to_columns(value) == {column: value}, (record_type.name, field.name)
+    assert as_is > 10
+    dates = [f for t in RECORD_TYPE_LIST for f in t.column_fields if type(f).__name__ == "DateField"]
+    assert dates
+    assert all(f.as_is_column is None for f in dates)  # two columns: the first day and the precision
