@@ -323,14 +323,27 @@ class PostgresTsvector:
     )
     """Move each GIN index's pending entries into its tree; one row per index: how many pending pages it had."""
 
+    TERM_COUNT = (
+        "SELECT 1 FROM pg_attribute WHERE attrelid = 'search_documents'::regclass AND attname = 'term_count' "
+        "AND NOT attisdropped"
+    )
+    """A row when search_documents has its documents' lengths (migration 0011)."""
+
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
         document = " || ".join(
             f"setweight(to_tsvector('simple', {column}), '{self.WEIGHT[column]}')" for column in COLUMNS
         )
         arrays = ", ".join(["%b::text[]"] * (4 + len(COLUMNS)))
+        # The length in terms, as `document_length` counts them: what search_name_terms's triggers rank by (0011);
+        # not before that migration (0002 indexes stored records with this code), when the column is not there.
+        length = " + ".join(
+            f"(CASE WHEN {c} = '' THEN 0 ELSE length({c}) - length(replace({c}, ' ', '')) + 1 END)" for c in COLUMNS
+        )
+        counted = connection.exec_driver_sql(self.TERM_COUNT).first() is not None
         sql = (
-            f"INSERT INTO search_documents (record_type, record_id, name, fields, document) "
-            f"SELECT record_type, record_id, name, fields, {document} "
+            f"INSERT INTO search_documents (record_type, record_id, name, fields, document"
+            f"{', term_count' if counted else ''}) "
+            f"SELECT record_type, record_id, name, fields, {document}{f', {length}' if counted else ''} "
             f"FROM unnest({arrays}) AS u(record_type, record_id, name, fields, {', '.join(COLUMNS)})"
         )
         for chunk in _chunks(documents):
