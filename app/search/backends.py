@@ -18,7 +18,8 @@ engine tokenises or stems them any further in a way that matters.
   (A), with a GIN index, which the exact tier reads, and `names_document`
   (B, C), copied with the doc_id, type and id into the narrow table
   `search_names` (kept by triggers, migration 0008), whose GIN index the
-  name tiers read.
+  name tiers read; a one-word query's large names level is read in order
+  from `search_name_terms` (migration 0011), as on SQLite (0010).
   The terms are letters and digits only, which PostgreSQL's parser keeps
   whole (tests/search/test_index.py checks that on PostgreSQL).
 
@@ -137,7 +138,7 @@ class SearchBackend(Protocol):
 
     def word_ranked(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]] | None:
         """The conditions (and their parameters) on `search_name_terms` of the documents `tier_hits` reads, when
-        that table holds them in an order of their own (a one-word query's names tier, on SQLite); else None."""
+        that table holds them in an order of their own (a one-word query's names tier); else None."""
 
 
 Span = tuple[int, int | None]
@@ -322,14 +323,27 @@ class PostgresTsvector:
     )
     """Move each GIN index's pending entries into its tree; one row per index: how many pending pages it had."""
 
+    TERM_COUNT = (
+        "SELECT 1 FROM pg_attribute WHERE attrelid = 'search_documents'::regclass AND attname = 'term_count' "
+        "AND NOT attisdropped"
+    )
+    """A row when search_documents has its documents' lengths (migration 0011)."""
+
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
         document = " || ".join(
             f"setweight(to_tsvector('simple', {column}), '{self.WEIGHT[column]}')" for column in COLUMNS
         )
         arrays = ", ".join(["%b::text[]"] * (4 + len(COLUMNS)))
+        # The length in terms, as `document_length` counts them: what search_name_terms's triggers rank by (0011);
+        # not before that migration (0002 indexes stored records with this code), when the column is not there.
+        length = " + ".join(
+            f"(CASE WHEN {c} = '' THEN 0 ELSE length({c}) - length(replace({c}, ' ', '')) + 1 END)" for c in COLUMNS
+        )
+        counted = connection.exec_driver_sql(self.TERM_COUNT).first() is not None
         sql = (
-            f"INSERT INTO search_documents (record_type, record_id, name, fields, document) "
-            f"SELECT record_type, record_id, name, fields, {document} "
+            f"INSERT INTO search_documents (record_type, record_id, name, fields, document"
+            f"{', term_count' if counted else ''}) "
+            f"SELECT record_type, record_id, name, fields, {document}{f', {length}' if counted else ''} "
             f"FROM unnest({arrays}) AS u(record_type, record_id, name, fields, {', '.join(COLUMNS)})"
         )
         for chunk in _chunks(documents):
@@ -398,8 +412,20 @@ class PostgresTsvector:
         return _some(self.table(tier), *self._matches(tier, terms, only), self.KEYS)
 
     def word_ranked(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]] | None:
-        """None: PostgreSQL ranks every match of a level (`tier_hits`)."""
-        return None
+        # The table (migration 0011) holds each lexeme of the names (weight B), as the tier's `'w':B` finds it, with
+        # the record's type (covered by its key's index: a filter on the rows read in order); the exact tier, when
+        # excluded, by its own vector, as `_matches` excludes it.
+        if tier.compact or tier.prefix or tier.columns != ("names",) or len(terms.terms) != 1:
+            return None
+        params: dict[str, Any] = {"w": terms.terms[0], **{f"t{i}": t for i, t in enumerate(only.types)}}
+        conditions = ["term = :w", f"record_type IN ({', '.join(f':t{i}' for i in range(len(only.types)))})"]
+        if any(other.compact for other in narrower(tier)):
+            conditions.append(
+                f"doc_id NOT IN (SELECT doc_id FROM {self.DOCUMENTS_TABLE[0]} "
+                "WHERE exact_document @@ CAST(:k AS tsquery))"
+            )
+            params["k"] = self.match_text(EXACT, terms)
+        return conditions, params
 
     def _matches(self, tier: Tier, terms: QueryTerms, only: Only) -> tuple[list[str], dict[str, Any]]:
         """The conditions (and their parameters) of the documents of `only` whose narrowest tier is `tier`."""

@@ -49,7 +49,8 @@ POSTGRESQL_SEARCH_TABLES = ("search_names",)
 EXACT_KEYS_TABLE = "search_exact"
 """SQLite's table of exact-name keys (migration 0009), kept by triggers on search_documents."""
 NAME_TERMS_TABLE = "search_name_terms"
-"""SQLite's table of each name word's documents in order (migration 0010), kept by triggers on search_documents."""
+"""Each name word's documents in order (migrations 0010 on SQLite, 0011 on PostgreSQL), kept by triggers on
+search_documents."""
 KEPT_BY_TRIGGERS = (EXACT_KEYS_TABLE, NAME_TERMS_TABLE)
 """SQLite's tables that triggers on search_documents fill from its rows."""
 

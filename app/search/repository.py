@@ -47,8 +47,10 @@ reads each one's column sizes and positions: 0.7 µs a match, 32 ms for the 42,8
 at 1M statements), so a level with more matches is ranked RANK_BLOCK at a time, in doc_id order: the best of
 its first RANK_BLOCK matches, then the best of the next RANK_BLOCK, and so on. No level of the real seed is
 that large (tests/search/test_rank_blocks.py), so its order is the engine's over every match, as before.
-PostgreSQL ranks every match: finding a block's bounds means fetching every match in doc_id order, which cost
-as much as `ts_rank` over all of them (about 6 ms each for the 4,383 names holding `lithography` at 100k)."""
+PostgreSQL ranks every match of other levels: finding a block's bounds means fetching every match in doc_id
+order, which cost as much as `ts_rank` over all of them (about 6 ms each for the 4,383 names holding
+`lithography` at 100k). On both, a one-word query's names level of more matches is read in the order of
+`search_name_terms` (migrations 0010, 0011), the same on both."""
 RANK_BLOCK = 1024
 """On SQLite, the matches of a level larger than RANK_WHOLE ranked together. A load numbers each type's
 documents shortest first (app/search/index.py), and bm25 ranks a shorter document above a longer one holding
@@ -217,6 +219,7 @@ def _read_level(
         words = backend.word_ranked(tier, terms, only)
         if words is not None and _more_than(connection, *words, whole):
             return _word_ranked(connection, *words, level, need, after, stored)
+        larger = size > 0  # no blocks (PostgreSQL): a level not read from search_name_terms is ranked together
     start = None
     if larger and whole >= size:
         # The first block's end, then whether the level has more than `whole` matches, counted on from there (the
@@ -352,13 +355,15 @@ def search_page(
     """Up to `limit` hits in rank order, after the cursor's position when given; only matches of `tiers`
     when given (reconciliation reads the name tiers, never mentions in texts); a level of more than `whole`
     matches (by default `block`) ranked `block` at a time (by default RANK_WHOLE and RANK_BLOCK on SQLite,
-    every match together on PostgreSQL)."""
+    every match together on PostgreSQL), or, a one-word query's names level, read from search_name_terms."""
     backend = backend_for(connection)
     blocks = None
     if block is not None:
         blocks = (whole if whole is not None else block, block)
     elif connection.dialect.name == "sqlite":
         blocks = (RANK_WHOLE, RANK_BLOCK)
+    else:
+        blocks = (RANK_WHOLE, 0)
     wanted = frozenset(types) if types else None
     spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None

@@ -31,8 +31,8 @@ async def search_records(request: Request, database: DatabaseDep) -> Response:
     Order: an exact full name or alias first, then records whose names hold every word, then aliases, then
     names by prefix, then mentions in summaries and texts; within each, the engine's relevance, then type and
     id (on SQLite, a level of more than 2,048 matches is ranked 1,024 at a time, in the index's order, shortest
-    documents first; a one-word query's names level that large, by bm25 over a fixed average length, then the
-    index's order). Nothing found: `items` is empty and `did_you_mean` lists close names.
+    documents first; a one-word query's names level that large, on both databases, by bm25 over a fixed average
+    length, then the index's order). Nothing found: `items` is empty and `did_you_mean` lists close names.
     """
     secret = request.app.state.settings.techsov_cursor_secret
     spec = parse_search(request.query_params, secret)

@@ -16,8 +16,14 @@ from app.core.config import PROJECT_ROOT, Settings
 from app.core.db import alembic_config, head_revision, make_engine, migrating, upgrade
 from app.main import create_app
 from app.records.registry import RECORD_TYPE_LIST
-from app.search.backends import PostgresTsvector, Tier, backend_for
-from app.search.index import _documents_by_id, document_for_record, refresh_search_index, search_documents
+from app.search.backends import COLUMNS, PostgresTsvector, Tier, backend_for
+from app.search.index import (
+    _documents_by_id,
+    document_for,
+    document_for_record,
+    refresh_search_index,
+    search_documents,
+)
 from app.search.repository import search_page
 from app.search.text import query_terms, terms
 from app.seeding.run import check_dir, load_dir
@@ -55,21 +61,45 @@ def word_rank(occurrences: int, length: int) -> int:
     return int((2.2 - frequency * 2.2 / (frequency + 1.2 * (0.25 + 0.75 * length / 75.0))) * 1000000)
 
 
+def indexed_columns(connection: sa.Connection) -> dict[int, tuple[str, str, list[str]]]:
+    """Each indexed document's type, id and term columns (exact, names, aliases, body) by doc_id: stored beside it
+    on SQLite; on PostgreSQL (which keeps only their vector) made anew from its record, as the index made them."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT doc_id, record_type, record_id, exact, names, aliases, body FROM search_documents"
+        )
+        return {doc_id: (record_type, record_id, columns) for doc_id, record_type, record_id, *columns in rows}
+    doc_ids = {(t, i): d for d, t, i in connection.exec_driver_sql(SELECT_KEYS)}
+    found: dict[int, tuple[str, str, list[str]]] = {}
+    for record_type in RECORD_TYPE_LIST:
+        for row in connection.execute(sa.select(record_type.table)).mappings():
+            document = document_for(record_type, row)
+            key = (record_type.name, row["id"])
+            found[doc_ids[key]] = (*key, [document.columns[c] for c in COLUMNS])
+    assert len(found) == len(doc_ids)
+    return found
+
+
+SELECT_KEYS = "SELECT doc_id, record_type, record_id FROM search_documents"
+
+
 def name_terms_in_step(engine: sa.Engine) -> None:
-    """On SQLite, `search_name_terms` (migration 0010) holds exactly one row per word of each indexed document's
-    names, ranked by the word's occurrences there and the document's length in terms."""
-    if engine.dialect.name != "sqlite":
-        return
+    """`search_name_terms` (migrations 0010, 0011) holds exactly one row per word of each indexed document's
+    names, ranked by the word's occurrences there and the document's length in terms (on PostgreSQL, with the
+    document's type)."""
     with engine.connect() as connection:
         stored = set(connection.exec_driver_sql("SELECT term, rank, doc_id FROM search_name_terms").all())
-        rows = connection.exec_driver_sql("SELECT doc_id, exact, names, aliases, body FROM search_documents").all()
+        documents = indexed_columns(connection)
+        if engine.dialect.name == "postgresql":
+            types = set(connection.exec_driver_sql("SELECT doc_id, record_type FROM search_name_terms").all())
+            assert types == {(doc_id, documents[doc_id][0]) for _term, _rank, doc_id in stored}
     expected = {
         (word, word_rank(names.split().count(word), sum(len(c.split()) for c in columns)), doc_id)
-        for doc_id, *columns in rows
+        for doc_id, (_type, _id, columns) in documents.items()
         for names in [columns[1]]
         for word in names.split()
     }
-    assert any(len(set(columns[1].split())) < len(columns[1].split()) for _doc_id, *columns in rows)  # a word twice
+    assert any(len(set(c[1].split())) < len(c[1].split()) for _t, _i, c in documents.values())  # a word twice
     assert stored == expected
 
 

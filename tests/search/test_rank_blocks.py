@@ -1,5 +1,5 @@
-"""A level with more matches than a rank block is ranked a block at a time, in doc_id order (on SQLite, a one-word
-query's names level in search_name_terms' order instead: bm25 over a constant average length); smaller ones as
+"""A level with more matches than a rank block is ranked a block at a time, in doc_id order (a one-word query's
+names level in search_name_terms' order instead: bm25 over a constant average length); smaller ones as
 before."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from app.search.text import query_terms
 from app.seeding.run import load_dir
 from tests.conftest import SEED_DIR
 from tests.search.conftest import write_search_seed
-from tests.search.test_index import word_rank
+from tests.search.test_index import indexed_columns, word_rank
 
 # 40 statements that mention Huawei, some in their name (a names tier) and all in their text, of several
 # lengths, so bm25 does not tie them all: enough to fill several blocks of 5.
@@ -35,23 +35,20 @@ def _doc_ids(connection: sa.Connection) -> dict[tuple[str, str], int]:
 
 
 def _in_word_order(connection: sa.Connection, keys: list[tuple[str, str]], term: str) -> list[tuple[str, str]]:
-    """`keys` (of a one-word query's names level) as SQLite reads a large such level from search_name_terms
-    (migration 0010): by bm25 over a constant average length (`word_rank`), then doc_id."""
-    rows = connection.exec_driver_sql(
-        "SELECT record_type, record_id, doc_id, exact, names, aliases, body FROM search_documents"
-    ).all()
+    """`keys` (of a one-word query's names level) as a large such level is read from search_name_terms
+    (migrations 0010, 0011): by bm25 over a constant average length (`word_rank`), then doc_id."""
     order = {
         (record_type, record_id): (word_rank(names.split().count(term), sum(len(c.split()) for c in columns)), doc_id)
-        for record_type, record_id, doc_id, *columns in rows
+        for doc_id, (record_type, record_id, columns) in indexed_columns(connection).items()
         for names in [columns[1]]
     }
     return sorted(keys, key=order.__getitem__)
 
 
-def _by_words(connection: sa.Connection, level: int, size: int, whole: int) -> bool:
+def _by_words(level: int, size: int, whole: int) -> bool:
     """Whether a level of a one-word query is read from search_name_terms: its names tier's, larger than
-    `whole`, on SQLite."""
-    return connection.dialect.name == "sqlite" and level // 2 == NARROWER[0].rank and size > whole
+    `whole`."""
+    return level // 2 == NARROWER[0].rank and size > whole
 
 
 def _walk(connection: sa.Connection, query: str, limit: int, block: int) -> list[Hit]:
@@ -84,7 +81,7 @@ def test_blocks_rank_within_themselves_in_doc_id_order_and_pages_walk_them_once(
         by_words = False
         for level, hits in groupby(whole, key=lambda h: h.tier):
             keys = sorted(((h.record_type, h.record_id) for h in hits), key=doc_ids.__getitem__)
-            if _by_words(connection, level, len(keys), 5):
+            if _by_words(level, len(keys), 5):
                 expected += _in_word_order(connection, keys, "huawei")
                 by_words = True
                 continue
@@ -93,7 +90,7 @@ def test_blocks_rank_within_themselves_in_doc_id_order_and_pages_walk_them_once(
                 expected += sorted(chunk, key=lambda k: (score[k], k[0], k[1]))
         assert [(h.record_type, h.record_id) for h in blocked] == expected
         assert expected != [(h.record_type, h.record_id) for h in whole]  # the blocks did change the order
-        assert by_words == (connection.dialect.name == "sqlite")
+        assert by_words
 
         for limit in (1, 3, 7):  # page boundaries inside blocks, on them, across levels
             walked = _walk(connection, "huawei", limit, block=5)
@@ -116,7 +113,7 @@ def test_only_levels_larger_than_whole_are_ranked_in_blocks(engine: sa.Engine, t
             if sizes[level] <= cut:
                 expected += keys
                 continue
-            if _by_words(connection, level, sizes[level], cut):
+            if _by_words(level, sizes[level], cut):
                 expected += _in_word_order(connection, keys, "huawei")
                 continue
             keys.sort(key=doc_ids.__getitem__)
