@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
-from starlette.types import Scope
+from starlette.routing import BaseRoute
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.deps import DatabaseDep, get_database
@@ -21,7 +20,7 @@ from app.core.render import MEDIA_TYPES, json_bytes
 from app.core.response_cache import answer_expires
 from app.exposure.schemas import ActorExposure, PolicyExposure
 from app.exposure.service import PARAMETERS, actor_exposure, parse_day, policy_exposure
-from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
+from app.records.fields import ID_PATH_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.routes import NamedRoute
 
 router = APIRouter(prefix="/v1", tags=["exposure"])
@@ -74,12 +73,8 @@ async def _answer(
     return Response(json_bytes(body), media_type=MEDIA_TYPES["json"], headers=cache_headers(etag))
 
 
-ID_MAX_LENGTH = SLUG_MAX_LENGTH * 4
-"""Longer ids are refused (a 400) by the documented routes' declared path parameter, before any read."""
-
-
 def _id(what: str, example: str) -> Any:
-    return Path(description=f"The {what}'s id.", examples=[example], max_length=ID_MAX_LENGTH)
+    return Path(description=f"The {what}'s id.", examples=[example], max_length=ID_PATH_MAX_LENGTH)
 
 
 def _view(path: str, model: type[BaseModel], summary: str, description: str) -> Callable[[Endpoint], Endpoint]:
@@ -127,21 +122,6 @@ async def get_policy_exposure(
     return await _answer(request, database, "policy", policy_id, policy_exposure)
 
 
-class _HotView(NamedRoute):
-    """An exposure view as a plain route, for the ids its documented route takes (no longer than ID_MAX_LENGTH);
-    a longer one is left to the documented route, whose declared parameter refuses it as it always did."""
-
-    def __init__(self, path: str, endpoint: Callable[[Request], Coroutine[Any, Any, Response]], name: str) -> None:
-        super().__init__(path, endpoint)
-        self.id_name = name
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        match, child_scope = super().matches(scope)
-        if match is not Match.NONE and len(child_scope["path_params"][self.id_name]) > ID_MAX_LENGTH:
-            return Match.NONE, {}
-        return match, child_scope
-
-
 def hot_routes() -> list[BaseRoute]:
     """The two views as plain Starlette routes, put before every other route (app/main.py), as the records' and
     search's are: FastAPI's route would resolve the database dependency and be found after trying every route
@@ -154,6 +134,6 @@ def hot_routes() -> list[BaseRoute]:
         return await get_policy_exposure(request, get_database(request), request.path_params["policy_id"])
 
     return [
-        _HotView("/v1/actors/{actor_id}/exposure", actor, "actor_id"),
-        _HotView("/v1/policies/{policy_id}/exposure", policy, "policy_id"),
+        NamedRoute("/v1/actors/{actor_id}/exposure", actor, "actor_id"),
+        NamedRoute("/v1/policies/{policy_id}/exposure", policy, "policy_id"),
     ]

@@ -21,6 +21,9 @@ RECORD_TYPES: tuple[RecordTypeName, ...] = get_args(RecordTypeName)
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SLUG_MAX_LENGTH = 80
+ID_PATH_MAX_LENGTH = SLUG_MAX_LENGTH * 4
+"""The longest id a path may name (`/v1/{plural}/{id}` and the routes under it): a longer one is refused with a
+400 before any read, a shorter one that is not a record's id is a 404 that says what ids look like."""
 _SLUG = re.compile(SLUG_PATTERN)
 
 

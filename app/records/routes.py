@@ -30,7 +30,7 @@ from app.core.suggest import did_you_mean
 from app.records.citation import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, record_citation
 from app.records.documents import STORED, stored_csv, stored_record
 from app.records.etags import record_etag
-from app.records.fields import SLUG_MAX_LENGTH, SLUG_PATTERN, is_slug
+from app.records.fields import ID_PATH_MAX_LENGTH, SLUG_PATTERN, is_slug
 from app.records.flat import csv_columns
 from app.records.history import (
     HISTORY_PARAMETERS,
@@ -174,7 +174,7 @@ def record_id_parameter(record_type: RecordType) -> inspect.Parameter:
             Path(
                 description=f"The {record_type.name}'s id.",
                 examples=[record_type.example_id],
-                max_length=SLUG_MAX_LENGTH * 4,
+                max_length=ID_PATH_MAX_LENGTH,
             ),
         ],
     )
@@ -254,15 +254,25 @@ for _type in RECORD_TYPE_LIST:
 
 class NamedRoute(Route):
     """A Starlette GET route that puts itself in the scope, as FastAPI's routes do (the metrics label requests by
-    its path template), and says GET alone in a 405's `Allow`, as they do (HEAD is answered by a middleware)."""
+    its path template), and says GET alone in a 405's `Allow`, as they do (HEAD is answered by a middleware).
 
-    def __init__(self, path: str, endpoint: Callable[[Request], Coroutine[Any, Any, Response]]) -> None:
+    A route over a documented one with an id in its path (`id_name`) matches only the ids that route takes (no
+    longer than ID_PATH_MAX_LENGTH): a longer one is left to the documented route, whose declared parameter
+    refuses it with a 400.
+    """
+
+    def __init__(
+        self, path: str, endpoint: Callable[[Request], Coroutine[Any, Any, Response]], id_name: str | None = None
+    ) -> None:
         super().__init__(path, endpoint, methods=["GET"])
         self.methods = {"GET"}
+        self.id_name = id_name
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
         if match is not Match.NONE:
+            if self.id_name is not None and len(child_scope["path_params"][self.id_name]) > ID_PATH_MAX_LENGTH:
+                return Match.NONE, {}
             child_scope["route"] = self
         return match, child_scope
 
@@ -320,7 +330,7 @@ def hot_routes() -> list[BaseRoute]:
 
         routes[record_type.plural] = (
             NamedRoute(f"/v1/{record_type.plural}", _list_endpoint(record_type)),
-            NamedRoute(f"/v1/{record_type.plural}/{{record_id}}", record),
+            NamedRoute(f"/v1/{record_type.plural}/{{record_id}}", record, "record_id"),
         )
     return [HotRoutes(routes)]
 
