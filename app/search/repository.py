@@ -70,6 +70,15 @@ BLOCK_OFFSET`, where `start` is the block's first doc_id: blocks in doc_id order
 integer a cursor keeps."""
 
 
+class Ranking(NamedTuple):
+    """How a level's matches are ordered: ranked together up to `whole` of them. A larger level is read from
+    `search_name_terms` when it is a one-word query's names, else ranked `block` at a time in doc_id order, or,
+    with no `block` (PostgreSQL), together after all."""
+
+    whole: int
+    block: int | None
+
+
 @dataclass(frozen=True)
 class Hit:
     """One matching record, with its place in the order."""
@@ -199,52 +208,60 @@ def _read_level(
     need: int,
     after: _Key | None,
     spans: dict[str, tuple[int, int, int]] | None,
-    block: tuple[int, int] | None,
+    ranking: Ranking,
     matches: int | None,
     stored: dict[int, tuple[str, str]],
 ) -> list[_Key]:
-    """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`:
-    ranked all together, or, when `block` is (whole, size) and the level has more than `whole` matches,
-    `size` at a time (RANK_WHOLE, RANK_BLOCK); `matches`, how many it has, when known. The stored name and text
-    of hits read along the way go into `stored` (by doc_id)."""
+    """Up to `need` hits of one level of `tier` (its sources, or its other records) in order, after `after`, as
+    `ranking` says; `matches`, how many it has, when known. The stored name and text of hits read along the way
+    go into `stored` (by doc_id)."""
     types = sorted(t for t in wanted or BY_NAME if (t == SOURCE) == sources)
     if not types or matches == 0:
         return []
-    whole, size = block if block is not None else (0, 0)
+    whole, size = ranking
     only = _only(types, spans)
     level = Level(connection, backend, terms, tier, only, frozenset(types))
     documents = sum(spans[t][2] for t in types if t in spans) if spans is not None else None
-    larger = block is not None and (matches is None or matches > whole) and (documents is None or documents > whole)
+    larger = (matches is None or matches > whole) and (documents is None or documents > whole)
     if larger:
         words = backend.word_ranked(tier, terms, only)
         if words is not None and _more_than(connection, *words, whole):
             return _word_ranked(connection, *words, level, need, after, stored)
-        larger = size > 0  # no blocks (PostgreSQL): a level not read from search_name_terms is ranked together
-    start = None
-    if larger and whole >= size:
-        # The first block's end, then whether the level has more than `whole` matches, counted on from there (the
-        # `whole`-th match is the (whole - size)-th from the `size`-th), not from the first match again.
-        start = level.skip(0, size)
-        if start is not None and whole > size and level.skip(start, whole - size) is None:
-            start = None
-    elif larger:
-        start = level.skip(0, whole)
-        start = level.skip(0, size) if start is not None else None
-    if start is None:  # no more than `whole` matches: ranked together
-        return level.ranked(need, after.score if after is not None else None, after)
+    if larger and size is not None and (start := _first_block_end(level, whole, size)) is not None:
+        return _ranked_in_blocks(level, need, after, start, size)
+    # No more than `whole` matches, or no blocks (PostgreSQL): ranked together.
+    return level.ranked(need, after.score if after is not None else None, after)
+
+
+def _ranked_in_blocks(level: Level, need: int, after: _Key | None, start: int, size: int) -> list[_Key]:
+    """Up to `need` hits of a level ranked `size` matches at a time in doc_id order (its first block ending at
+    `start`), after `after`: its score says in which block it is."""
     keys: list[_Key] = []
+    next_start: int | None = start
     begin, score_after = 0, None
     if after is not None:
         begin, score_after = divmod(after.score, 2 * BLOCK_OFFSET)
         score_after -= BLOCK_OFFSET
-        start = level.skip(begin, size) if begin else start
+        next_start = level.skip(begin, size) if begin else start
     while True:
-        found = level.ranked(need - len(keys), score_after, after, (begin, start))
+        found = level.ranked(need - len(keys), score_after, after, (begin, next_start))
         keys += [k._replace(score=begin * 2 * BLOCK_OFFSET + k.score + BLOCK_OFFSET) for k in found]
-        if len(keys) >= need or start is None:
+        if len(keys) >= need or next_start is None:
             return keys
-        begin, score_after, after = start, None, None
-        start = level.skip(begin, size)
+        begin, score_after, after = next_start, None, None
+        next_start = level.skip(begin, size)
+
+
+def _first_block_end(level: Level, whole: int, size: int) -> int | None:
+    """Where a level's first block of `size` matches ends, when it has more than `whole` matches (else None)."""
+    if whole < size:
+        return level.skip(0, size) if level.skip(0, whole) is not None else None
+    # The first block's end, then whether the level has more than `whole` matches, counted on from there (the
+    # `whole`-th match is the (whole - size)-th from the `size`-th), not from the first match again.
+    start = level.skip(0, size)
+    if start is not None and whole > size and level.skip(start, whole - size) is None:
+        return None
+    return start
 
 
 WORD_SCORE_SHIFT = 32
@@ -357,13 +374,12 @@ def search_page(
     matches (by default `block`) ranked `block` at a time (by default RANK_WHOLE and RANK_BLOCK on SQLite,
     every match together on PostgreSQL), or, a one-word query's names level, read from search_name_terms."""
     backend = backend_for(connection)
-    blocks = None
     if block is not None:
-        blocks = (whole if whole is not None else block, block)
+        ranking = Ranking(whole if whole is not None else block, block)
     elif connection.dialect.name == "sqlite":
-        blocks = (RANK_WHOLE, RANK_BLOCK)
+        ranking = Ranking(RANK_WHOLE, RANK_BLOCK)
     else:
-        blocks = (RANK_WHOLE, 0)
+        ranking = Ranking(RANK_WHOLE, None)
     wanted = frozenset(types) if types else None
     spans = _spans(connection) if connection.dialect.name == "sqlite" else None
     cursor = _Key(after[0], after[1], after[2], after[3], -1) if after is not None else None
@@ -397,7 +413,7 @@ def search_page(
                 limit - len(keys),
                 since,
                 spans,
-                blocks,
+                ranking,
                 matches,
                 stored,
             )
