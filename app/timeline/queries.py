@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dates import format_partial, stored_date
-from app.records.items import DriverQuery, ids_parameter
+from app.records.items import DriverQuery
 from app.records.listing import filters_for
-from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
+from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
 from app.records.storage import precision_column
 
 
@@ -183,18 +182,21 @@ def _after_cursor(kind: EventKind, shape: Shape, day: sa.ColumnElement[Any]) -> 
 @functools.lru_cache(maxsize=256)
 def page_query(shape: Shape, limit: int) -> DriverQuery:
     """One page of events (one extra row tells whether another follows), as rows (day, its precision, kind, type,
-    id, name); its values
-    are `parameters(spec)`. Compiled once per shape and run through the driver: on PostgreSQL its text (~5.5 KB)
-    is past what psycopg keeps converted, and SQLAlchemy's execution of its thirty parameters and its result
-    cost more than the server's work (~1 ms a cold month's page at 1M, in-process).
+    id, name, then the record's context: `Context.joined`); its values are `parameters(spec)`.
 
-    Each branch takes its own first `limit + 1` rows past the cursor along its date index; the union of
-    those few rows is then ordered, so a page never sorts the whole timeline.
+    Each branch takes its own first `limit + 1` rows past the cursor along its date index, with the fields and
+    reference ids its context shows; the union of those few rows is then ordered, so a page never sorts the
+    whole timeline; and only the page's rows look up the names their references show, one indexed read each
+    (a join inside the branches let PostgreSQL hash all hardware for a month's few dependencies). One
+    statement, compiled once per shape and run through the driver: a page's contexts were read by one more
+    query per type on the page (each a round trip, and on PostgreSQL planned afresh for each number of ids),
+    and SQLAlchemy's execution of thirty parameters and its result cost more than the server's work.
     """
     parts = []
     for name in shape.kinds:
         kind = BY_KIND[name]
-        branch = _branch(kind, shape)
+        context = _context_columns(kind.record_type)
+        branch = _branch(kind, shape).add_columns(*context)
         day, record_id = kind.record_type.table.c[kind.date_field], kind.record_type.table.c.id
         if shape.after is not None:
             branch = branch.where(_after_cursor(kind, shape, day))
@@ -203,7 +205,15 @@ def page_query(shape: Shape, limit: int) -> DriverQuery:
     events = sa.union_all(*parts).subquery("events")
     keys = (events.c.day, events.c.kind, events.c.type, events.c.id)
     order = [k.desc() if shape.descending else k.asc() for k in keys]
-    return DriverQuery(sa.select(events).order_by(*order).limit(limit + 1), bound=BOUND)
+    page = sa.select(events).order_by(*order).limit(limit + 1).subquery("page")
+    columns: list[sa.ColumnElement[Any]] = [*list(page.c)[: 6 + FIELD_SLOTS]]
+    for slot, target_type in enumerate(REFERENCE_SLOTS):
+        target_id = page.c[f"reference_{slot}"]
+        target = target_type.table.alias(f"reference_{slot}_target")
+        columns += [target_id, sa.select(target.c.name).where(target.c.id == target_id).scalar_subquery()]
+    keys = (page.c.day, page.c.kind, page.c.type, page.c.id)
+    order = [k.desc() if shape.descending else k.asc() for k in keys]
+    return DriverQuery(sa.select(*columns).order_by(*order), bound=BOUND)
 
 
 BOUND = ("date_from", "date_to", "after_day", "after_id")
@@ -218,7 +228,7 @@ def count_query(shape: Shape) -> sa.Select[Any]:
 
 def cursor_key(row: tuple[Any, ...]) -> list[str]:
     """The sort values of an event (a row of `page_query`), as a cursor keeps them."""
-    day, _precision, kind, type_name, record_id, _name = row
+    day, _precision, kind, type_name, record_id = row[:5]
     return [stored_date(day).isoformat(), kind, type_name, record_id]
 
 
@@ -229,30 +239,6 @@ class Context:
     fields: tuple[str, ...]
     references: tuple[tuple[str, tuple[tuple[str, RecordType], ...]], ...]
     """(key, the columns that may hold the reference, each with the type it refers to): the first one set."""
-
-    def query(self, record_type: RecordType) -> DriverQuery:
-        """The fields and each referenced record's id and name, of the records `ids`: one query, names joined."""
-        table = record_type.table
-        columns: list[sa.ColumnElement[Any]] = [table.c.id, *(table.c[name] for name in self.fields)]
-        joined: sa.FromClause = table
-        for _key, candidates in self.references:
-            for column, target_type in candidates:
-                target = target_type.table.alias(f"{column}_target")
-                joined = joined.outerjoin(target, target.c.id == table.c[column])
-                columns += [table.c[column], target.c.name]
-        return DriverQuery(sa.select(*columns).select_from(joined).where(table.c.id.in_(ids_parameter())))
-
-    def shown(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        """The context of one record from its row of `query` (its id first)."""
-        values = iter(row[1:])
-        context = {name: next(values) for name in self.fields}
-        for key, candidates in self.references:
-            context[key] = None
-            for _column, target_type in candidates:
-                target_id, name = next(values), next(values)
-                if context[key] is None and target_id is not None:
-                    context[key] = {"id": target_id, "type": target_type.name, "name": name}
-        return context
 
 
 CONTEXTS: dict[str, Context] = {
@@ -268,32 +254,72 @@ CONTEXTS: dict[str, Context] = {
         ),
     ),
 }
-CONTEXT_QUERIES = {name: context.query(BY_NAME[name]) for name, context in CONTEXTS.items()}
+FIELD_SLOTS = max(len(context.fields) for context in CONTEXTS.values())
+"""Columns of a page's row for a context's fields, whatever its type."""
 
 
-def _contexts(connection: sa.Connection, rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """What each record on the page needs besides its name: one query per type, the names it refers to joined."""
-    ids: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        ids[row[3]].add(row[4])
-    return {
-        (type_name, found[0]): CONTEXTS[type_name].shown(found)
-        for type_name, wanted in ids.items()
-        for found in CONTEXT_QUERIES[type_name].rows(connection, sorted(wanted))
-    }
+def _reference_slots() -> tuple[tuple[RecordType, ...], dict[tuple[str, str], int]]:
+    """The columns of a page's row for a context's references, each the id of a record of one type, and the
+    slot of each type's reference columns: a type's columns that refer to the same type take different slots."""
+    slots: list[RecordType] = []
+    where: dict[tuple[str, str], int] = {}
+    for type_name, context in CONTEXTS.items():
+        taken: set[int] = set()
+        for _key, candidates in context.references:
+            for column, target_type in candidates:
+                free = [i for i, t in enumerate(slots) if t is target_type and i not in taken]
+                slot = free[0] if free else len(slots)
+                if not free:
+                    slots.append(target_type)
+                taken.add(slot)
+                where[type_name, column] = slot
+    return tuple(slots), where
 
 
-def events(connection: sa.Connection, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+REFERENCE_SLOTS, _SLOT_OF = _reference_slots()
+
+
+def _context_columns(record_type: RecordType) -> list[sa.ColumnElement[Any]]:
+    """A branch's columns for its records' context: its fields, then the id in each reference slot, NULL where
+    this type has none, so that every branch has the same columns."""
+    table = record_type.table
+    context = CONTEXTS[record_type.name]
+    fields: list[sa.ColumnElement[Any]] = [table.c[name] for name in context.fields]
+    fields += [sa.null()] * (FIELD_SLOTS - len(fields))
+    references: list[sa.ColumnElement[Any]] = [sa.null()] * len(REFERENCE_SLOTS)
+    for _key, candidates in context.references:
+        for column, _target_type in candidates:
+            references[_SLOT_OF[record_type.name, column]] = table.c[column]
+    return [
+        *(field.label(f"field_{i}") for i, field in enumerate(fields)),
+        *(reference.label(f"reference_{i}") for i, reference in enumerate(references)),
+    ]
+
+
+def _shown(type_name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The context of one record of `type_name` from its row's values past its name: the fields, then each
+    reference slot's id and name."""
+    context = CONTEXTS[type_name]
+    shown = dict(zip(context.fields, values, strict=False))
+    for key, candidates in context.references:
+        shown[key] = None
+        for column, target_type in candidates:
+            at = FIELD_SLOTS + 2 * _SLOT_OF[type_name, column]
+            if shown[key] is None and values[at] is not None:
+                shown[key] = {"id": values[at], "type": target_type.name, "name": values[at + 1]}
+    return shown
+
+
+def events(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """The API shape of a page of event rows (rows of `page_query`)."""
-    contexts = _contexts(connection, rows)
     return [
         {
             "date": format_partial(stored_date(day), precision),
             "kind": kind,
             "record": {"id": record_id, "type": type_name, "name": name},
-            "context": contexts.get((type_name, record_id), {}),
+            "context": _shown(type_name, context),
         }
-        for day, precision, kind, type_name, record_id, name in rows
+        for day, precision, kind, type_name, record_id, name, *context in rows
     ]
 
 
@@ -308,7 +334,7 @@ def timeline_page(
         rows = rows[: spec.limit]
         next_key = cursor_key(rows[-1])
     total = connection.execute(count_query(spec.shape), values).scalar_one() if spec.count else None
-    return events(connection, rows), next_key, total
+    return events(rows), next_key, total
 
 
 BATCH = 1000
@@ -320,7 +346,7 @@ def all_events(connection: sa.Connection, spec: TimelineSpec) -> Iterator[list[d
     while True:
         rows = page_query(paged.shape, BATCH).run(connection, parameters(paged))
         if rows[:BATCH]:
-            yield events(connection, rows[:BATCH])
+            yield events(rows[:BATCH])
         if len(rows) <= BATCH:
             return
         day, kind, type_name, record_id = cursor_key(rows[BATCH - 1])
