@@ -209,7 +209,8 @@ def _after_cursor(kind: EventKind, shape: Shape, day: sa.ColumnElement[Any]) -> 
 @functools.lru_cache(maxsize=256)
 def page_query(shape: Shape, limit: int) -> DriverQuery:
     """One page of events (one extra row tells whether another follows), as rows (day, its precision, kind, type,
-    id, name, then the record's context: `Context.joined`); its values are `parameters(spec)`.
+    id, name, then the record's context: its fields, and each reference slot's id and the name it names; see
+    `_context_columns` and `_shown`); its values are `parameters(spec)`.
 
     Each branch takes its own first `limit + 1` rows past the cursor along its date index, with the fields and
     reference ids its context shows; the union of those few rows is then ordered, so a page never sorts the
