@@ -133,8 +133,8 @@ def _init_plan(element: _Unseen, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 # Given at each run (`parameters`), not when a page's statement is compiled: not required then.
-DATE_FROM = _Unseen(sa.bindparam("date_from", type_=sa.Date(), required=False))
-DATE_TO = _Unseen(sa.bindparam("date_to", type_=sa.Date(), required=False))
+DATE_FROM: sa.BindParameter[dt.date] = sa.bindparam("date_from", type_=sa.Date(), required=False)
+DATE_TO: sa.BindParameter[dt.date] = sa.bindparam("date_to", type_=sa.Date(), required=False)
 AFTER_DAY = _Unseen(sa.bindparam("after_day", type_=sa.Date(), required=False))
 AFTER_ID = _Unseen(sa.bindparam("after_id", type_=sa.String(), required=False))
 
@@ -162,7 +162,9 @@ def _actor_condition(record_type: RecordType, actors: list[str]) -> ColumnElemen
     return sa.or_(*terms)
 
 
-def _branch(kind: EventKind, shape: Shape) -> sa.Select[Any]:
+def _branch(kind: EventKind, shape: Shape, planned_once: bool = False) -> sa.Select[Any]:
+    """The events of one kind; `planned_once`: its dates `_Unseen`, as a page's (a count's are seen: its plan may
+    depend on how many days they span)."""
     table = kind.record_type.table
     day = table.c[kind.date_field]
     query = sa.select(
@@ -175,9 +177,9 @@ def _branch(kind: EventKind, shape: Shape) -> sa.Select[Any]:
         table.c.name.label("name"),
     ).where(day.is_not(None))
     if shape.has_from:
-        query = query.where(day >= DATE_FROM)
+        query = query.where(day >= (_Unseen(DATE_FROM) if planned_once else DATE_FROM))
     if shape.has_to:
-        query = query.where(day <= DATE_TO)
+        query = query.where(day <= (_Unseen(DATE_TO) if planned_once else DATE_TO))
     if shape.actors:
         query = query.where(_actor_condition(kind.record_type, list(shape.actors)))
     if shape.tags:
@@ -229,7 +231,7 @@ def page_query(shape: Shape, limit: int) -> DriverQuery:
     for name in shape.kinds:
         kind = BY_KIND[name]
         context = _context_columns(kind.record_type)
-        branch = _branch(kind, shape).add_columns(*context)
+        branch = _branch(kind, shape, planned_once=True).add_columns(*context)
         day, record_id = kind.record_type.table.c[kind.date_field], kind.record_type.table.c.id
         if shape.after is not None:
             branch = branch.where(_after_cursor(kind, shape, day))
