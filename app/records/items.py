@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
@@ -36,7 +36,9 @@ Link = Callable[[str, str], dict[str, Any]]
 class DriverQuery:
     """A SELECT over `record_id IN (:ids)`, compiled once per dialect and run through the driver.
 
-    Its other parameters, if any, keep the values the statement was built with, bound by position beside the ids.
+    Its other parameters, if any, keep the values the statement was built with, bound by position beside the ids;
+    but those named in `bound` take the values given at each run (their bind processors applied), and a statement
+    may have no ids at all (`run`).
     (An array bound once, `= ANY(%s)`, would give PostgreSQL one statement whatever the number of ids, but its
     generic plan assumes ten of them, so the server plans it afresh at every run: 5–7 times the server's time
     of the IN list, whose generic plan it keeps.)
@@ -45,21 +47,30 @@ class DriverQuery:
     IDS = "__[POSTCOMPILE_ids]"
     _NAMED = re.compile(r"(?<!%)%\((\w+)\)s|__\[POSTCOMPILE_ids\]")
 
-    def __init__(self, statement: sa.Select[Any] | sa.CompoundSelect[Any]) -> None:
+    def __init__(self, statement: sa.Select[Any] | sa.CompoundSelect[Any], bound: Collection[str] = ()) -> None:
         self.statement = statement
+        self.bound = frozenset(bound)
         self._compiled: dict[str, tuple[str, str, tuple[Any, ...] | None]] = {}
 
     def _sql(self, dialect: sa.Dialect) -> tuple[str, str, tuple[Any, ...] | None]:
         """The statement's text for this dialect with positional marks (`IDS` where the ids go), its mark, and
-        its parameters in order, `self` standing for the ids (None when the ids are the only one)."""
+        its parameters in order, `self` standing for the ids and a `_Bound` for a value given at each run (None
+        when the ids are the only one)."""
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
+            if "ids" not in compiled.binds:  # IN lists of values it was built with: each value a parameter
+                compiled = self.statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
             fixed: dict[str, Any] = {}
+            processors = compiled._bind_processors
             for name, value in compiled.params.items():
                 if name != "ids":
-                    process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-                    fixed[name] = process(value) if process else value
+                    process = processors.get(name)
+                    assert process is None or callable(process), name  # a tuple's: no statement here has one
+                    if name in self.bound:
+                        fixed[name] = _Bound(name, process)
+                    else:
+                        fixed[name] = process(value) if process else value
             text, mark = compiled.string, "?"
             names = list(compiled.positiontup or ())
             if dialect.paramstyle == "pyformat":  # psycopg: %(name)s turned into %s, their order kept
@@ -82,14 +93,39 @@ class DriverQuery:
         """
         if not ids:
             return []
+        return self.run(connection, {}, ids)
+
+    def run(
+        self, connection: sa.Connection, values: Mapping[str, Any], ids: Sequence[str] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Rows (plain tuples) of the statement with `values` for the parameters named in `bound` (and these
+        `ids`, for one that has them)."""
         text, mark, order = self._sql(connection.dialect)
-        params = tuple(ids) if order is None else tuple(v for p in order for v in (ids if p is self else (p,)))
+        if order is None:
+            params = tuple(ids)
+        else:
+            params = tuple(
+                v
+                for p in order
+                for v in (ids if p is self else (p.value(values[p.name]),) if type(p) is _Bound else (p,))
+            )
         return driver_rows(connection, text.replace(self.IDS, ",".join([mark] * len(ids))), params)
 
     @property
     def columns(self) -> list[str]:
         """The names of the statement's columns, in order."""
         return [column.name for column in self.statement.selected_columns]
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """A parameter of a `DriverQuery` given at each run, and how the dialect binds its value."""
+
+    name: str
+    process: Callable[[Any], Any] | None
+
+    def value(self, given: Any) -> Any:
+        return given if self.process is None else self.process(given)
 
 
 def driver_rows(connection: sa.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -323,11 +323,12 @@ class PostgresTsvector:
     )
     """Move each GIN index's pending entries into its tree; one row per index: how many pending pages it had."""
 
-    TERM_COUNT = (
-        "SELECT 1 FROM pg_attribute WHERE attrelid = 'search_documents'::regclass AND attname = 'term_count' "
-        "AND NOT attisdropped"
-    )
-    """A row when search_documents has its documents' lengths (migration 0011)."""
+    def __init__(self, *, term_count: bool = True) -> None:
+        self.term_count = term_count
+        """Whether search_documents has its documents' lengths (`term_count`, migration 0011), which every insert
+        then fills: true at head; false only for migration 0002, which indexes the records stored before it with
+        today's code, long before 0011 adds the column. Said by the caller, not asked of the catalog at each insert
+        (every load batch and every API write)."""
 
     def insert(self, connection: sa.Connection, documents: Sequence[SearchDocument]) -> None:
         document = " || ".join(
@@ -339,11 +340,10 @@ class PostgresTsvector:
         length = " + ".join(
             f"(CASE WHEN {c} = '' THEN 0 ELSE length({c}) - length(replace({c}, ' ', '')) + 1 END)" for c in COLUMNS
         )
-        counted = connection.exec_driver_sql(self.TERM_COUNT).first() is not None
         sql = (
             f"INSERT INTO search_documents (record_type, record_id, name, fields, document"
-            f"{', term_count' if counted else ''}) "
-            f"SELECT record_type, record_id, name, fields, {document}{f', {length}' if counted else ''} "
+            f"{', term_count' if self.term_count else ''}) "
+            f"SELECT record_type, record_id, name, fields, {document}{f', {length}' if self.term_count else ''} "
             f"FROM unnest({arrays}) AS u(record_type, record_id, name, fields, {', '.join(COLUMNS)})"
         )
         for chunk in _chunks(documents):

@@ -24,7 +24,7 @@ import orjson
 import sqlalchemy as sa
 
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST, RecordType
-from app.search.backends import BATCH, SearchDocument, backend_for
+from app.search.backends import BATCH, SearchBackend, SearchDocument, backend_for
 from app.search.text import name_keys, name_terms, terms, unique
 
 ChangedIds = dict[str, list[str]]
@@ -201,9 +201,14 @@ def refresh_search_index(connection: sa.Connection, changed: ChangedIds, deleted
         rebuild_search_index(connection)
 
 
-def rebuild_search_index(connection: sa.Connection, record_types: Sequence[RecordType] = RECORD_TYPE_LIST) -> None:
-    """Index every record of `record_types` anew, in the caller's transaction."""
-    backend = backend_for(connection)
+def rebuild_search_index(
+    connection: sa.Connection,
+    record_types: Sequence[RecordType] = RECORD_TYPE_LIST,
+    backend: SearchBackend | None = None,
+) -> None:
+    """Index every record of `record_types` anew, in the caller's transaction, with `backend` (by default the
+    connection's own at head, `backend_for`; a migration that indexes an older schema passes its own)."""
+    backend = backend or backend_for(connection)
     backend.clear(connection)
     for record_type in record_types:
         for batch in _all_documents(connection, record_type):

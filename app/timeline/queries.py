@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
-from app.core.dates import stored_date
-from app.records.items import DriverQuery, ids_parameter
+from app.core.dates import format_partial, stored_date
+from app.records.items import DriverQuery
 from app.records.listing import filters_for
-from app.records.registry import ACTOR, BY_NAME, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
-from app.records.storage import partial_date, precision_column
+from app.records.registry import ACTOR, DEPENDENCY, HARDWARE, POLICY, STATEMENT, RecordType
+from app.records.storage import precision_column
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,34 @@ class Shape:
     """The kind and type of the event the cursor is at: which branches may take the same day."""
 
 
-DATE_FROM: sa.BindParameter[dt.date] = sa.bindparam("date_from")
-DATE_TO: sa.BindParameter[dt.date] = sa.bindparam("date_to")
-AFTER_DAY: sa.BindParameter[dt.date] = sa.bindparam("after_day")
-AFTER_ID: sa.BindParameter[str] = sa.bindparam("after_id")
+class _Unseen(FunctionElement[Any]):
+    """A value PostgreSQL's planner does not look at when it plans (an InitPlan, `(SELECT $1)`), so that its plan
+    of a prepared statement with this value is the same for every value: its generic plan, made once. (Seen,
+    a cold month's dates let it cost its custom plans a little below the generic one, and it planned a page's
+    statement afresh at every request.) Elsewhere the value itself."""
+
+    inherit_cache = True
+
+    def __init__(self, value: sa.BindParameter[Any]) -> None:
+        super().__init__(value)
+        self.type = value.type
+
+
+@compiles(_Unseen)
+def _value(element: _Unseen, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Unseen, "postgresql")
+def _init_plan(element: _Unseen, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(SELECT {compiler.process(element.clauses, **kw)})"
+
+
+# Given at each run (`parameters`), not when a page's statement is compiled: not required then.
+DATE_FROM: sa.BindParameter[dt.date] = sa.bindparam("date_from", type_=sa.Date(), required=False)
+DATE_TO: sa.BindParameter[dt.date] = sa.bindparam("date_to", type_=sa.Date(), required=False)
+AFTER_DAY = _Unseen(sa.bindparam("after_day", type_=sa.Date(), required=False))
+AFTER_ID = _Unseen(sa.bindparam("after_id", type_=sa.String(), required=False))
 
 
 def parameters(spec: TimelineSpec) -> dict[str, Any]:
@@ -136,21 +162,24 @@ def _actor_condition(record_type: RecordType, actors: list[str]) -> ColumnElemen
     return sa.or_(*terms)
 
 
-def _branch(kind: EventKind, shape: Shape) -> sa.Select[Any]:
+def _branch(kind: EventKind, shape: Shape, planned_once: bool = False) -> sa.Select[Any]:
+    """The events of one kind; `planned_once`: its dates `_Unseen`, as a page's (a count's are seen: its plan may
+    depend on how many days they span)."""
     table = kind.record_type.table
     day = table.c[kind.date_field]
     query = sa.select(
         day.label("day"),
         table.c[precision_column(kind.date_field)].label(precision_column("day")),
-        sa.literal(kind.name, sa.String()).label("kind"),
-        sa.literal(kind.record_type.name, sa.String()).label("type"),
+        # Literals in the SQL, not parameters: PostgreSQL then plans a page's statement once (see `page_query`).
+        sa.literal(kind.name, sa.String(), literal_execute=True).label("kind"),
+        sa.literal(kind.record_type.name, sa.String(), literal_execute=True).label("type"),
         table.c.id.label("id"),
         table.c.name.label("name"),
     ).where(day.is_not(None))
     if shape.has_from:
-        query = query.where(day >= DATE_FROM)
+        query = query.where(day >= (_Unseen(DATE_FROM) if planned_once else DATE_FROM))
     if shape.has_to:
-        query = query.where(day <= DATE_TO)
+        query = query.where(day <= (_Unseen(DATE_TO) if planned_once else DATE_TO))
     if shape.actors:
         query = query.where(_actor_condition(kind.record_type, list(shape.actors)))
     if shape.tags:
@@ -180,25 +209,50 @@ def _after_cursor(kind: EventKind, shape: Shape, day: sa.ColumnElement[Any]) -> 
 
 
 @functools.lru_cache(maxsize=256)
-def page_query(shape: Shape, limit: int) -> sa.Select[Any]:
-    """One page of events (one extra row tells whether another follows); its values are `parameters(spec)`.
+def page_query(shape: Shape, limit: int) -> DriverQuery:
+    """One page of events (one extra row tells whether another follows), as rows (day, its precision, kind, type,
+    id, name, then the record's context: its fields, and each reference slot's id and the name it names; see
+    `_context_columns` and `_shown`); its values are `parameters(spec)`.
 
-    Each branch takes its own first `limit + 1` rows past the cursor along its date index; the union of
-    those few rows is then ordered, so a page never sorts the whole timeline.
+    Each branch takes its own first `limit + 1` rows past the cursor along its date index, with the fields and
+    reference ids its context shows; the union of those few rows is then ordered, so a page never sorts the
+    whole timeline; and only the page's rows look up the names their references show, one indexed read each
+    (a join inside the branches let PostgreSQL hash all hardware for a month's few dependencies). One
+    statement, compiled once per shape and run through the driver: a page's contexts were read by one more
+    query per type on the page (each a round trip, and on PostgreSQL planned afresh for each number of ids),
+    and SQLAlchemy's execution of thirty parameters and its result cost more than the server's work.
+
+    Only the dates and the cursor's place are parameters; the kinds and the limits are written in: with them
+    bound too, PostgreSQL's generic plan of the prepared statement (psycopg prepares it at its fifth run on a
+    connection) was costed above the custom ones, so it planned every page afresh (~0.4 ms at 1M).
     """
+    rows = sa.literal_column(str(limit + 1), sa.Integer())
     parts = []
     for name in shape.kinds:
         kind = BY_KIND[name]
-        branch = _branch(kind, shape)
+        context = _context_columns(kind.record_type)
+        branch = _branch(kind, shape, planned_once=True).add_columns(*context)
         day, record_id = kind.record_type.table.c[kind.date_field], kind.record_type.table.c.id
         if shape.after is not None:
             branch = branch.where(_after_cursor(kind, shape, day))
         order = [day.desc(), record_id.desc()] if shape.descending else [day.asc(), record_id.asc()]
-        parts.append(sa.select(branch.order_by(*order).limit(limit + 1).subquery()))
+        parts.append(sa.select(branch.order_by(*order).limit(rows).subquery()))
     events = sa.union_all(*parts).subquery("events")
     keys = (events.c.day, events.c.kind, events.c.type, events.c.id)
     order = [k.desc() if shape.descending else k.asc() for k in keys]
-    return sa.select(events).order_by(*order).limit(limit + 1)
+    page = sa.select(events).order_by(*order).limit(rows).subquery("page")
+    columns: list[sa.ColumnElement[Any]] = [*list(page.c)[: 6 + FIELD_SLOTS]]
+    for slot, target_type in enumerate(REFERENCE_SLOTS):
+        target_id = page.c[f"reference_{slot}"]
+        target = target_type.table.alias(f"reference_{slot}_target")
+        columns += [target_id, sa.select(target.c.name).where(target.c.id == target_id).scalar_subquery()]
+    keys = (page.c.day, page.c.kind, page.c.type, page.c.id)
+    order = [k.desc() if shape.descending else k.asc() for k in keys]
+    return DriverQuery(sa.select(*columns).order_by(*order), bound=BOUND)
+
+
+BOUND = ("date_from", "date_to", "after_day", "after_id")
+"""The parameters of a page's statement given at each run (`parameters`); the rest are fixed by its shape."""
 
 
 def count_query(shape: Shape) -> sa.Select[Any]:
@@ -207,9 +261,10 @@ def count_query(shape: Shape) -> sa.Select[Any]:
     return sa.select(sa.func.count()).select_from(events)
 
 
-def cursor_key(row: sa.RowMapping) -> list[str]:
-    """The sort values of an event, as a cursor keeps them."""
-    return [stored_date(row["day"]).isoformat(), row["kind"], row["type"], row["id"]]
+def cursor_key(row: tuple[Any, ...]) -> list[str]:
+    """The sort values of an event (a row of `page_query`), as a cursor keeps them."""
+    day, _precision, kind, type_name, record_id = row[:5]
+    return [stored_date(day).isoformat(), kind, type_name, record_id]
 
 
 @dataclass(frozen=True)
@@ -219,30 +274,6 @@ class Context:
     fields: tuple[str, ...]
     references: tuple[tuple[str, tuple[tuple[str, RecordType], ...]], ...]
     """(key, the columns that may hold the reference, each with the type it refers to): the first one set."""
-
-    def query(self, record_type: RecordType) -> DriverQuery:
-        """The fields and each referenced record's id and name, of the records `ids`: one query, names joined."""
-        table = record_type.table
-        columns: list[sa.ColumnElement[Any]] = [table.c.id, *(table.c[name] for name in self.fields)]
-        joined: sa.FromClause = table
-        for _key, candidates in self.references:
-            for column, target_type in candidates:
-                target = target_type.table.alias(f"{column}_target")
-                joined = joined.outerjoin(target, target.c.id == table.c[column])
-                columns += [table.c[column], target.c.name]
-        return DriverQuery(sa.select(*columns).select_from(joined).where(table.c.id.in_(ids_parameter())))
-
-    def shown(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        """The context of one record from its row of `query` (its id first)."""
-        values = iter(row[1:])
-        context = {name: next(values) for name in self.fields}
-        for key, candidates in self.references:
-            context[key] = None
-            for _column, target_type in candidates:
-                target_id, name = next(values), next(values)
-                if context[key] is None and target_id is not None:
-                    context[key] = {"id": target_id, "type": target_type.name, "name": name}
-        return context
 
 
 CONTEXTS: dict[str, Context] = {
@@ -258,32 +289,72 @@ CONTEXTS: dict[str, Context] = {
         ),
     ),
 }
-CONTEXT_QUERIES = {name: context.query(BY_NAME[name]) for name, context in CONTEXTS.items()}
+FIELD_SLOTS = max(len(context.fields) for context in CONTEXTS.values())
+"""Columns of a page's row for a context's fields, whatever its type."""
 
 
-def _contexts(connection: sa.Connection, rows: list[sa.RowMapping]) -> dict[tuple[str, str], dict[str, Any]]:
-    """What each record on the page needs besides its name: one query per type, the names it refers to joined."""
-    ids: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        ids[row["type"]].add(row["id"])
-    return {
-        (type_name, found[0]): CONTEXTS[type_name].shown(found)
-        for type_name, wanted in ids.items()
-        for found in CONTEXT_QUERIES[type_name].rows(connection, sorted(wanted))
-    }
+def _reference_slots() -> tuple[tuple[RecordType, ...], dict[tuple[str, str], int]]:
+    """The columns of a page's row for a context's references, each the id of a record of one type, and the
+    slot of each type's reference columns: a type's columns that refer to the same type take different slots."""
+    slots: list[RecordType] = []
+    where: dict[tuple[str, str], int] = {}
+    for type_name, context in CONTEXTS.items():
+        taken: set[int] = set()
+        for _key, candidates in context.references:
+            for column, target_type in candidates:
+                free = [i for i, t in enumerate(slots) if t is target_type and i not in taken]
+                slot = free[0] if free else len(slots)
+                if not free:
+                    slots.append(target_type)
+                taken.add(slot)
+                where[type_name, column] = slot
+    return tuple(slots), where
 
 
-def events(connection: sa.Connection, rows: list[sa.RowMapping]) -> list[dict[str, Any]]:
-    """The API shape of a page of event rows."""
-    contexts = _contexts(connection, rows)
+REFERENCE_SLOTS, _SLOT_OF = _reference_slots()
+
+
+def _context_columns(record_type: RecordType) -> list[sa.ColumnElement[Any]]:
+    """A branch's columns for its records' context: its fields, then the id in each reference slot, NULL where
+    this type has none, so that every branch has the same columns."""
+    table = record_type.table
+    context = CONTEXTS[record_type.name]
+    fields: list[sa.ColumnElement[Any]] = [table.c[name] for name in context.fields]
+    fields += [sa.null()] * (FIELD_SLOTS - len(fields))
+    references: list[sa.ColumnElement[Any]] = [sa.null()] * len(REFERENCE_SLOTS)
+    for _key, candidates in context.references:
+        for column, _target_type in candidates:
+            references[_SLOT_OF[record_type.name, column]] = table.c[column]
+    return [
+        *(field.label(f"field_{i}") for i, field in enumerate(fields)),
+        *(reference.label(f"reference_{i}") for i, reference in enumerate(references)),
+    ]
+
+
+def _shown(type_name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The context of one record of `type_name` from its row's values past its name: the fields, then each
+    reference slot's id and name."""
+    context = CONTEXTS[type_name]
+    shown = dict(zip(context.fields, values, strict=False))
+    for key, candidates in context.references:
+        shown[key] = None
+        for column, target_type in candidates:
+            at = FIELD_SLOTS + 2 * _SLOT_OF[type_name, column]
+            if shown[key] is None and values[at] is not None:
+                shown[key] = {"id": values[at], "type": target_type.name, "name": values[at + 1]}
+    return shown
+
+
+def events(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The API shape of a page of event rows (rows of `page_query`)."""
     return [
         {
-            "date": partial_date(row, "day"),
-            "kind": row["kind"],
-            "record": {"id": row["id"], "type": row["type"], "name": row["name"]},
-            "context": contexts.get((row["type"], row["id"]), {}),
+            "date": format_partial(stored_date(day), precision),
+            "kind": kind,
+            "record": {"id": record_id, "type": type_name, "name": name},
+            "context": _shown(type_name, context),
         }
-        for row in rows
+        for day, precision, kind, type_name, record_id, name, *context in rows
     ]
 
 
@@ -292,13 +363,13 @@ def timeline_page(
 ) -> tuple[list[dict[str, Any]], list[str] | None, int | None]:
     """One page of events, the cursor key of its last event when another page follows, and the total if asked."""
     values = parameters(spec)
-    rows = list(connection.execute(page_query(spec.shape, spec.limit), values).mappings())
+    rows = page_query(spec.shape, spec.limit).run(connection, values)
     next_key = None
     if len(rows) > spec.limit:
         rows = rows[: spec.limit]
         next_key = cursor_key(rows[-1])
     total = connection.execute(count_query(spec.shape), values).scalar_one() if spec.count else None
-    return events(connection, rows), next_key, total
+    return events(rows), next_key, total
 
 
 BATCH = 1000
@@ -308,9 +379,9 @@ def all_events(connection: sa.Connection, spec: TimelineSpec) -> Iterator[list[d
     """Every matching event, batch by batch along the keyset (CSV and NDJSON ignore `limit`)."""
     paged = TimelineSpec(**{**spec.__dict__})
     while True:
-        rows = list(connection.execute(page_query(paged.shape, BATCH), parameters(paged)).mappings())
+        rows = page_query(paged.shape, BATCH).run(connection, parameters(paged))
         if rows[:BATCH]:
-            yield events(connection, rows[:BATCH])
+            yield events(rows[:BATCH])
         if len(rows) <= BATCH:
             return
         day, kind, type_name, record_id = cursor_key(rows[BATCH - 1])

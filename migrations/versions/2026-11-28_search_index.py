@@ -74,10 +74,13 @@ def upgrade() -> None:
     import sqlalchemy as sa
 
     from app.records.registry import RECORD_TYPE_LIST
+    from app.search.backends import PostgresTsvector
     from app.search.index import rebuild_search_index
 
     existing = sa.inspect(op.get_bind()).get_table_names()
-    rebuild_search_index(op.get_bind(), [t for t in RECORD_TYPE_LIST if t.plural in existing])
+    # On PostgreSQL the documents' lengths (term_count) come with 0011: the table made above has no such column.
+    backend = None if sqlite else PostgresTsvector(term_count=False)
+    rebuild_search_index(op.get_bind(), [t for t in RECORD_TYPE_LIST if t.plural in existing], backend)
 
 
 def downgrade() -> None:
