@@ -374,7 +374,7 @@ def write_seed(
     editor: str = LOADER,
     advance: Advance = lambda _n: None,
     now: dt.datetime | None = None,
-    records_written: Callable[[sa.Connection], None] = lambda _connection: None,
+    records_written: Callable[[sa.Connection], object] = lambda _connection: None,
 ) -> LoadReport:
     """Upsert validated records on a connection inside the caller's transaction.
 

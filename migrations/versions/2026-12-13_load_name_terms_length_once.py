@@ -44,7 +44,8 @@ def _migration_0010() -> ModuleType:
     """Migration 0010, whose rank, words and length this trigger uses as they are (one formula, not a copy)."""
     path = Path(__file__).with_name("2026-12-11_search_name_terms.py")
     spec = importlib.util.spec_from_file_location("techsov_migration_0010", path)
-    assert spec is not None and spec.loader is not None, path
+    assert spec is not None, path
+    assert spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
