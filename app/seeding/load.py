@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.core.dialect import BulkInsert
+from app.core.dialect import BulkInsert, drop_secondary_indexes
 from app.core.state import LOADER, changes, current_version, dataset_state
 from app.records.documents import SideForms, refresh_documents, side_forms
 from app.records.history import Diff, field_diff
@@ -159,15 +159,7 @@ class _LaterIndexes:
             return
         if _has_rows(self.connection, table):
             return
-        found = self.connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
-            "ORDER BY name",
-            (table.name,),
-        ).all()
-        quote = self.connection.dialect.identifier_preparer.quote
-        for name, sql in found:
-            self.connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
-            self.pending.append(sql)
+        self.pending.extend(drop_secondary_indexes(self.connection, table.name))
 
     def restore(self) -> None:
         """Build every dropped index again."""
