@@ -124,3 +124,21 @@ def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence
             batch = []
     if batch:
         yield batch
+
+
+def drop_secondary_indexes(connection: sa.Connection, table_name: str) -> list[str]:
+    """SQLite: drop the indexes CREATE INDEX made on a table of the main database (a key's own stays) and
+    return the SQL SQLite stored for each, which makes it again exactly as the migrations made it.
+
+    Before a bulk insert into an empty table, in the same transaction (SQLite's DDL is transactional, and
+    readers keep their snapshot, indexes included, until the commit): each index is then built by one sort
+    after the rows instead of a B-tree insert per row, at random pages once it outgrows the page cache."""
+    found = connection.exec_driver_sql(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+        "ORDER BY name",
+        (table_name,),
+    ).all()
+    quote = connection.dialect.identifier_preparer.quote
+    for name, _sql in found:
+        connection.exec_driver_sql(f"DROP INDEX main.{quote(name)}")
+    return [str(sql) for _name, sql in found]

@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.core.dialect import BulkInsert
+from app.core.dialect import BulkInsert, drop_secondary_indexes
 from app.core.state import LOADER, changes, current_version, dataset_state
 from app.records.documents import SideForms, refresh_documents, side_forms
 from app.records.history import Diff, field_diff
@@ -159,15 +159,7 @@ class _LaterIndexes:
             return
         if _has_rows(self.connection, table):
             return
-        found = self.connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
-            "ORDER BY name",
-            (table.name,),
-        ).all()
-        quote = self.connection.dialect.identifier_preparer.quote
-        for name, sql in found:
-            self.connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
-            self.pending.append(sql)
+        self.pending.extend(drop_secondary_indexes(self.connection, table.name))
 
     def restore(self) -> None:
         """Build every dropped index again."""
@@ -374,6 +366,7 @@ def write_seed(
     editor: str = LOADER,
     advance: Advance = lambda _n: None,
     now: dt.datetime | None = None,
+    records_written: Callable[[sa.Connection], object] = lambda _connection: None,
 ) -> LoadReport:
     """Upsert validated records on a connection inside the caller's transaction.
 
@@ -382,6 +375,11 @@ def write_seed(
     read of whole tables; an API write of a record (`bulk=False`) skips both: its index rows are written
     with it, and one record does not move the statistics. The change log names `editor` as who made the
     changes: the loader, or the API key of a write.
+
+    `records_written` is the caller's work that reads the records as the load leaves them but not the search
+    index (a load's quality figures). It runs once the records and their documents are written and before
+    the index a second process builds is taken: while that process may still be working, rather than after
+    it, when nothing else is left to overlap.
     """
     now = now or dt.datetime.now(dt.UTC)
     report = LoadReport()
@@ -455,6 +453,7 @@ def write_seed(
         # transaction: loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
         # Before the side index is taken, so rendering runs while its child process builds the search index.
         refresh_documents(connection, _touched(plans), forms or written)
+        records_written(connection)
         if side is not None:
             side.take(connection)
         if bulk:

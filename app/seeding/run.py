@@ -301,7 +301,12 @@ def _load(
     if checked.errors:
         raise SeedInvalid(checked.errors)
     on_total(checked.validated.count)
-    report = write_seed(connection, checked.validated, prune=prune, advance=advance)
-    store_quality(connection, domains)
+    report = write_seed(
+        connection,
+        checked.validated,
+        prune=prune,
+        advance=advance,
+        records_written=lambda written: store_quality(written, domains),
+    )
     record_load(connection, started.at, started.reading + time.perf_counter() - locked)
     return report
