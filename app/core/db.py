@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 import sqlalchemy as sa
@@ -172,12 +172,39 @@ def direct_rows(connection: sa.Connection, sql: str, params: Sequence[Any]) -> l
             cursor.execute(sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
         except error as exc:
-            lost = connection.dialect.is_disconnect(exc, driver, cursor)
-            wrapped = sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost)
-            if lost:
-                connection.invalidate(wrapped)
-            raise wrapped from exc
+            _raise_wrapped(connection, sql, params, exc, cursor)
     return rows
+
+
+def direct_copy(connection: sa.Connection, sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> bool:
+    """On PostgreSQL, `rows` written by `sql` (a `COPY … FROM STDIN (FORMAT BINARY)`, each value sent as the type
+    named in `types`, at its place) on the driver's own cursor: no statement built, no array made and taken apart
+    again. False, having written nothing, where statements must go the ordinary way (see `_direct`, as for
+    `direct_rows`); errors are raised as for `direct_rows`."""
+    if connection.dialect.name != "postgresql" or not _direct(connection):
+        return False
+    driver: Any = connection.connection.driver_connection
+    error = connection.dialect.loaded_dbapi.Error
+    with driver.cursor() as cursor:
+        try:
+            with cursor.copy(sql) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+        except error as exc:
+            _raise_wrapped(connection, sql, (), exc, cursor)
+    return True
+
+
+def _raise_wrapped(connection: sa.Connection, sql: str, params: Sequence[Any], exc: Any, cursor: Any) -> NoReturn:
+    """Raise a driver's error as SQLAlchemy raises it, dropping a lost connection from the pool as it does."""
+    driver = connection.connection.driver_connection
+    error = connection.dialect.loaded_dbapi.Error
+    lost = connection.dialect.is_disconnect(exc, driver, cursor)
+    wrapped = sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost)
+    if lost:
+        connection.invalidate(wrapped)
+    raise wrapped from exc
 
 
 def direct_sqlite(connection: sa.Connection) -> sqlite3.Connection | None:

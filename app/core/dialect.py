@@ -7,9 +7,13 @@ values were converted once per column by that column type's own bind
 processor: the same values SQLAlchemy would send, without its per-row work.
 
 - SQLite: one prepared `INSERT … VALUES (?, …)` run with executemany.
-- PostgreSQL (psycopg): one `INSERT … SELECT * FROM unnest(%b::type[], …)`
-  per batch, each column sent as one binary array, so a batch is one round
-  trip. Other PostgreSQL drivers get SQLAlchemy's executemany.
+- PostgreSQL (psycopg): one binary `COPY … FROM STDIN` a write, each value
+  sent as its column's type (`COPY_TYPES`), where the driver may be used
+  directly (app/core/db.py, `direct_copy`); else (something listens to the
+  engine's statements, or a column of another type) one
+  `INSERT … SELECT * FROM unnest(%b::type[], …)` per batch, each column sent
+  as one binary array, so a batch is one round trip. Other PostgreSQL
+  drivers get SQLAlchemy's executemany.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+
+from app.core.db import direct_copy
 
 Row = tuple[Any, ...]
 Processor = Callable[[Any], Any]
@@ -67,6 +73,30 @@ def _array_item_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:
     return column.type.compile(dialect)
 
 
+COPY_TYPES = {
+    "INTEGER": "int4",
+    "BIGINT": "int8",
+    "SMALLINT": "int2",
+    "FLOAT": "float8",
+    "DOUBLE PRECISION": "float8",
+    "DATE": "date",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIMESTAMP WITHOUT TIME ZONE": "timestamp",
+    "BYTEA": "bytea",
+    "JSON": "json",
+    "TEXT": "text",
+}
+"""PostgreSQL: the type a binary COPY sends a column's values as, by the column's type (as SQLAlchemy compiles it).
+Text of any length goes as `text`, whose binary form is VARCHAR's too (the column's length is still checked)."""
+
+
+def _copy_type(column: sa.Column[Any], dialect: sa.Dialect) -> str | None:
+    """The type named in `COPY_TYPES` for a column, or None for a type not there."""
+    if isinstance(column.type, sa.String) and not isinstance(column.type, sa.Enum):
+        return "text"
+    return COPY_TYPES.get(column.type.compile(dialect).upper())
+
+
 class BulkInsert:
     """Insert rows of plain Python values (tuples in `columns` order) into one table, in batches."""
 
@@ -87,15 +117,42 @@ class BulkInsert:
             self.sql = f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays})"
         else:
             self.sql = ""
+        types = [_copy_type(c, dialect) for c in self.columns] if self.style == "unnest" else [None]
+        self.copy_types = [t for t in types if t is not None] if None not in types else None
+        if self.copy_types is not None:
+            quote = dialect.identifier_preparer.quote
+            names = ", ".join(quote(c.name) for c in self.columns)
+            self.copy_sql = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
 
     def write(self, rows: Iterable[Sequence[Any]], advance: Callable[[int], None] = lambda _n: None) -> int:
         """Insert every row; return how many."""
         count = 0
+        if self.copy_types is not None:
+            counted: list[int] = []
+            if direct_copy(self.connection, self.copy_sql, self.copy_types, self._converted(rows, advance, counted)):
+                return sum(counted)
         for batch in _batches(rows, BATCH):
             self._write_batch(batch)
             count += len(batch)
             advance(len(batch))
         return count
+
+    def _converted(
+        self, rows: Iterable[Sequence[Any]], advance: Callable[[int], None], counted: list[int]
+    ) -> Iterator[Sequence[Any]]:
+        """The rows with each value converted by its column's bind processor, a batch at a time (`advance` told
+        after each, and the batch's size added to `counted`)."""
+        processors = self.processors
+        for batch in _batches(rows, BATCH):
+            if processors:
+                arrays = [list(column) for column in zip(*batch, strict=True)]
+                for position, processor in processors:
+                    arrays[position] = list(map(processor, arrays[position]))
+                yield from zip(*arrays, strict=True)
+            else:
+                yield from batch
+            counted.append(len(batch))
+            advance(len(batch))
 
     def _write_batch(self, batch: list[Sequence[Any]]) -> None:
         processors = self.processors
