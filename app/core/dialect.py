@@ -233,6 +233,32 @@ def _quoted(connection: sa.Connection, name: str) -> str:
     return str(connection.dialect.identifier_preparer.quote(name))
 
 
+def update_by_arrays(
+    connection: sa.Connection, table: sa.Table, column: str, keys: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> bool:
+    """PostgreSQL (psycopg): `UPDATE <table> SET <column>` for rows of (value, *keys), one statement per batch
+    joined to the batch's arrays (`unnest`), instead of a statement per row; the keys must be unique in a batch.
+    False, having written nothing, for any other database or driver (the caller updates the ordinary way)."""
+    dialect = connection.dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg":
+        return False
+    quote = dialect.identifier_preparer.quote
+    columns = [table.c[column], *(table.c[key] for key in keys)]
+    processors = _processors(dialect, columns)
+    arrays = ", ".join(f"%b::{_array_item_type(c, dialect)}[]" for c in columns)
+    names = ", ".join(f"u{position}" for position in range(len(columns)))
+    matched = " AND ".join(f"t.{quote(key)} = u{position}" for position, key in enumerate(keys, 1))
+    sql = (
+        f"UPDATE {quote(table.name)} AS t SET {quote(column)} = u0 FROM unnest({arrays}) AS u({names}) WHERE {matched}"
+    )
+    for batch in _batches(rows, BATCH):
+        values = [list(values) for values in zip(*batch, strict=True)]
+        for position, processor in processors:
+            values[position] = list(map(processor, values[position]))
+        connection.exec_driver_sql(sql, (*values,))
+    return True
+
+
 def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
     batch: list[Sequence[Any]] = []
     for row in rows:
