@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -165,14 +165,9 @@ def direct_rows(connection: sa.Connection, sql: str, params: Sequence[Any]) -> l
     raised as SQLAlchemy raises it, and a lost connection is dropped from the pool as SQLAlchemy drops it."""
     if connection.dialect.name != "postgresql" or not _direct(connection):
         return None
-    driver: Any = connection.connection.driver_connection
-    error = connection.dialect.loaded_dbapi.Error
-    with driver.cursor() as cursor:
-        try:
-            cursor.execute(sql, params)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-        except error as exc:
-            _raise_wrapped(connection, sql, params, exc, cursor)
+    with _driver_cursor(connection, sql, params) as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
     return rows
 
 
@@ -183,28 +178,28 @@ def direct_copy(connection: sa.Connection, sql: str, types: Sequence[str], rows:
     `direct_rows`); errors are raised as for `direct_rows`."""
     if connection.dialect.name != "postgresql" or not _direct(connection):
         return False
+    with _driver_cursor(connection, sql, ()) as cursor, cursor.copy(sql) as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+    return True
+
+
+@contextmanager
+def _driver_cursor(connection: sa.Connection, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+    """The driver's own cursor; a driver error raised in the block is raised as SQLAlchemy raises it, and a lost
+    connection dropped from the pool as SQLAlchemy drops it."""
     driver: Any = connection.connection.driver_connection
     error = connection.dialect.loaded_dbapi.Error
     with driver.cursor() as cursor:
         try:
-            with cursor.copy(sql) as copy:
-                copy.set_types(types)
-                for row in rows:
-                    copy.write_row(row)
+            yield cursor
         except error as exc:
-            _raise_wrapped(connection, sql, (), exc, cursor)
-    return True
-
-
-def _raise_wrapped(connection: sa.Connection, sql: str, params: Sequence[Any], exc: Any, cursor: Any) -> NoReturn:
-    """Raise a driver's error as SQLAlchemy raises it, dropping a lost connection from the pool as it does."""
-    driver = connection.connection.driver_connection
-    error = connection.dialect.loaded_dbapi.Error
-    lost = connection.dialect.is_disconnect(exc, driver, cursor)
-    wrapped = sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost)
-    if lost:
-        connection.invalidate(wrapped)
-    raise wrapped from exc
+            lost = connection.dialect.is_disconnect(exc, driver, cursor)
+            wrapped = sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost)
+            if lost:
+                connection.invalidate(wrapped)
+            raise wrapped from exc
 
 
 def direct_sqlite(connection: sa.Connection) -> sqlite3.Connection | None:
