@@ -83,6 +83,7 @@ COPY_TYPES = {
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
     "TIMESTAMP WITHOUT TIME ZONE": "timestamp",
     "BYTEA": "bytea",
+    "BOOLEAN": "bool",
     "JSON": "json",
     "TEXT": "text",
 }
