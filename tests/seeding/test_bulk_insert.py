@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.core import dialect
+from app.core.db import direct_copy
 from app.core.dialect import BulkInsert
 
 COLUMN_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
@@ -170,8 +171,12 @@ def test_postgresql_rows_go_by_copy_unless_something_listens(
     connection.execute(by_sqlalchemy.insert(), rows)
     names = ["id", *COLUMN_TYPES]
     copied: list[bool] = []
-    copy = dialect.direct_copy
-    monkeypatch.setattr(dialect, "direct_copy", lambda *args: copied.append(copy(*args)) or copied[-1])
+
+    def copy(*args: Any) -> bool:
+        copied.append(direct_copy(*args))
+        return copied[-1]
+
+    monkeypatch.setattr(dialect, "direct_copy", copy)
     BulkInsert(connection, by_bulk, names).write(tuple(row[n] for n in names) for row in rows[:2])
     statements: list[str] = []
 
