@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -165,19 +165,41 @@ def direct_rows(connection: sa.Connection, sql: str, params: Sequence[Any]) -> l
     raised as SQLAlchemy raises it, and a lost connection is dropped from the pool as SQLAlchemy drops it."""
     if connection.dialect.name != "postgresql" or not _direct(connection):
         return None
+    with _driver_cursor(connection, sql, params) as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
+
+
+def direct_copy(connection: sa.Connection, sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> bool:
+    """On PostgreSQL, `rows` written by `sql` (a `COPY … FROM STDIN (FORMAT BINARY)`, each value sent as the type
+    named in `types`, at its place) on the driver's own cursor: no statement built, no array made and taken apart
+    again. False, having written nothing, where statements must go the ordinary way (see `_direct`, as for
+    `direct_rows`); errors are raised as for `direct_rows`."""
+    if connection.dialect.name != "postgresql" or not _direct(connection):
+        return False
+    with _driver_cursor(connection, sql, ()) as cursor, cursor.copy(sql) as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+    return True
+
+
+@contextmanager
+def _driver_cursor(connection: sa.Connection, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+    """The driver's own cursor; a driver error raised in the block is raised as SQLAlchemy raises it, and a lost
+    connection dropped from the pool as SQLAlchemy drops it."""
     driver: Any = connection.connection.driver_connection
     error = connection.dialect.loaded_dbapi.Error
     with driver.cursor() as cursor:
         try:
-            cursor.execute(sql, params)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            yield cursor
         except error as exc:
             lost = connection.dialect.is_disconnect(exc, driver, cursor)
             wrapped = sa.exc.DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost)
             if lost:
                 connection.invalidate(wrapped)
             raise wrapped from exc
-    return rows
 
 
 def direct_sqlite(connection: sa.Connection) -> sqlite3.Connection | None:

@@ -49,7 +49,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.dialect import BulkInsert
+from app.core.dialect import BulkInsert, update_by_arrays
 from app.core.forked import SideProcess
 from app.core.render import csv_row_lines, json_bytes
 from app.core.state import metadata
@@ -502,7 +502,10 @@ def _referenced_by(
 
 
 def _update(connection: sa.Connection, table: sa.Table, column: str, rows: Iterable[tuple[bytes, str, str]]) -> None:
-    """`UPDATE <table> SET <column>` for rows of (value, record_type, record_id)."""
+    """`UPDATE <table> SET <column>` for rows of (value, record_type, record_id): on PostgreSQL one statement a
+    batch (app/core/dialect.py)."""
+    if update_by_arrays(connection, table, column, ("record_type", "record_id"), rows):
+        return
     statement = (
         table.update()
         .where(table.c.record_type == sa.bindparam("b_type"), table.c.record_id == sa.bindparam("b_id"))

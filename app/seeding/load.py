@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.core.dialect import BulkInsert, drop_secondary_indexes
+from app.core.dialect import BulkInsert, drop_for_bulk_load, drop_secondary_indexes, restore_after_bulk_load
 from app.core.state import LOADER, changes, current_version, dataset_state
 from app.records.documents import SideForms, refresh_documents, side_forms
 from app.records.history import Diff, field_diff
@@ -33,7 +33,7 @@ from app.records.in_memory import InMemory
 from app.records.registry import RECORD_TYPE_LIST, RecordType
 from app.records.repository import BATCH, fetch_records
 from app.records.storage import ChildTableField
-from app.search.index import IndexWriter
+from app.search.index import NAME_TERMS_TABLE, POSTGRESQL_SEARCH_TABLES, IndexWriter, search_documents
 from app.search.side import SideIndex, side_index_possible
 from app.seeding.validate import KnownIds, ValidatedSeed, ValidRecord
 
@@ -143,28 +143,36 @@ class _TypeRows:
 class _LaterIndexes:
     """Secondary indexes dropped before a bulk insert into an empty table and made again after it.
 
-    SQLite only: its DDL is transactional, so a failed load leaves the indexes as they were, and readers
+    SQLite: its DDL is transactional, so a failed load leaves the indexes as they were, and readers
     keep their snapshot (with the indexes) until the load commits. The indexes are re-created from the
     SQL SQLite stored for them, so they come back exactly as the migrations made them.
+    PostgreSQL: the foreign keys too, each checked by one join when it comes back instead of a check per row
+    at the commit (app/core/dialect.py, `drop_for_bulk_load`).
     """
 
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
-        self.enabled = connection.dialect.name == "sqlite"
+        self.dialect = connection.dialect.name
         self.pending: list[str] = []
 
-    def defer(self, table: sa.Table, rows: int) -> None:
+    def defer(self, table: sa.Table | str, rows: int) -> None:
         """Drop the table's secondary indexes when it is empty and about to get `rows` records or more."""
-        if not self.enabled or rows < LATER_INDEXES_FROM:
+        if rows < LATER_INDEXES_FROM:
             return
-        if _has_rows(self.connection, table):
+        if self.dialect == "postgresql":
+            self.pending.extend(drop_for_bulk_load(self.connection, table if isinstance(table, str) else table.name))
+            return
+        if self.dialect != "sqlite" or isinstance(table, str) or _has_rows(self.connection, table):
             return
         self.pending.extend(drop_secondary_indexes(self.connection, table.name))
 
     def restore(self) -> None:
-        """Build every dropped index again."""
-        for sql in self.pending:
-            self.connection.exec_driver_sql(sql)
+        """Build every dropped index (and foreign key) again."""
+        if self.dialect == "postgresql":
+            restore_after_bulk_load(self.connection, self.pending)
+        else:
+            for sql in self.pending:
+                self.connection.exec_driver_sql(sql)
         self.pending = []
 
 
@@ -425,6 +433,9 @@ def write_seed(
             later.defer(plan.record_type.table, len(plan.new))
             for child in plan.record_type.child_tables.values():
                 later.defer(child, len(plan.new))
+        if side is None and search.empty:
+            for name in (search_documents.name, *POSTGRESQL_SEARCH_TABLES, NAME_TERMS_TABLE):
+                later.defer(name, sum(len(plan.new) for plan in plans))
         # Every record row before any list row: list rows refer to records of any type, and a
         # foreign key that finds its row already there costs SQLite nothing later.
         for plan in plans:

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.core import dialect
+from app.core.db import direct_copy
 from app.core.dialect import BulkInsert
 
 COLUMN_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
@@ -158,6 +159,38 @@ def test_every_column_type_is_stored_as_sqlalchemy_stores_it(connection: sa.Conn
     assert (first[4], first[6]) == (ROWS[0]["json_map"], ROWS[0]["day"])
     assert first[7] is not None
     assert first[7].astimezone(dt.UTC).replace(tzinfo=None) == NOW.replace(tzinfo=None)
+
+
+def test_postgresql_rows_go_by_copy_unless_something_listens(
+    connection: sa.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.dialect.name == "sqlite":
+        pytest.skip("PostgreSQL's COPY")
+    by_sqlalchemy, by_bulk = connection.info["tables"]
+    rows = numbered(ROWS)
+    connection.execute(by_sqlalchemy.insert(), rows)
+    names = ["id", *COLUMN_TYPES]
+    copied: list[bool] = []
+
+    def copy(*args: Any) -> bool:
+        copied.append(direct_copy(*args))
+        return copied[-1]
+
+    monkeypatch.setattr(dialect, "direct_copy", copy)
+    BulkInsert(connection, by_bulk, names).write(tuple(row[n] for n in names) for row in rows[:2])
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(connection.engine, "before_cursor_execute", seen)
+    try:
+        BulkInsert(connection, by_bulk, names).write(tuple(row[n] for n in names) for row in rows[2:])
+    finally:
+        sa.event.remove(connection.engine, "before_cursor_execute", seen)
+    assert copied == [True, False]
+    assert any("unnest" in statement for statement in statements)
+    assert as_text(connection, by_bulk) == as_text(connection, by_sqlalchemy)
 
 
 def test_other_postgresql_drivers_get_sqlalchemys_insert(connection: sa.Connection) -> None:

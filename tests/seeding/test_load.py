@@ -209,12 +209,16 @@ def test_load_cli_with_errors_exits_non_zero(database_url: str, monkeypatch: pyt
 
 
 def _schema(engine: sa.Engine) -> list[tuple[str, str]]:
-    """Every index of the record tables, as the database describes it."""
+    """Every index of the tables (and on PostgreSQL every constraint), as the database describes it."""
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
         else:
-            sql = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1"
+            sql = (
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() UNION ALL "
+                "SELECT conrelid::regclass || '.' || conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE connamespace = current_schema()::regnamespace ORDER BY 1"
+            )
         return [(name, definition) for name, definition in connection.exec_driver_sql(sql).all()]
 
 
