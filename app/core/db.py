@@ -101,11 +101,13 @@ def make_engine(
         seconds = query_timeout_ms / 1000 if query_timeout_ms else None
         if seconds is not None:
             _limit_sqlite_queries(engine, seconds)
-        _DIRECT[engine] = (len(engine.dispatch.before_cursor_execute), seconds)
+        # Its own statement listener is the clock alone: one listening to every engine, even if it was added
+        # before this one was made (as a test's does), is counted beside it.
+        _DIRECT[engine] = (0 if seconds is None else 1, seconds)
         return engine
     connect_args = {"options": f"-c statement_timeout={int(query_timeout_ms)}"} if query_timeout_ms else {}
     engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, **JSON_CODECS, **kwargs)
-    _DIRECT[engine] = (len(engine.dispatch.before_cursor_execute), None)  # its time limit is the server's
+    _DIRECT[engine] = (0, None)  # no statement listener of its own: its time limit is the server's
     return engine
 
 

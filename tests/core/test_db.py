@@ -124,6 +124,32 @@ def test_a_listener_on_statements_sees_those_sent_to_the_driver(database_url: st
         engine.dispose()
 
 
+@pytest.mark.parametrize("timeout_ms", [300, None])
+def test_a_listener_on_every_engine_made_before_the_engine_sees_its_statements(
+    database_url: str, timeout_ms: int | None
+) -> None:
+    """A listener added to every engine before this one was made (as a test's held load does) is counted too:
+    the engine's own statement listener is its clock alone, or none."""
+    from app.records.items import driver_rows
+
+    seen: list[str] = []
+
+    def count(_c: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", count)
+    try:
+        engine = make_engine(database_url, query_timeout_ms=timeout_ms)
+        try:
+            with engine.connect() as connection:
+                assert driver_rows(connection, "SELECT 4", ()) == [(4,)]
+        finally:
+            engine.dispose()
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", count)
+    assert "SELECT 4" in seen
+
+
 def test_a_driver_query_binds_its_own_parameters_around_the_ids(engine: sa.Engine) -> None:
     """A DriverQuery's other parameters keep their values and their places, before, between and after the ids
     (listed twice here), on both databases."""
