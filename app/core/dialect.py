@@ -146,10 +146,7 @@ class BulkInsert:
         processors = self.processors
         for batch in _batches(rows, BATCH):
             if processors:
-                arrays = [list(column) for column in zip(*batch, strict=True)]
-                for position, processor in processors:
-                    arrays[position] = list(map(processor, arrays[position]))
-                yield from zip(*arrays, strict=True)
+                yield from zip(*_converted_columns(batch, processors), strict=True)
             else:
                 yield from batch
             counted.append(len(batch))
@@ -163,10 +160,7 @@ class BulkInsert:
         if self.style == "sqlite" and not processors:
             self.connection.exec_driver_sql(self.sql, [tuple(row) for row in batch])
             return
-        # Converted a column at a time (a row at a time cost a list and a tuple per row).
-        arrays = [list(column) for column in zip(*batch, strict=True)]
-        for position, processor in processors:
-            arrays[position] = list(map(processor, arrays[position]))
+        arrays = _converted_columns(batch, processors)
         if self.style == "sqlite":
             self.connection.exec_driver_sql(self.sql, list(zip(*arrays, strict=True)))
             return
@@ -253,11 +247,17 @@ def update_by_arrays(
         f"UPDATE {quote(table.name)} AS t SET {quote(column)} = u0 FROM unnest({arrays}) AS u({names}) WHERE {matched}"
     )
     for batch in _batches(rows, BATCH):
-        values = [list(values) for values in zip(*batch, strict=True)]
-        for position, processor in processors:
-            values[position] = list(map(processor, values[position]))
-        connection.exec_driver_sql(sql, (*values,))
+        connection.exec_driver_sql(sql, (*_converted_columns(batch, processors),))
     return True
+
+
+def _converted_columns(batch: list[Sequence[Any]], processors: list[tuple[int, Processor]]) -> list[list[Any]]:
+    """A batch of rows as its columns, each converted by its column's bind processor where it has one: a column
+    at a time (a row at a time cost a list and a tuple per row)."""
+    columns = [list(column) for column in zip(*batch, strict=True)]
+    for position, processor in processors:
+        columns[position] = list(map(processor, columns[position]))
+    return columns
 
 
 def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
