@@ -35,6 +35,7 @@ from app.records.repository import BATCH, fetch_records
 from app.records.storage import ChildTableField
 from app.search.index import NAME_TERMS_TABLE, POSTGRESQL_SEARCH_TABLES, IndexWriter, search_documents
 from app.search.side import SideIndex, side_index_possible
+from app.seeding.quality import Records
 from app.seeding.validate import KnownIds, ValidatedSeed, ValidRecord
 
 CHUNK = 2000
@@ -374,7 +375,7 @@ def write_seed(
     editor: str = LOADER,
     advance: Advance = lambda _n: None,
     now: dt.datetime | None = None,
-    records_written: Callable[[sa.Connection], object] = lambda _connection: None,
+    records_written: Callable[[sa.Connection, Records | None], object] = lambda _connection, _records: None,
 ) -> LoadReport:
     """Upsert validated records on a connection inside the caller's transaction.
 
@@ -387,7 +388,8 @@ def write_seed(
     `records_written` is the caller's work that reads the records as the load leaves them but not the search
     index (a load's quality figures). It runs once the records and their documents are written and before
     the index a second process builds is taken: while that process may still be working, rather than after
-    it, when nothing else is left to overlap.
+    it, when nothing else is left to overlap. It is given every stored record's data, per type, when the load
+    holds them all (a first load), or None when they must be read.
     """
     now = now or dt.datetime.now(dt.UTC)
     report = LoadReport()
@@ -464,7 +466,9 @@ def write_seed(
         # transaction: loads and API writes (app/writes/service.py) both pass through, so neither needs its own.
         # Before the side index is taken, so rendering runs while its child process builds the search index.
         refresh_documents(connection, _touched(plans), forms or written)
-        records_written(connection)
+        records_written(
+            connection, None if written is None else {p.record_type.name: [r.data for r in p.new] for p in plans}
+        )
         if side is not None:
             side.take(connection)
         if bulk:

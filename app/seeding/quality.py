@@ -319,9 +319,12 @@ _FIGURE_FIELDS: dict[str, tuple[str, ...]] = {
 _FIGURE_FIELDS.update({t.name: ("tags", "sources") for t in RECORD_TYPE_LIST if t.name not in _FIGURE_FIELDS})
 
 
-def store_quality(connection: sa.Connection, domains: PublisherDomains) -> dict[str, Any]:
+def store_quality(
+    connection: sa.Connection, domains: PublisherDomains, stored: Records | None = None
+) -> dict[str, Any]:
     """Compute the figures from what is stored now (with the publishers' declared domains) and keep them
-    for the dataset card, in the load's transaction."""
-    figures = quality_figures(_stored_records(connection), domains)
+    for the dataset card, in the load's transaction. `stored`: every stored record, when the caller holds
+    them all (a first load: what it wrote is all there is), so that nothing is read back."""
+    figures = quality_figures(_stored_records(connection) if stored is None else stored, domains)
     connection.execute(dataset_state.update().values(quality=figures))
     return figures

@@ -306,7 +306,7 @@ def _load(
         checked.validated,
         prune=prune,
         advance=advance,
-        records_written=lambda written: store_quality(written, domains),
+        records_written=lambda written, records: store_quality(written, domains, records),
     )
     record_load(connection, started.at, started.reading + time.perf_counter() - locked)
     return report

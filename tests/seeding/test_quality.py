@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.core.config import Settings
+from app.core.state import dataset_state
 from app.main import create_app
-from app.seeding.quality import Domain, quality_figures
+from app.seeding.quality import Domain, quality_figures, read_publisher_domains, store_quality
 from app.seeding.run import check_dir, load_dir
 from tests.conftest import write_seed
 
@@ -191,3 +192,15 @@ def test_a_load_stores_the_figures_for_the_dataset_card(tmp_path: Path, engine: 
     with TestClient(create_app(Settings(database_url=database_url, techsov_seed_dir=folder))) as client:
         card = client.get("/v1").json()
     assert card["quality"] == check_dir(folder).quality()
+
+
+def test_a_first_load_stores_the_figures_the_stored_records_give(
+    tmp_path: Path, engine: sa.Engine, database_url: str
+) -> None:
+    # A first load computes them from the records it wrote, without reading them back: the same figures.
+    folder = _folder(tmp_path)
+    load_dir(engine, folder)
+    with engine.begin() as connection:
+        kept = connection.execute(sa.select(dataset_state.c.quality)).scalar_one()
+        assert kept == store_quality(connection, read_publisher_domains(folder, []))
+        assert kept["primary_sourced"] == 0.75
