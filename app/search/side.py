@@ -116,8 +116,9 @@ class SideIndex(SideProcess):
             connection.exec_driver_sql(f"DELETE FROM main.{table}")
         for name in self.triggers:
             connection.exec_driver_sql(f"DROP TRIGGER main.{name}")
-        # The tables are empty (a first load): their secondary indexes (doc_id's of the triggers' tables) are
-        # built after their rows, one sort each, instead of a B-tree insert per row in doc_id's random order.
+        # The tables are empty (a first load). Without their triggers and secondary indexes (doc_id's of the
+        # triggers' tables), as the scratch file's, each copy is a transfer of B-tree cells; the indexes are then
+        # built after the rows, one sort each, instead of a B-tree insert per row in doc_id's random order.
         later: list[str] = []
         for table in COPIED:
             later.extend(drop_secondary_indexes(connection, table))
