@@ -55,6 +55,56 @@ KEPT_BY_TRIGGERS = (EXACT_KEYS_TABLE, NAME_TERMS_TABLE)
 """SQLite's tables that triggers on search_documents fill from its rows."""
 
 
+def _split(column: str) -> str:
+    """The words of a space-separated column (letters and digits, app/search/text.py), as the triggers split it."""
+    return f"""json_each('["' || replace({column}, ' ', '","') || '"]')"""
+
+
+def _document_length(row: str) -> str:
+    """SQL of `document_length` of the search_documents row `row`: the terms of its four term columns."""
+    return " + ".join(
+        f"(CASE WHEN {row}.{column} = '' THEN 0 ELSE length({row}.{column}) - length(replace({row}.{column}, ' ', '')) "
+        "+ 1 END)"
+        for column in ("exact", "names", "aliases", "body")
+    )
+
+
+NAME_TERMS_AVERAGE_LENGTH = 75.0
+"""The constant average document length of `search_name_terms`' rank (migration 0010's AVERAGE_LENGTH)."""
+
+
+def _name_term_rank(occurrences: str, length: str) -> str:
+    """SQL of migration 0010's rank: bm25 of a word held `occurrences` times in the names of a document `length`
+    terms long, with FTS5's constants and the names column's weight, as `(2.2 - score) × 10^6`."""
+    frequency = f"5.0 * {occurrences}"
+    norm = f"1.2 * (0.25 + 0.75 * ({length}) / {NAME_TERMS_AVERAGE_LENGTH})"
+    return f"CAST((2.2 - {frequency} * 2.2 / ({frequency} + {norm})) * 1000000 AS INTEGER)"
+
+
+FILL_KEPT_BY_TRIGGERS = (
+    f"INSERT INTO {EXACT_KEYS_TABLE} (key, doc_id) SELECT k.value, d.doc_id "
+    f"FROM search_documents AS d, {_split('d.exact')} AS k WHERE k.value != '' ORDER BY 1, 2",
+    # MATERIALIZED: a document's length is counted once, not (the subquery flattened into the aggregate) once per
+    # distinct word of its names.
+    f"INSERT INTO {NAME_TERMS_TABLE} (term, rank, doc_id) "
+    f"WITH d AS MATERIALIZED (SELECT doc_id, names, {_document_length('search_documents')} AS length "
+    "FROM search_documents) "
+    f"SELECT w.value, {_name_term_rank('count(*)', 'd.length')}, d.doc_id FROM d, {_split('d.names')} AS w "
+    "WHERE w.value != '' GROUP BY d.doc_id, w.value ORDER BY 1, 2, 3",
+)
+"""SQLite: the rows the triggers of migrations 0009 and 0012 give `search_exact` and `search_name_terms` for
+every row of `search_documents`, made at once, in each table's key order (its B-tree appended to, not written
+at random pages). An index built without those triggers (app/search/side.py) fills them so: at a million
+statements the triggers cost ~55 s of CPU, these statements ~20 s. The migrations cannot import this module (they
+are frozen), so tests/search/test_index.py checks these rows against the triggers' on the same documents."""
+
+
+def fill_kept_by_triggers(connection: sa.Connection) -> None:
+    """SQLite: fill the (empty) tables the triggers on search_documents keep from its rows, as they would."""
+    for sql in FILL_KEPT_BY_TRIGGERS:
+        connection.exec_driver_sql(sql)
+
+
 def body_fields(record_type: RecordType) -> list[str]:
     """The text fields of a type searched besides its names, in declared order."""
     return [f for f in record_type.search_fields if f != "name"]

@@ -5,19 +5,31 @@ documents and FTS5's inserts took about a third of it), and SQLite has one
 writer. So when a load creates many records on SQLite and the index is
 empty, the loader forks: the child makes the documents from the validated
 records it inherited and writes them, with the same backend code, into a
-scratch SQLite file holding the same two search tables, the tables that
-triggers on `search_documents` fill (the exact keys, the name words) and
-those triggers (made from the SQL the database stored for them), while the
-parent writes the records. The parent then takes the finished index in its
-own transaction: it drops and re-creates `search_fts` (so no cached state of
-the old, empty table survives) and fills `search_documents` and FTS5's
-shadow tables with the scratch file's rows — the same bytes FTS5 would have
-written had the parent inserted the documents itself, since both tables have
-the same definition and get the same documents with the same rowids in the
-same order — and the triggers' tables with theirs, its own triggers left out
-meanwhile (at 100k statements they cost ~4 s of the parent's time, a copy in
-key order a fraction of it). A failure on either side raises in the parent, and the load's
-transaction rolls back as for any other error; the scratch file is removed.
+scratch SQLite file holding the same two search tables and the tables that
+triggers on `search_documents` fill (the exact keys, the name words), made
+from the SQL the database stored for them, while the parent writes the
+records. The scratch file has none of those triggers (fired per row, they
+cost ~6 times what the documents' own inserts do: 55 s of CPU at a million
+statements): the child fills their two tables after the documents,
+set-based, with the rows the triggers would have given
+(`fill_kept_by_triggers`, ~20 s). No table of the scratch file has a
+secondary index.
+
+The parent then takes the finished index in its own transaction: it drops
+and re-creates `search_fts` (so no cached state of the old, empty table
+survives) and fills `search_documents`, FTS5's shadow tables and the
+triggers' tables with the scratch file's rows — the same bytes FTS5 would
+have written had the parent inserted the documents itself, since both tables
+have the same definition and get the same documents with the same rowids in
+the same order. Each table is copied by `INSERT INTO main.t SELECT * FROM
+scratch.t`, which SQLite runs as its transfer optimisation (the records and
+index B-trees' cells copied as they are, never decoded nor checked row by
+row) when the two tables have the same definition and the same indexes, and
+the destination is empty, has no triggers and no foreign keys: so the
+destination's own secondary indexes and triggers are dropped meanwhile and
+made again after (an index then by one sort). A failure on either side raises
+in the parent, and the load's transaction rolls back as for any other error;
+the scratch file is removed.
 
 Only where `os.fork` exists (Linux, macOS); elsewhere, and for small or
 incremental loads, the loader writes the index itself (`IndexWriter`).
@@ -40,7 +52,7 @@ from app.core.db import sqlite_file
 from app.core.dialect import drop_secondary_indexes
 from app.core.forked import SideProcess
 from app.records.registry import RecordType
-from app.search.index import KEPT_BY_TRIGGERS, SEARCH_TABLES, IndexWriter
+from app.search.index import KEPT_BY_TRIGGERS, SEARCH_TABLES, IndexWriter, fill_kept_by_triggers
 
 SIDE_INDEX_FROM = 50_000
 """Documents a first load must add for its index to be built in a second process (below it, the fork and the
@@ -82,13 +94,13 @@ class SideIndex(SideProcess):
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'search_documents'"
             )
         }
-        """The triggers filling KEPT_BY_TRIGGERS: they fire in the child as the index is written there, and are
-        left out while the parent copies its rows, whose own rows are copied too (in key order, at once)."""
+        """The triggers on search_documents (filling KEPT_BY_TRIGGERS, and emptying them): the child has none,
+        and fills those tables at once; the parent's are left out while it copies the rows (SQLite's transfer
+        optimisation needs a destination without triggers)."""
         self.work = work
 
     def build(self, path: Path) -> None:
-        tables = [self.schema[t] for t in (*SEARCH_TABLES, *KEPT_BY_TRIGGERS)]
-        _build(path, [*tables, *self.triggers.values()], self.work)
+        _build(path, [self.schema[t] for t in (*SEARCH_TABLES, *KEPT_BY_TRIGGERS)], self.work)
 
     def started(self) -> None:
         self.work = ()  # the child has its copy
@@ -104,19 +116,44 @@ class SideIndex(SideProcess):
             connection.exec_driver_sql(f"DELETE FROM main.{table}")
         for name in self.triggers:
             connection.exec_driver_sql(f"DROP TRIGGER main.{name}")
-        # The tables are empty (a first load): their secondary indexes (doc_id's of the triggers' tables) are
-        # built after their rows, one sort each, instead of a B-tree insert per row in doc_id's random order.
+        # The tables are empty (a first load). Without their triggers and secondary indexes (doc_id's of the
+        # triggers' tables), as the scratch file's, each copy is a transfer of B-tree cells; the indexes are then
+        # built after the rows, one sort each, instead of a B-tree insert per row in doc_id's random order.
         later: list[str] = []
-        for table in ("search_documents", *SHADOW_TABLES, *KEPT_BY_TRIGGERS):
+        for table in COPIED:
             later.extend(drop_secondary_indexes(connection, table))
-            columns = ", ".join(row[1] for row in connection.exec_driver_sql(f"PRAGMA main.table_info({table})"))
-            connection.exec_driver_sql(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM {SIDE}.{table}")
+            _same_definition(connection, table)
+            connection.exec_driver_sql(copy_statement(table))
         for sql in [*later, *self.triggers.values()]:
             connection.exec_driver_sql(sql)
 
 
+COPIED = ("search_documents", *SHADOW_TABLES, *KEPT_BY_TRIGGERS)
+"""The scratch file's tables the parent takes, each whole."""
+
+
+def copy_statement(table: str) -> str:
+    """The copy of a scratch table into the database's own: no column list and `SELECT *`, the only form SQLite
+    runs as its transfer optimisation (`xferOptimization`, sqlite/src/insert.c)."""
+    return f"INSERT INTO main.{table} SELECT * FROM {SIDE}.{table}"
+
+
+def _same_definition(connection: sa.Connection, table: str) -> None:
+    """Check that a table and its indexes are defined alike in both files (they are made from the same SQL), so
+    that `SELECT *` lists the same columns in the same order and the copy is a transfer."""
+    found = [
+        connection.exec_driver_sql(
+            f"SELECT type, name, sql FROM {schema}.sqlite_master WHERE tbl_name = ? ORDER BY type, name", (table,)
+        ).all()
+        for schema in ("main", SIDE)
+    ]
+    if found[0] != found[1]:
+        raise RuntimeError(f"the scratch index's {table} differs from the database's: {found[1]} != {found[0]}")
+
+
 def _build(path: Path, schema: Iterable[str], work: Work) -> None:
-    """In the child: the search tables in a scratch file, filled by the loader's own `IndexWriter`."""
+    """In the child: the search tables in a scratch file, filled by the loader's own `IndexWriter`, then the
+    tables the triggers on search_documents keep (the scratch file has none), at once."""
     engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
     with engine.connect() as connection:
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -262144"):
@@ -127,5 +164,6 @@ def _build(path: Path, schema: Iterable[str], work: Work) -> None:
         writer = IndexWriter(connection)
         for record_type, records in work:
             writer.add(record_type, records)
+        fill_kept_by_triggers(connection)
         connection.commit()
     engine.dispose()

@@ -21,6 +21,7 @@ from app.search.index import (
     _documents_by_id,
     document_for,
     document_for_record,
+    fill_kept_by_triggers,
     refresh_search_index,
     search_documents,
 )
@@ -276,6 +277,48 @@ def test_documents_from_validated_records_equal_documents_from_their_rows(
             from_rows = {d.record_id: d for d in _documents_by_id(connection, record_type, ids_)}
             assert {r.data["id"]: document_for_record(record_type, r.data) for r in records} == from_rows
     assert validated.count >= 10
+
+
+EDGE_DOCUMENTS = (  # (exact, names, aliases, body)
+    ("", "", "", ""),
+    ("", "", "", "only body words"),
+    ("xixi", "xi xi jinping xi", "", "xi"),
+    ("华为 huawei", "华为 华为 hua wei huawei", "", ""),
+    ("a1", "a1", "a1 a1", "a1 b2"),
+    ("", "习近平 xi jinping 习近平", "xi", ""),
+)
+"""Documents the real seed may not have: empty columns, a word repeated in the names, CJK and pinyin terms."""
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite only")
+def test_the_set_based_fill_gives_the_triggers_rows(engine: sa.Engine) -> None:
+    """`fill_kept_by_triggers` (the side index's, app/search/side.py) and the migrations' triggers give the same
+    rows of `search_exact` and `search_name_terms` for the same documents."""
+    load_dir(engine, PROJECT_ROOT / "seed", prune=True)
+    tables = ("search_exact", "search_name_terms")
+    with engine.begin() as connection:
+        first = connection.exec_driver_sql("SELECT max(doc_id) FROM search_documents").scalar_one()
+        connection.exec_driver_sql(  # the triggers fire
+            "INSERT INTO search_documents (doc_id, record_type, record_id, name, fields, exact, names, aliases, body) "
+            "VALUES (?, 'actor', ?, 'edge', '{}', ?, ?, ?, ?)",
+            [(first + i + 1, f"edge-{i}", *columns) for i, columns in enumerate(EDGE_DOCUMENTS)],
+        )
+        by_triggers = {t: sorted(connection.exec_driver_sql(f"SELECT * FROM {t}").all()) for t in tables}
+        for table in tables:
+            connection.exec_driver_sql(f"DELETE FROM {table}")
+        fill_kept_by_triggers(connection)
+        set_based = {t: sorted(connection.exec_driver_sql(f"SELECT * FROM {t}").all()) for t in tables}
+        connection.rollback()
+    assert set_based == by_triggers
+    words = [(term, doc_id) for term, _rank, doc_id in by_triggers["search_name_terms"]]
+    assert len(words) == len(set(words)) > 1000
+    assert {"华为", "习近平", "huawei", "xi"} <= {term for term, _doc_id in words}
+    assert len({(term, doc_id) for term, doc_id in by_triggers["search_exact"]}) > 100
+    # Every edge document's rows are there: one per distinct word (or key), none for an empty column.
+    for i, (exact, names, _aliases, _body) in enumerate(EDGE_DOCUMENTS):
+        doc_id = first + i + 1
+        assert sorted(t for t, d in words if d == doc_id) == sorted(set(names.split()))
+        assert sorted(k for k, d in by_triggers["search_exact"] if d == doc_id) == sorted(exact.split())
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL only")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -76,6 +77,42 @@ def test_the_index_built_aside_equals_the_index_built_in_line(
     finally:
         aside.dispose()
         inline.dispose()
+
+
+def _search_schema(connection: sa.Connection) -> list[tuple[object, ...]]:
+    """The search tables, their indexes and triggers, as SQLite stored them."""
+    query = "SELECT type, name, sql FROM sqlite_master WHERE tbl_name LIKE 'search%' ORDER BY 1, 2"
+    return [tuple(row) for row in connection.exec_driver_sql(query)]
+
+
+def test_the_parent_takes_each_table_by_sqlites_transfer(
+    engine: sa.Engine, search_seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each copy of a scratch table is SQLite's transfer optimisation (its records copied undecoded: `RowData` in
+    its program), into an empty table; the triggers and secondary indexes are back after."""
+    monkeypatch.setattr(side, "SIDE_INDEX_FROM", 0)
+    with engine.connect() as connection:
+        before = _search_schema(connection)
+    copies: dict[str, tuple[bool, bool]] = {}
+
+    def explain(_conn: object, cursor: Any, statement: str, *_args: object) -> None:
+        if statement.startswith("INSERT INTO main.") and side.SIDE in statement:
+            table = statement.removeprefix("INSERT INTO main.").split()[0]
+            raw = cursor.connection
+            program = [row[1] for row in raw.execute(f"EXPLAIN {statement}")]
+            empty = raw.execute(f"SELECT 1 FROM main.{table} LIMIT 1").fetchone() is None
+            copies[table] = ("RowData" in program, empty)
+
+    sa.event.listen(engine, "before_cursor_execute", explain)
+    try:
+        load_dir(engine, search_seed, prune=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", explain)
+    assert copies == dict.fromkeys(side.COPIED, (True, True))
+    with engine.connect() as connection:
+        assert _search_schema(connection) == before
+    name_terms_in_step(engine)
+    _integrity_check(engine)
 
 
 def test_a_connection_that_searched_before_the_load_sees_the_new_index(
