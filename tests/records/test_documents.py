@@ -19,10 +19,12 @@ from app.records import documents
 from app.records.detail import record_detail, referrer_keys
 from app.records.documents import STORED, detail_bytes, record_csv_rows, record_documents, stored_csv
 from app.records.flat import csv_batches, csv_cells, csv_columns
-from app.records.items import items_from_rows
+from app.records.in_memory import InMemory
+from app.records.items import items_from_rows, plan_for
 from app.records.listing import ListSpec, parse_sort
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
 from app.records.service import all_items
+from app.seeding import load
 from app.seeding.run import load_dir
 from app.seeding.synth import build, write_records
 from tests.conftest import VALID, write_seed
@@ -374,3 +376,31 @@ def test_a_second_process_s_forms_are_copied_raw_on_sqlite(
         )
     assert 0 < sum(referrers_read) < records
     assert assert_documents_current(engine) == records
+
+
+def test_child_rows_from_memory_are_the_database_s(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first load's records in memory answer each child query as the database does, the rows of an item (a
+    # source, a tag, a mention cited by many records) made once and reused: the same rows, the same values.
+    held: list[InMemory] = []
+
+    class Holding(InMemory):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            held.append(self)
+
+    monkeypatch.setattr(load, "InMemory", Holding)
+    load_dir(engine, write_synthetic(tmp_path / "seed", synthetic(300)))
+    [memory] = held
+    reused = 0
+    with engine.connect() as connection:
+        for record_type in RECORD_TYPE_LIST:
+            ids = sorted(connection.execute(sa.select(record_type.table.c.id)).scalars())
+            for embed in (True, False):
+                for child in plan_for(record_type.name, embed).children:
+                    rows = child.query.rows(connection, ids)  # dates as the driver gives them: compared as items
+                    assert len(memory.child_rows(child, ids)) == len(rows), (record_type.name, child.field.alias)
+                    assert child.by_record_from(memory, ids) == child.by_record(connection, ids)
+                    reused += len(rows) - len({row[1:] for row in rows})
+    assert reused > 300
