@@ -39,7 +39,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -47,6 +47,8 @@ from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.dialect import BulkInsert, update_by_arrays
@@ -592,35 +594,87 @@ SIDE_FORMS = "techsov_side_forms"
 """The scratch file's schema name while a SQLite database takes its rows."""
 
 
+REFERRERS = (
+    "CREATE TABLE referrers (record_type TEXT NOT NULL, record_id TEXT NOT NULL, referrer BLOB NOT NULL, "
+    "PRIMARY KEY (record_type, record_id)) WITHOUT ROWID"
+)
+"""The scratch file's table of referrer forms (what `referenced_by` shows of a record), looked up by key."""
+
+
+def _definitions(connection: sa.Connection) -> list[str]:
+    """The SQL that makes `TABLES` and their indexes: on SQLite the very statements this database stored (so the
+    scratch tables are defined as its own and `SideForms` can copy them raw), elsewhere as SQLite makes them from
+    the metadata."""
+    if connection.dialect.name != "sqlite":
+        dialect = sqlite.dialect()
+        return [str(CreateTable(table).compile(dialect=dialect)) for table in TABLES]
+    names = [table.name for table in TABLES]
+    found = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND tbl_name IN (?, ?) AND sql IS NOT NULL "
+        "ORDER BY type = 'index'",
+        tuple(names),
+    )
+    return [str(sql) for (sql,) in found]
+
+
+def _taken_referrers(
+    rows: Callable[[str, Sequence[str]], Iterable[Sequence[Any]]],
+    schema: str,
+    wanted: Mapping[str, Collection[str]],
+    forms: Forms,
+) -> None:
+    """Keep in `forms` the referrer forms of the `wanted` records (ids per type), looked up by key in the
+    scratch file's `referrers` (`rows` runs a query on it, its tables prefixed with `schema`)."""
+    for type_name, ids in wanted.items():
+        kept = forms[type_name]
+        for chunk in _chunks(sorted(ids)):
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT record_id, referrer FROM {schema}referrers WHERE record_type = ? AND record_id IN ({marks})"
+            kept.update((record_id, referrer) for record_id, referrer in rows(sql, (type_name, *chunk)))
+
+
+def _transfers(schema: str) -> list[str]:
+    """The statements that copy the scratch file's `TABLES` (attached as `schema`) into this database's, empty:
+    with no column list and `SELECT *`, SQLite copies the tables' and their indexes' records as they are
+    (its transfer optimisation: the tables are defined alike, the destination has no trigger nor foreign key)
+    instead of decoding each row and inserting it; the indexes are filled in their order."""
+    return [f"INSERT INTO main.{table.name} SELECT * FROM {schema}.{table.name}" for table in TABLES]
+
+
 class SideForms(SideProcess):
     """Every record's forms of a first large load, rendered from the records in memory by a forked process
     while the parent writes them (app/core/forked.py), into a scratch file: `_render_all` takes them from
-    there. The same renderer as in the parent (`_render_rows` from `InMemory`), so the same bytes."""
+    there. The same renderer as in the parent (`_render_rows` from `InMemory`), so the same bytes.
+
+    The scratch file holds `record_documents` and `record_csv_rows` as the parent's database defines them
+    (`referenced_by` empty, rendered after), filled in key order so that their primary keys' B-trees grow
+    by appending, and the referrer forms in a table of their own (`REFERRERS`)."""
 
     what = "rendering the stored documents"
 
-    def __init__(self, written: InMemory) -> None:
+    def __init__(self, connection: sa.Connection, written: InMemory) -> None:
         super().__init__()
         self.written = written
+        self.schema = _definitions(connection)
 
     def build(self, path: Path) -> None:
         scratch = sqlite3.connect(path)
         try:
             scratch.execute("PRAGMA journal_mode = OFF")
             scratch.execute("PRAGMA synchronous = OFF")
-            scratch.execute(
-                "CREATE TABLE forms (record_type TEXT NOT NULL, record_id TEXT NOT NULL, item BLOB NOT NULL, "
-                "csv_row BLOB NOT NULL, referrer BLOB NOT NULL)"
-            )
-            for record_type in RECORD_TYPE_LIST:
+            for sql in (*self.schema, REFERRERS):
+                scratch.execute(sql)
+            documents = "INSERT INTO record_documents (record_type, record_id, item, referenced_by) VALUES (?, ?, ?, ?)"
+            lines = "INSERT INTO record_csv_rows (record_type, record_id, csv_row) VALUES (?, ?, ?)"
+            referrers = "INSERT INTO referrers (record_type, record_id, referrer) VALUES (?, ?, ?)"
+            for record_type in sorted(RECORD_TYPE_LIST, key=lambda t: t.name):  # key order: (type, id)
+                name = record_type.name
                 for rows in self.written.batches(record_type, BATCH):
                     rendered = _render_rows(self.written, record_type, rows)
+                    scratch.executemany(documents, [(name, f.data["id"], f.item, EMPTY) for f in rendered])
+                    scratch.executemany(lines, [(name, f.data["id"], f.csv_row) for f in rendered])
                     scratch.executemany(
-                        "INSERT INTO forms VALUES (?, ?, ?, ?, ?)",
-                        [
-                            (record_type.name, f.data["id"], f.item, f.csv_row, _referrer(record_type, f.data))
-                            for f in rendered
-                        ],
+                        referrers, [(name, f.data["id"], _referrer(record_type, f.data)) for f in rendered]
                     )
             scratch.commit()
         finally:
@@ -629,46 +683,32 @@ class SideForms(SideProcess):
     def take(self, connection: sa.Connection, wanted: Mapping[str, Collection[str]], forms: Forms) -> None:
         """Wait for the child, then store every record's item (with an empty `referenced_by`) and CSV line,
         and keep in `forms` the referrer forms of the `wanted` records (ids per type). On SQLite the scratch
-        file is attached and its rows go across inside SQLite; elsewhere they are read and inserted."""
+        file is attached and its tables are copied raw (`_transfers`); elsewhere they are read and inserted."""
         self.wait()
         if connection.dialect.name == "sqlite":
-            self._take_attached(connection, wanted, forms)
+            self.attach(connection, SIDE_FORMS)
+            for sql in _transfers(SIDE_FORMS):
+                connection.exec_driver_sql(sql)
+            _taken_referrers(
+                lambda sql, params: connection.exec_driver_sql(sql, tuple(params)), f"{SIDE_FORMS}.", wanted, forms
+            )
             return
-        inserts = _Inserts(connection)
         scratch = sqlite3.connect(self.path)
         try:
-            cursor = scratch.execute("SELECT record_type, record_id, item, csv_row, referrer FROM forms")
-            while rows := cursor.fetchmany(BATCH):
-                inserts.add([(t, i, item, line) for t, i, item, line, _referrer in rows])
-                for t, i, _item, _line, referrer in rows:
-                    if i in wanted.get(t, ()):
-                        forms[t][i] = referrer
+            for table in TABLES:
+                columns = [column.name for column in table.c]
+                cursor = scratch.execute(f"SELECT {', '.join(columns)} FROM {table.name}")
+                BulkInsert(connection, table, columns).write(cursor)
+            _taken_referrers(scratch.execute, "", wanted, forms)
         finally:
             scratch.close()
 
-    def _take_attached(self, connection: sa.Connection, wanted: Mapping[str, Collection[str]], forms: Forms) -> None:
-        self.attach(connection, SIDE_FORMS)
-        connection.exec_driver_sql(
-            "INSERT INTO main.record_documents (record_type, record_id, item, referenced_by) "
-            f"SELECT record_type, record_id, item, ? FROM {SIDE_FORMS}.forms",
-            (EMPTY,),
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO main.record_csv_rows (record_type, record_id, csv_row) "
-            f"SELECT record_type, record_id, csv_row FROM {SIDE_FORMS}.forms"
-        )
-        for type_name, ids in wanted.items():
-            found = connection.exec_driver_sql(
-                f"SELECT record_id, referrer FROM {SIDE_FORMS}.forms WHERE record_type = ?", (type_name,)
-            )
-            forms[type_name].update((i, referrer) for i, referrer in found if i in ids)
 
-
-def side_forms(written: InMemory) -> SideForms | None:
+def side_forms(connection: sa.Connection, written: InMemory) -> SideForms | None:
     """The second process that renders the forms of a first large load, where one may be forked."""
     if not hasattr(os, "fork") or written.count < SIDE_FORMS_FROM:
         return None
-    return SideForms(written)
+    return SideForms(connection, written)
 
 
 def _batches_by_id(

@@ -67,6 +67,9 @@ class _ChildPlan:
     """Per joined record table: the child column it is joined on, and its columns' values by that id."""
     order: list[int] | None
     """Where each selected column is in own + joined values, unless in that order already."""
+    tails: dict[Any, tuple[Any, ...]] | None
+    """When a row is the record's id followed by values that depend on its item alone (no position): those
+    values, per item seen (a source or a tag is in the rows of thousands of records), else None."""
 
 
 class InMemory:
@@ -140,23 +143,42 @@ class InMemory:
         order = None if made == built else [built.index(key) for key in made]
         owner = next(t for t in BY_NAME.values() if t.child_tables.get(child.field.name) is table)
         pick: Any = itemgetter(*own) if len(own) > 1 else (lambda row, name=own[0]: (row[name],))
-        plan = self._plans[child] = _ChildPlan(self.data[owner.name], pick, joined, order)
+        by_item = selected[0] is table.c.record_id and "position" not in own
+        plan = self._plans[child] = _ChildPlan(self.data[owner.name], pick, joined, order, {} if by_item else None)
         return plan
 
     def child_rows(self, child: ChildList, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         field, plan = child.field, self._plan(child)
-        records, own, joined, order = plan.records, plan.own, plan.joined, plan.order
+        records, alias, tails = plan.records, field.alias, plan.tails
         rows: list[tuple[Any, ...]] = []
         for record_id in ids:
-            value = records[record_id][0].get(field.alias)
+            value = records[record_id][0].get(alias)
             if not value:
                 continue
-            for row in field.to_child_rows(record_id, value):
-                made = own(row)
-                for on, values in joined:
-                    made += values(row[on])
-                rows.append(made if order is None else tuple(made[i] for i in order))
+            if tails is None:
+                rows.extend(self._made(plan, field.to_child_rows(record_id, value)))
+                continue
+            for item in value:
+                tail = tails.get(item) if type(item) is str else None
+                if tail is None:
+                    tail = self._made(plan, field.to_child_rows(record_id, [item]))[0][1:]
+                    if type(item) is str:
+                        tails[item] = tail
+                rows.append((record_id, *tail))
         return rows
+
+    @staticmethod
+    def _made(plan: _ChildPlan, child_rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """The query's rows for these child rows: their own columns, then the joined records' (in the query's
+        order)."""
+        own, joined, order = plan.own, plan.joined, plan.order
+        made_rows = []
+        for row in child_rows:
+            made = own(row)
+            for on, values in joined:
+                made += values(row[on])
+            made_rows.append(made if order is None else tuple(made[i] for i in order))
+        return made_rows
 
     def child_item(self, child: ChildList) -> Callable[[ChildRow], Any]:
         """`child.item`, for an embedded source made once per source and copied for each record citing it (a

@@ -470,11 +470,8 @@ class RefField(StoredField):
         super().__init__(name, alias)
         self.ref = ref
         self.tables = tables
-
-    @property
-    def column(self) -> str:
-        """The foreign-key column."""
-        return f"{self.name}_id"
+        self.column = f"{name}_id"
+        """The foreign-key column (kept: every item and row a load makes reads it)."""
 
     def columns(self, table_name: str) -> list[sa.Column[Any]]:
         return [

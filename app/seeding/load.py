@@ -424,7 +424,7 @@ def write_seed(
             if first
             else None
         )
-        forms = side_forms(written) if written is not None else None
+        forms = side_forms(connection, written) if written is not None else None
         if forms is not None:
             forms.start()
         side = _side_index(connection, search, plans)

@@ -19,10 +19,12 @@ from app.records import documents
 from app.records.detail import record_detail, referrer_keys
 from app.records.documents import STORED, detail_bytes, record_csv_rows, record_documents, stored_csv
 from app.records.flat import csv_batches, csv_cells, csv_columns
-from app.records.items import items_from_rows
+from app.records.in_memory import InMemory
+from app.records.items import items_from_rows, plan_for
 from app.records.listing import ListSpec, parse_sort
 from app.records.registry import BY_NAME, RECORD_TYPE_LIST
 from app.records.service import all_items
+from app.seeding import load
 from app.seeding.run import load_dir
 from app.seeding.synth import build, write_records
 from tests.conftest import VALID, write_seed
@@ -340,3 +342,65 @@ def test_a_second_process_that_fails_fails_the_load(
         load_dir(engine, VALID)
     with engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(record_documents)).scalar_one() == 0
+
+
+def test_a_second_process_s_forms_are_copied_raw_on_sqlite(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parent takes the scratch tables with SQLite's transfer optimisation (records copied undecoded: the
+    # opcode RowData, as EXPLAIN shows the statements the take runs), and only the referrer forms it needs.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the raw copy is SQLite's")
+    monkeypatch.setattr(documents, "SIDE_FORMS_FROM", 0)
+    explained: dict[str, set[str]] = {}
+    referrers_read: list[int] = []
+
+    def explain(_conn: Any, cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO main.record_"):
+            explained[statement] = {row[1] for row in cursor.execute(f"EXPLAIN {statement}").fetchall()}
+        elif "referrers WHERE" in statement:
+            referrers_read.append(len(parameters) - 1)
+
+    sa.event.listen(engine, "before_cursor_execute", explain)
+    try:
+        load_dir(engine, write_synthetic(tmp_path / "seed", synthetic(300)))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", explain)
+    assert sorted(explained) == sorted(
+        f"INSERT INTO main.{t.name} SELECT * FROM techsov_side_forms.{t.name}" for t in documents.TABLES
+    )
+    assert all("RowData" in opcodes for opcodes in explained.values()), explained
+    with engine.connect() as connection:
+        records = sum(
+            connection.execute(sa.select(sa.func.count()).select_from(t.table)).scalar_one() for t in RECORD_TYPE_LIST
+        )
+    assert 0 < sum(referrers_read) < records
+    assert assert_documents_current(engine) == records
+
+
+def test_child_rows_from_memory_are_the_database_s(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first load's records in memory answer each child query as the database does, the rows of an item (a
+    # source, a tag, a mention cited by many records) made once and reused: the same rows, the same values.
+    held: list[InMemory] = []
+
+    class Holding(InMemory):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            held.append(self)
+
+    monkeypatch.setattr(load, "InMemory", Holding)
+    load_dir(engine, write_synthetic(tmp_path / "seed", synthetic(300)))
+    [memory] = held
+    reused = 0
+    with engine.connect() as connection:
+        for record_type in RECORD_TYPE_LIST:
+            ids = sorted(connection.execute(sa.select(record_type.table.c.id)).scalars())
+            for embed in (True, False):
+                for child in plan_for(record_type.name, embed).children:
+                    rows = child.query.rows(connection, ids)  # dates as the driver gives them: compared as items
+                    assert len(memory.child_rows(child, ids)) == len(rows), (record_type.name, child.field.alias)
+                    assert child.by_record_from(memory, ids) == child.by_record(connection, ids)
+                    reused += len(rows) - len({row[1:] for row in rows})
+    assert reused > 300
