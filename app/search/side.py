@@ -18,10 +18,12 @@ secondary index.
 The parent then takes the finished index in its own transaction: it drops
 and re-creates `search_fts` (so no cached state of the old, empty table
 survives) and fills `search_documents`, FTS5's shadow tables and the
-triggers' tables with the scratch file's rows — the same bytes FTS5 would
-have written had the parent inserted the documents itself, since both tables
-have the same definition and get the same documents with the same rowids in
-the same order. Each table is copied by `INSERT INTO main.t SELECT * FROM
+triggers' tables with the scratch file's rows — the index FTS5 would have
+made had the parent inserted the documents itself, since both tables have the
+same definition and get the same documents with the same rowids in the same
+order (its segments may be cut elsewhere: in the parent the triggers' writes
+interleave with FTS5's; at a million statements every answer and score was
+the same, and FTS5's integrity check passed). Each table is copied by `INSERT INTO main.t SELECT * FROM
 scratch.t`, which SQLite runs as its transfer optimisation (the records and
 index B-trees' cells copied as they are, never decoded nor checked row by
 row) when the two tables have the same definition and the same indexes, and
