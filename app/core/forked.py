@@ -128,6 +128,25 @@ class SideProcess:
 
         connection.info.setdefault(ON_CHECKIN, []).append(detach)
 
+    @staticmethod
+    def transfer(connection: sa.Connection, schema: str, table: str) -> None:
+        """Copy a table of the attached scratch file (`schema`) whole into this database's own, empty one.
+
+        No column list and `SELECT *`: the only form SQLite runs as its transfer optimisation (`xferOptimization`,
+        sqlite/src/insert.c: the records' and indexes' cells copied as they are, never decoded nor checked row by
+        row), which it does when both tables and their indexes are defined alike and the destination is empty,
+        without triggers and without foreign keys. The definitions are checked first (both are made from the same
+        SQL), so that `SELECT *` lists the same columns in the same order."""
+        found = [
+            connection.exec_driver_sql(
+                f"SELECT type, name, sql FROM {side}.sqlite_master WHERE tbl_name = ? ORDER BY type, name", (table,)
+            ).all()
+            for side in ("main", schema)
+        ]
+        if found[0] != found[1]:
+            raise RuntimeError(f"the scratch file's {table} differs from the database's: {found[1]} != {found[0]}")
+        connection.exec_driver_sql(f"INSERT INTO main.{table} SELECT * FROM {schema}.{table}")
+
 
 SCRATCH_PREFIX = "techsov-index-"
 PR_SET_PDEATHSIG = 1

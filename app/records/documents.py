@@ -633,14 +633,6 @@ def _taken_referrers(
             kept.update((record_id, referrer) for record_id, referrer in rows(sql, (type_name, *chunk)))
 
 
-def _transfers(schema: str) -> list[str]:
-    """The statements that copy the scratch file's `TABLES` (attached as `schema`) into this database's, empty:
-    with no column list and `SELECT *`, SQLite copies the tables' and their indexes' records as they are
-    (its transfer optimisation: the tables are defined alike, the destination has no trigger nor foreign key)
-    instead of decoding each row and inserting it; the indexes are filled in their order."""
-    return [f"INSERT INTO main.{table.name} SELECT * FROM {schema}.{table.name}" for table in TABLES]
-
-
 class SideForms(SideProcess):
     """Every record's forms of a first large load, rendered from the records in memory by a forked process
     while the parent writes them (app/core/forked.py), into a scratch file: `_render_all` takes them from
@@ -683,12 +675,13 @@ class SideForms(SideProcess):
     def take(self, connection: sa.Connection, wanted: Mapping[str, Collection[str]], forms: Forms) -> None:
         """Wait for the child, then store every record's item (with an empty `referenced_by`) and CSV line,
         and keep in `forms` the referrer forms of the `wanted` records (ids per type). On SQLite the scratch
-        file is attached and its tables are copied raw (`_transfers`); elsewhere they are read and inserted."""
+        file is attached and its tables are copied raw (`SideProcess.transfer`); elsewhere they are read and
+        inserted."""
         self.wait()
         if connection.dialect.name == "sqlite":
             self.attach(connection, SIDE_FORMS)
-            for sql in _transfers(SIDE_FORMS):
-                connection.exec_driver_sql(sql)
+            for table in TABLES:  # copied raw: the tables are defined alike, the destination's are empty
+                self.transfer(connection, SIDE_FORMS, table.name)
             _taken_referrers(
                 lambda sql, params: connection.exec_driver_sql(sql, tuple(params)), f"{SIDE_FORMS}.", wanted, forms
             )

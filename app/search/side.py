@@ -124,33 +124,13 @@ class SideIndex(SideProcess):
         later: list[str] = []
         for table in COPIED:
             later.extend(drop_secondary_indexes(connection, table))
-            _same_definition(connection, table)
-            connection.exec_driver_sql(copy_statement(table))
+            self.transfer(connection, SIDE, table)
         for sql in [*later, *self.triggers.values()]:
             connection.exec_driver_sql(sql)
 
 
 COPIED = ("search_documents", *SHADOW_TABLES, *KEPT_BY_TRIGGERS)
 """The scratch file's tables the parent takes, each whole."""
-
-
-def copy_statement(table: str) -> str:
-    """The copy of a scratch table into the database's own: no column list and `SELECT *`, the only form SQLite
-    runs as its transfer optimisation (`xferOptimization`, sqlite/src/insert.c)."""
-    return f"INSERT INTO main.{table} SELECT * FROM {SIDE}.{table}"
-
-
-def _same_definition(connection: sa.Connection, table: str) -> None:
-    """Check that a table and its indexes are defined alike in both files (they are made from the same SQL), so
-    that `SELECT *` lists the same columns in the same order and the copy is a transfer."""
-    found = [
-        connection.exec_driver_sql(
-            f"SELECT type, name, sql FROM {schema}.sqlite_master WHERE tbl_name = ? ORDER BY type, name", (table,)
-        ).all()
-        for schema in ("main", SIDE)
-    ]
-    if found[0] != found[1]:
-        raise RuntimeError(f"the scratch index's {table} differs from the database's: {found[1]} != {found[0]}")
 
 
 def _build(path: Path, schema: Iterable[str], work: Work) -> None:
