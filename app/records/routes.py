@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from app.core.caching import cache_headers, read_fresh
+from app.core.csv_twin import add_csv_twin
 from app.core.deps import Database, get_database
 from app.core.errors import NotFound
 from app.core.openapi import LIST_RESPONSES, PROBLEM_RESPONSES
@@ -226,6 +227,15 @@ for _type in RECORD_TYPE_LIST:
         summary=f"List {_type.plural}",
         operation_id=f"list_{_type.plural}",
         openapi_extra={"parameters": list_parameters(_type).all.openapi()},
+        tags=[_type.plural],
+    )
+    add_csv_twin(
+        router,
+        f"/{_type.plural}",
+        _list_endpoint(_type),
+        list_parameters(_type).all,
+        what=_type.plural,
+        operation_id=f"export_{_type.plural}_csv",
         tags=[_type.plural],
     )
     router.add_api_route(

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
-from app.core.deps import Database, DatabaseDep
+from app.core.csv_twin import PAGE_ONLY, add_csv_twin
+from app.core.deps import Database, DatabaseDep, get_database
 from app.core.openapi import LIST_RESPONSES
 from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
 from app.stats.crosstab import columns, crosstab
@@ -93,3 +94,15 @@ async def _counted(request: Request, database: Database, table: Table[R], shape:
     flat = table.rows(rows)
     lines = csv_lines(table.columns, set(), [flat]) if fmt == "csv" else ndjson_lines([flat])
     return Response(b"".join(lines), media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+add_csv_twin(
+    router,
+    "/stats",
+    lambda request: get_stats(request, get_database(request)),
+    PARAMETERS,
+    what="count",
+    operation_id="get_stats_csv",
+    tags=["stats"],
+    left_out=(*PAGE_ONLY, "shape"),
+)

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.core.deps import DatabaseDep
+from app.core.csv_twin import add_csv_twin
+from app.core.deps import DatabaseDep, get_database
 from app.core.openapi import LIST_RESPONSES
 from app.core.pagination import encode_cursor
 from app.core.render import item_cells
@@ -59,3 +60,14 @@ def flat_events(batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[s
     """Events as CSV rows, batch by batch."""
     for batch in batches:
         yield [flat_event(e) for e in batch]
+
+
+add_csv_twin(
+    router,
+    "/timeline",
+    lambda request: get_timeline(request, get_database(request)),
+    PARAMETERS,
+    what="event of the timeline",
+    operation_id="get_timeline_csv",
+    tags=["timeline"],
+)

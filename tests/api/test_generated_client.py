@@ -94,3 +94,17 @@ def test_the_client_downloads_the_export(generated: tuple[ModuleType, str], live
     ndjson = export.sync_detailed(client=client)
     assert ndjson.headers["content-type"] == "application/x-ndjson"
     assert b'"type":"actor"' in ndjson.content.split(b"\n", 1)[0]
+
+
+def test_the_client_gets_a_lists_csv_as_text(generated: tuple[ModuleType, str], live_server: str) -> None:
+    package, _ = generated
+    client = package.Client(base_url=live_server, raise_on_unexpected_status=True)
+    text = api("records.export_statements_csv").sync(client=client, sort="-said_on", speaker=["xi-jinping"])
+    assert isinstance(text, str)
+    assert text == httpx.get(f"{live_server}/v1/statements?sort=-said_on&speaker=xi-jinping&format=csv").text
+    header, *rows = text.splitlines()
+    assert header.startswith("type,id,")
+    assert rows
+    timeline = api("timeline.get_timeline_csv").sync(client=client, from_="2023", to="2024")
+    assert isinstance(timeline, str)
+    assert timeline.count("\n") > 1
