@@ -177,6 +177,8 @@ def test_every_chinese_actor_has_a_chinese_name_or_says_why_not(seed: Seed) -> N
         ("baai", "北京智源人工智能研究院"),
         ("bytedance", "字节跳动"),
         ("high-flyer", "幻方"),
+        ("global-times", "环球时报"),
+        ("southern-metropolis-daily", "南方都市报"),
     ],
 )
 def test_chinese_names_shown_by_the_sources_are_seeded(seed: Seed, actor_id: str, zh_hans: str) -> None:
