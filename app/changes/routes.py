@@ -12,7 +12,7 @@ from app.changes.queries import all_changes, changes_page
 from app.changes.schemas import ChangesPage
 from app.changes.service import CURSOR_SORT, PARAMETERS, parse_changes
 from app.core.csv_twin import add_csv_twin
-from app.core.deps import DatabaseDep, get_database
+from app.core.deps import DatabaseDep
 from app.core.openapi import LIST_RESPONSES
 from app.core.pagination import encode_cursor
 from app.core.render import item_cells
@@ -57,7 +57,7 @@ async def list_changes(request: Request, database: DatabaseDep) -> Response:
 add_csv_twin(
     router,
     "/changes",
-    lambda request: list_changes(request, get_database(request)),
+    list_changes,
     PARAMETERS,
     what="change",
     operation_id="list_changes_csv",

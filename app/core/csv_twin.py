@@ -20,10 +20,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app.core.deps import Database, get_database
 from app.core.openapi import PROBLEM_RESPONSES
 from app.core.params import Parameters, bad
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request, Database], Awaitable[Response]]
+"""A list's endpoint, given its request and the app's database (resolved here, as FastAPI would)."""
 
 CSV_ONLY: dict[int | str, dict[str, Any]] = {
     400: PROBLEM_RESPONSES[400],
@@ -71,7 +73,7 @@ def add_csv_twin(
         scope = dict(request.scope)
         query = request.scope.get("query_string", b"")
         scope["query_string"] = query + (b"&" if query else b"") + b"format=csv"
-        return await endpoint(Request(scope, request.receive))
+        return await endpoint(Request(scope, request.receive), get_database(request))
 
     twin.__doc__ = (
         f"Every matching {what} as CSV, at an address of its own: what `{address}?format=csv` answers, with the "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -232,7 +233,7 @@ for _type in RECORD_TYPE_LIST:
     add_csv_twin(
         router,
         f"/{_type.plural}",
-        _list_endpoint(_type),
+        partial(list_records, _type),
         list_parameters(_type).all,
         what=_type.plural,
         operation_id=f"export_{_type.plural}_csv",

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from app.core.caching import cache_headers, read_fresh
 from app.core.csv_twin import PAGE_ONLY, add_csv_twin
-from app.core.deps import Database, DatabaseDep, get_database
+from app.core.deps import Database, DatabaseDep
 from app.core.openapi import LIST_RESPONSES
 from app.core.render import MEDIA_TYPES, Format, csv_lines, json_bytes, ndjson_lines, negotiate
 from app.stats.crosstab import columns, crosstab
@@ -99,7 +99,7 @@ async def _counted(request: Request, database: Database, table: Table[R], shape:
 add_csv_twin(
     router,
     "/stats",
-    lambda request: get_stats(request, get_database(request)),
+    get_stats,
     PARAMETERS,
     what="count",
     operation_id="get_stats_csv",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.core.csv_twin import add_csv_twin
-from app.core.deps import DatabaseDep, get_database
+from app.core.deps import DatabaseDep
 from app.core.openapi import LIST_RESPONSES
 from app.core.pagination import encode_cursor
 from app.core.render import item_cells
@@ -65,7 +65,7 @@ def flat_events(batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[s
 add_csv_twin(
     router,
     "/timeline",
-    lambda request: get_timeline(request, get_database(request)),
+    get_timeline,
     PARAMETERS,
     what="event of the timeline",
     operation_id="get_timeline_csv",
